@@ -1,0 +1,6 @@
+-- Total effective cost per day, every day before the run date. Used by the forecast and the report.
+SELECT CAST("ChargePeriodStart" AS DATE) AS day, SUM("EffectiveCost") AS cost
+FROM costs
+WHERE CAST("ChargePeriodStart" AS DATE) < {{as_of}}
+GROUP BY 1
+ORDER BY 1

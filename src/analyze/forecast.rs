@@ -1,0 +1,102 @@
+//! Cost forecasts: total daily `EffectiveCost` → the next N days with 80% and 95% intervals.
+//!
+//! Model: MSTL (weekly season, plus yearly when there are two years of history) with a non-seasonal
+//! AutoETS trend, from augurs. Missing days are interpolated. MSTL treats the season as fixed, so its
+//! bands can be narrow; the bands are clamped at zero because cost cannot be negative.
+
+use augurs::ets::AutoETS;
+use augurs::forecaster::transforms::LinearInterpolator;
+use augurs::forecaster::{Forecaster, Transformer};
+use augurs::mstl::MSTLModel;
+use chrono::{Duration, NaiveDate};
+
+use crate::{Error, Result};
+
+/// One forecast day.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ForecastPoint {
+    pub date: NaiveDate,
+    pub point: f64,
+    pub lower_80: f64,
+    pub upper_80: f64,
+    pub lower_95: f64,
+    pub upper_95: f64,
+}
+
+/// Name recorded with each forecast row.
+pub const MODEL: &str = "mstl(7)+autoets";
+
+/// Forecast `horizon` days after the last day of `history` (one value per consecutive day, oldest
+/// first; `NaN` for days without data).
+pub fn forecast(history: &[(NaiveDate, f64)], horizon: usize) -> Result<Vec<ForecastPoint>> {
+    let Some(&(last, _)) = history.last() else {
+        return Err(Error::Forecast("no cost history to forecast from".into()));
+    };
+    if history.len() < 28 {
+        return Err(Error::Forecast(format!("{} days of history; at least 28 are needed", history.len())));
+    }
+    let y: Vec<f64> = history.iter().map(|(_, v)| *v).collect();
+    let mut periods = vec![7];
+    if y.len() >= 2 * 365 {
+        periods.push(365);
+    }
+    let model = MSTLModel::new(periods, AutoETS::non_seasonal().into_trend_model());
+    let mut f = Forecaster::new(model).with_transformers(vec![LinearInterpolator::new().boxed()]);
+    f.fit(y.as_slice()).map_err(|e| Error::Forecast(e.to_string()))?;
+    let p80 = f.predict(horizon, 0.80).map_err(|e| Error::Forecast(e.to_string()))?;
+    let p95 = f.predict(horizon, 0.95).map_err(|e| Error::Forecast(e.to_string()))?;
+    let (i80, i95) = match (p80.intervals, p95.intervals) {
+        (Some(a), Some(b)) => (a, b),
+        _ => return Err(Error::Forecast("the model returned no intervals".into())),
+    };
+    Ok((0..horizon)
+        .map(|i| ForecastPoint {
+            date: last + Duration::days(i as i64 + 1),
+            point: p80.point[i].max(0.0),
+            lower_80: i80.lower[i].max(0.0),
+            upper_80: i80.upper[i].max(0.0),
+            lower_95: i95.lower[i].max(0.0),
+            upper_95: i95.upper[i].max(0.0),
+        })
+        .collect())
+}
+
+/// Fill gaps so the series has one entry per calendar day from its first to its last day.
+pub fn daily_series(points: &[(NaiveDate, f64)]) -> Vec<(NaiveDate, f64)> {
+    let (Some(first), Some(last)) = (points.iter().map(|p| p.0).min(), points.iter().map(|p| p.0).max()) else {
+        return Vec::new();
+    };
+    let by_day: std::collections::HashMap<NaiveDate, f64> = points.iter().copied().collect();
+    (0..=(last - first).num_days())
+        .map(|i| first + Duration::days(i))
+        .map(|d| (d, by_day.get(&d).copied().unwrap_or(f64::NAN)))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn weekly_series_forecast_has_ordered_bands_near_the_level() {
+        let start = NaiveDate::from_ymd_opt(2025, 1, 1).unwrap();
+        let history: Vec<(NaiveDate, f64)> = (0..120)
+            .map(|i| (start + Duration::days(i), 100.0 + if i % 7 >= 5 { -30.0 } else { 10.0 } + (i as f64) * 0.1))
+            .collect();
+        let out = forecast(&history, 30).unwrap();
+        assert_eq!(out.len(), 30);
+        assert_eq!(out[0].date, start + Duration::days(120));
+        for p in &out {
+            assert!(p.lower_95 <= p.lower_80 && p.lower_80 <= p.point && p.point <= p.upper_80 && p.upper_80 <= p.upper_95, "{p:?}");
+            assert!((60.0..150.0).contains(&p.point), "{p:?}");
+        }
+    }
+
+    #[test]
+    fn gaps_become_nan_days() {
+        let d = |i| NaiveDate::from_ymd_opt(2025, 1, i).unwrap();
+        let s = daily_series(&[(d(1), 1.0), (d(4), 4.0)]);
+        assert_eq!(s.len(), 4);
+        assert!(s[1].1.is_nan());
+    }
+}

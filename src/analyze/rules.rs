@@ -1,0 +1,259 @@
+//! SQL rules: one file per waste pattern in `sql/rules/`, run on DataFusion.
+//!
+//! A rule file opens with a TOML header in a block comment (`/* --- … --- */`): `id`, `title`,
+//! `category`, `severity`, `status` (`preview` or `stable`), the docs `what`, `why`, `fix`, and a
+//! `[params]` table of named thresholds with defaults. After it comes one `SELECT` returning the
+//! [`CONTRACT`] columns. `{{name}}` in the SQL is replaced by the param's value (pipelines may override
+//! it), and `{{as_of}}` by the run date as a `DATE` literal. Adding a rule is adding a file.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::prelude::SessionContext;
+use serde::Deserialize;
+
+use crate::pipeline::spec::RuleSelection;
+use crate::suggest;
+use crate::{Error, Result};
+
+/// Default folder for rule files.
+pub const DEFAULT_DIR: &str = "sql/rules";
+
+/// Columns every rule must return, in this order.
+pub const CONTRACT: &[&str] = &[
+    "resource_id", "subscription_id", "resource_group", "resource_name", "region", "rule_id", "reason", "evidence",
+    "monthly_cost", "est_monthly_savings", "fit_score", "remediation",
+];
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Header {
+    id: String,
+    title: String,
+    category: String,
+    severity: String,
+    #[serde(default = "default_status")]
+    status: String,
+    what: String,
+    why: String,
+    fix: String,
+    #[serde(default)]
+    params: BTreeMap<String, toml::Value>,
+}
+
+fn default_status() -> String {
+    "preview".into()
+}
+
+/// One loaded rule.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    pub id: String,
+    pub title: String,
+    pub category: String,
+    pub severity: String,
+    pub status: String,
+    pub what: String,
+    pub why: String,
+    pub fix: String,
+    pub params: BTreeMap<String, toml::Value>,
+    pub sql: String,
+    pub file: PathBuf,
+}
+
+impl Rule {
+    pub fn parse(text: &str, file: &Path) -> Result<Rule> {
+        let fname = file.display().to_string();
+        let err = |message: String| Error::Config { file: fname.clone(), message };
+        let body = text.trim_start();
+        let rest = body
+            .strip_prefix("/* ---")
+            .ok_or_else(|| err("a rule file must open with a `/* --- … --- */` TOML header".into()))?;
+        let (header, sql) = rest.split_once("--- */").ok_or_else(|| err("the header is not closed with `--- */`".into()))?;
+        let h: Header =
+            toml::from_str(header).map_err(|e| err(format!("header: {}", crate::config::describe_toml_error(&e, header))))?;
+        if !["preview", "stable"].contains(&h.status.as_str()) {
+            return Err(err(format!("status `{}`: expected `preview` or `stable`", h.status)));
+        }
+        let stem = file.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
+        if h.id != stem {
+            return Err(err(format!("id `{}` must match the file name `{stem}.sql`", h.id)));
+        }
+        Ok(Rule {
+            id: h.id,
+            title: h.title,
+            category: h.category,
+            severity: h.severity,
+            status: h.status,
+            what: h.what,
+            why: h.why,
+            fix: h.fix,
+            params: h.params,
+            sql: sql.trim().trim_end_matches(';').to_string(),
+            file: file.to_path_buf(),
+        })
+    }
+
+    /// The SQL with params (defaults, then `overrides`) and `as_of` filled in.
+    pub fn render(&self, overrides: Option<&BTreeMap<String, toml::Value>>, as_of: NaiveDate) -> Result<String> {
+        let mut values = self.params.clone();
+        for (k, v) in overrides.into_iter().flatten() {
+            if !self.params.contains_key(k) {
+                return Err(self.error(format!(
+                    "unknown param `{k}`{}; params are: {}",
+                    suggest::hint(k, self.params.keys().map(String::as_str)),
+                    self.params.keys().cloned().collect::<Vec<_>>().join(", ")
+                )));
+            }
+            values.insert(k.clone(), v.clone());
+        }
+        let mut sql = self.sql.replace("{{as_of}}", &format!("DATE '{}'", as_of.format("%Y-%m-%d")));
+        for (k, v) in &values {
+            let literal = match v {
+                toml::Value::String(s) => format!("'{}'", s.replace('\'', "''")),
+                toml::Value::Integer(i) => i.to_string(),
+                toml::Value::Float(f) => format!("{f:?}"),
+                toml::Value::Boolean(b) => b.to_string(),
+                other => return Err(self.error(format!("param `{k}`: unsupported value {other}"))),
+            };
+            sql = sql.replace(&format!("{{{{{k}}}}}"), &literal);
+        }
+        if let Some(start) = sql.find("{{") {
+            let name: String = sql[start + 2..].chars().take_while(|c| *c != '}').collect();
+            return Err(self.error(format!(
+                "`{{{{{name}}}}}` is not a declared param{}",
+                suggest::hint(&name, self.params.keys().map(String::as_str))
+            )));
+        }
+        Ok(sql)
+    }
+
+    fn error(&self, message: String) -> Error {
+        Error::Rule { rule: self.id.clone(), file: self.file.display().to_string(), message }
+    }
+
+    /// Plan the rule against `ctx`'s tables and check the output contract; nothing is executed.
+    pub async fn check(&self, ctx: &SessionContext, overrides: Option<&BTreeMap<String, toml::Value>>) -> Result<()> {
+        let sql = self.render(overrides, NaiveDate::from_ymd_opt(2000, 1, 1).expect("valid date"))?;
+        let df = ctx.sql(&sql).await.map_err(|e| self.error(e.strip_backtrace()))?;
+        let have: Vec<&str> = df.schema().fields().iter().map(|f| f.name().as_str()).collect();
+        let missing: Vec<&str> = CONTRACT.iter().copied().filter(|c| !have.contains(c)).collect();
+        if !missing.is_empty() {
+            return Err(self.error(format!("the SELECT lacks contract column(s): {}", missing.join(", "))));
+        }
+        Ok(())
+    }
+
+    /// Run the rule and return its findings with the runner's columns added (recommendations schema).
+    pub async fn run(
+        &self,
+        ctx: &SessionContext,
+        overrides: Option<&BTreeMap<String, toml::Value>>,
+        run_id: &str,
+        as_of: NaiveDate,
+    ) -> Result<Vec<RecordBatch>> {
+        let q = |s: &str| format!("'{}'", s.replace('\'', "''"));
+        let inner = self.render(overrides, as_of)?;
+        let sql = format!(
+            "SELECT {run_id} AS run_id, r.rule_id, {title} AS title, {category} AS category, {severity} AS severity, \
+             r.resource_id, r.subscription_id, r.resource_group, r.resource_name, r.region, r.reason, \
+             CAST(r.evidence AS VARCHAR) AS evidence, CAST(r.monthly_cost AS DOUBLE) AS monthly_cost, \
+             CAST(r.est_monthly_savings AS DOUBLE) AS est_monthly_savings, \
+             CAST(r.est_monthly_savings AS DOUBLE) * 12 AS est_annual_savings, \
+             CAST(r.fit_score AS DOUBLE) AS fit_score, r.remediation, DATE '{date}' AS run_date \
+             FROM ({inner}) r",
+            run_id = q(run_id),
+            title = q(&self.title),
+            category = q(&self.category),
+            severity = q(&self.severity),
+            date = as_of.format("%Y-%m-%d"),
+        );
+        let df = ctx.sql(&sql).await.map_err(|e| self.error(e.strip_backtrace()))?;
+        df.collect().await.map_err(|e| self.error(e.strip_backtrace()))
+    }
+}
+
+/// Load every `*.sql` rule in `dir`, reporting every malformed file at once.
+pub fn load_dir(dir: &Path) -> Result<Vec<Rule>> {
+    let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
+    let mut files: Vec<PathBuf> =
+        entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == "sql")).collect();
+    files.sort();
+    let (mut rules, mut problems) = (Vec::new(), Vec::new());
+    for file in files {
+        match std::fs::read_to_string(&file).map_err(|e| Error::io(&file, e)).and_then(|t| Rule::parse(&t, &file)) {
+            Ok(rule) => rules.push(rule),
+            Err(e) => problems.push(e.to_string()),
+        }
+    }
+    if problems.is_empty() { Ok(rules) } else { Err(Error::Invalid(problems)) }
+}
+
+/// The rules a pipeline's selection names (ids or categories; empty = every stable rule).
+/// Unknown names and unknown param overrides are reported with the closest valid name.
+pub fn select<'a>(rules: &'a [Rule], selection: &RuleSelection, origin: &str) -> Result<Vec<&'a Rule>> {
+    let mut problems = Vec::new();
+    let names: Vec<&str> =
+        rules.iter().flat_map(|r| [r.id.as_str(), r.category.as_str()]).collect();
+    for wanted in &selection.select {
+        if !names.contains(&wanted.as_str()) {
+            problems.push(format!("{origin}: rules.select: no rule or category `{wanted}`{}", suggest::hint(wanted, names.iter().copied())));
+        }
+    }
+    for (id, params) in &selection.params {
+        match rules.iter().find(|r| &r.id == id) {
+            None => problems.push(format!(
+                "{origin}: rules.params: no rule `{id}`{}",
+                suggest::hint(id, rules.iter().map(|r| r.id.as_str()))
+            )),
+            Some(rule) => {
+                for key in params.keys().filter(|k| !rule.params.contains_key(*k)) {
+                    problems.push(format!(
+                        "{origin}: rules.params.{id}: unknown param `{key}`{}",
+                        suggest::hint(key, rule.params.keys().map(String::as_str))
+                    ));
+                }
+            }
+        }
+    }
+    if !problems.is_empty() {
+        return Err(Error::Invalid(problems));
+    }
+    Ok(rules
+        .iter()
+        .filter(|r| {
+            if selection.select.is_empty() {
+                r.status == "stable"
+            } else {
+                selection.select.iter().any(|s| *s == r.id || *s == r.category)
+            }
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RULE: &str = "/* ---\nid = \"x_rule\"\ntitle = \"T\"\ncategory = \"compute\"\nseverity = \"low\"\nstatus = \"stable\"\nwhat = \"w\"\nwhy = \"y\"\nfix = \"f\"\n[params]\nlimit_pct = 5.0\n--- */\nSELECT {{limit_pct}} AS v, {{as_of}} AS d;";
+
+    #[test]
+    fn renders_params_and_overrides() {
+        let rule = Rule::parse(RULE, Path::new("sql/rules/x_rule.sql")).unwrap();
+        let day = NaiveDate::from_ymd_opt(2026, 1, 2).unwrap();
+        assert_eq!(rule.render(None, day).unwrap(), "SELECT 5.0 AS v, DATE '2026-01-02' AS d");
+        let o = BTreeMap::from([("limit_pct".to_string(), toml::Value::Integer(3))]);
+        assert!(rule.render(Some(&o), day).unwrap().starts_with("SELECT 3 AS v"));
+        let bad = BTreeMap::from([("limit_pc".to_string(), toml::Value::Integer(3))]);
+        let e = rule.render(Some(&bad), day).unwrap_err().to_string();
+        assert!(e.contains("did you mean `limit_pct`"), "{e}");
+    }
+
+    #[test]
+    fn id_must_match_file_name() {
+        let e = Rule::parse(RULE, Path::new("sql/rules/other.sql")).unwrap_err().to_string();
+        assert!(e.contains("must match the file name"), "{e}");
+    }
+}

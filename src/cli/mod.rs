@@ -1,0 +1,108 @@
+//! The command line. `main` stays thin: parse, dispatch to one file per subcommand, map the outcome
+//! to an exit code (0 success, 1 the run finished with failed stages, 2 usage or configuration error).
+
+mod rules;
+mod run;
+mod sql;
+mod validate;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::Config;
+
+/// Exit code: success.
+pub const EXIT_OK: u8 = 0;
+/// Exit code: the run finished but a stage failed (or `strict` tripped).
+pub const EXIT_FAILED: u8 = 1;
+/// Exit code: bad usage, configuration, pipeline, rule or query.
+pub const EXIT_USAGE: u8 = 2;
+
+/// cloudoptima: Azure cost data into a FOCUS lake, waste rules, forecasts and a PDF report.
+///
+/// With no configuration it runs on a built-in demo tenant, writes the lake to ./lake, the report to
+/// out/reports/ and the email to out/outbox/.
+#[derive(Debug, Parser)]
+#[command(name = "cloudoptima", version, propagate_version = true)]
+pub struct Cli {
+    /// Config file [default: config/cloudoptima.toml if it exists, else built-in defaults].
+    #[arg(long, global = true, env = "CLOUDOPTIMA_CONFIG")]
+    config: Option<PathBuf>,
+    /// Lake location (path or URL); overrides `lake.url` from the config.
+    #[arg(long, global = true, env = "CLOUDOPTIMA_LAKE")]
+    lake: Option<String>,
+    /// Folder of pipeline files.
+    #[arg(long, global = true, default_value = crate::pipeline::spec::DEFAULT_DIR)]
+    pipelines: PathBuf,
+    /// Folder of SQL rule files.
+    #[arg(long, global = true, default_value = crate::analyze::rules::DEFAULT_DIR)]
+    rules: PathBuf,
+    /// Folder of report queries.
+    #[arg(long, global = true, default_value = crate::report::model::DEFAULT_DIR)]
+    report_sql: PathBuf,
+    /// More log output on stderr (-v info, -vv debug). RUST_LOG overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run pipelines once, now: extract, transform, rules, forecast, report, delivery.
+    Run(run::Args),
+    /// Ad hoc, read-only SQL over the lake's tables.
+    Sql(sql::Args),
+    /// Check config, pipelines and rules; plan every rule against the table schemas.
+    Validate(validate::Args),
+    /// List the rules or show one.
+    #[command(subcommand)]
+    Rules(rules::Command),
+}
+
+/// Shared by the subcommands: resolved paths and the loaded config.
+pub(crate) struct Context {
+    pub config_path: Option<PathBuf>,
+    pub lake_override: Option<String>,
+    pub pipelines: PathBuf,
+    pub rules: PathBuf,
+    pub report_sql: PathBuf,
+}
+
+impl Context {
+    pub fn config(&self) -> crate::Result<Config> {
+        let mut config = Config::load(self.config_path.as_deref())?;
+        if let Some(lake) = &self.lake_override {
+            config.lake.url = lake.clone();
+        }
+        Ok(config)
+    }
+}
+
+/// Parse arguments, run the command, return the exit code.
+pub async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    crate::telemetry::init(cli.verbose);
+    let cx = Context {
+        config_path: cli.config,
+        lake_override: cli.lake,
+        pipelines: cli.pipelines,
+        rules: cli.rules,
+        report_sql: cli.report_sql,
+    };
+    let result = match cli.command {
+        Command::Run(args) => run::exec(&cx, args).await,
+        Command::Sql(args) => sql::exec(&cx, args).await,
+        Command::Validate(args) => validate::exec(&cx, args).await,
+        Command::Rules(cmd) => rules::exec(&cx, cmd),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(if e.is_usage() { EXIT_USAGE } else { EXIT_FAILED })
+        }
+    }
+}

@@ -1,0 +1,44 @@
+//! `cloudoptima rules list|show ID`: the rule catalog from the headers of `sql/rules/*.sql`.
+
+use super::{Context, EXIT_OK};
+use crate::analyze::rules;
+use crate::{Error, Result, suggest};
+
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// One line per rule: id, category, severity, status, title.
+    List,
+    /// A rule's documentation, params and SQL.
+    Show {
+        /// Rule id, e.g. `compute_vm_idle`.
+        id: String,
+    },
+}
+
+pub fn exec(cx: &Context, cmd: Command) -> Result<u8> {
+    let all = rules::load_dir(&cx.rules)?;
+    match cmd {
+        Command::List => {
+            println!("{:<34} {:<10} {:<8} {:<7} title", "id", "category", "severity", "status");
+            for r in &all {
+                println!("{:<34} {:<10} {:<8} {:<7} {}", r.id, r.category, r.severity, r.status, r.title);
+            }
+        }
+        Command::Show { id } => {
+            let Some(r) = all.iter().find(|r| r.id == id) else {
+                return Err(Error::Config {
+                    file: cx.rules.display().to_string(),
+                    message: format!("no rule `{id}`{}", suggest::hint(&id, all.iter().map(|r| r.id.as_str()))),
+                });
+            };
+            println!("{} ({}, {}, {})\n\n{}\n", r.id, r.category, r.severity, r.status, r.title);
+            println!("What it finds: {}\nWhy it matters: {}\nFix: {}\n", r.what, r.why, r.fix);
+            println!("Params:");
+            for (k, v) in &r.params {
+                println!("  {k} = {v}");
+            }
+            println!("\nFile: {}\n\n{}", r.file.display(), r.sql);
+        }
+    }
+    Ok(EXIT_OK)
+}

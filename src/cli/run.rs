@@ -1,0 +1,97 @@
+//! `cloudoptima run [PIPELINE…]`: run pipelines once and print what each stage did.
+
+use chrono::{NaiveDate, Utc};
+
+use super::{Context, EXIT_FAILED, EXIT_OK};
+use crate::pipeline::{self, RunOptions, StageResult, StageStatus};
+use crate::report::model::money;
+use crate::{Error, Result, suggest};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Pipelines to run, by name [default: all in the pipelines folder].
+    names: Vec<String>,
+    /// Run date (YYYY-MM-DD): analysis windows end here [default: today, UTC].
+    #[arg(long, value_parser = parse_date)]
+    as_of: Option<NaiveDate>,
+}
+
+fn parse_date(s: &str) -> std::result::Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|e| format!("expected YYYY-MM-DD: {e}"))
+}
+
+fn print_stage(s: &StageResult) {
+    let mark = match s.status {
+        StageStatus::Ok => "ok  ",
+        StageStatus::Failed(_) => "FAIL",
+        StageStatus::Skipped(_) => "skip",
+    };
+    let secs = s.elapsed_ms as f64 / 1000.0;
+    match &s.status {
+        StageStatus::Failed(e) => println!("  [{mark}] {:<9} {secs:>6.1}s  {e}", s.name),
+        StageStatus::Skipped(why) => println!("  [{mark}] {:<9}          {why}", s.name),
+        StageStatus::Ok => println!("  [{mark}] {:<9} {secs:>6.1}s  {}", s.name, s.detail),
+    }
+}
+
+pub async fn exec(cx: &Context, args: Args) -> Result<u8> {
+    let config = cx.config()?;
+    let specs = pipeline::spec::load_dir(&cx.pipelines)?;
+    let chosen: Vec<_> = if args.names.is_empty() {
+        specs.iter().collect()
+    } else {
+        let mut chosen = Vec::new();
+        for name in &args.names {
+            match specs.iter().find(|s| &s.name == name) {
+                Some(s) => chosen.push(s),
+                None => {
+                    return Err(Error::Config {
+                        file: cx.pipelines.display().to_string(),
+                        message: format!(
+                            "no pipeline named `{name}`{}",
+                            suggest::hint(name, specs.iter().map(|s| s.name.as_str()))
+                        ),
+                    });
+                }
+            }
+        }
+        chosen
+    };
+    let opts = RunOptions {
+        as_of: args.as_of.unwrap_or_else(|| Utc::now().date_naive()),
+        rules_dir: cx.rules.clone(),
+        report_sql_dir: cx.report_sql.clone(),
+    };
+    let mut code = EXIT_OK;
+    for spec in chosen {
+        println!("Pipeline `{}` (as of {}, lake {})", spec.name, opts.as_of, config.lake.url);
+        let s = pipeline::run::run(&config, spec, &opts, &print_stage).await?;
+        println!("Run {}: {}", s.run_id, if s.succeeded() { "succeeded" } else { "FAILED" });
+        println!("  Tables:");
+        for (table, rows) in &s.table_rows {
+            println!("    {table:<16} {rows:>10} rows");
+        }
+        if !s.rules.is_empty() {
+            println!("  Findings:");
+            for r in &s.rules {
+                println!("    {:<34} {:>4}  {:>12} / month", r.rule_id, r.findings, money(r.monthly_savings));
+            }
+        }
+        for (days, point, lo, hi) in &s.forecast_totals {
+            println!("  Forecast next {days:>2} days: {} (80%: {} - {})", money(*point), money(*lo), money(*hi));
+        }
+        if s.quarantined > 0 {
+            println!("  Quarantined rows: {} (see the `quarantine` table)", s.quarantined);
+        }
+        if let Some(pdf) = &s.pdf {
+            println!("  Report: {}", pdf.display());
+        }
+        if let Some(d) = &s.delivered {
+            println!("  Email: {d}");
+        }
+        if !s.succeeded() {
+            code = EXIT_FAILED;
+        }
+    }
+    Ok(code)
+}

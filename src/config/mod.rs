@@ -1,0 +1,160 @@
+//! `config/cloudoptima.toml`: where the lake lives, how mail goes out, where files are written.
+//!
+//! Every key is optional; with no file at all cloudoptima uses a local lake (`./lake`), the demo
+//! tenant and a file outbox (`out/outbox/`). Unknown keys are errors that name the file and the
+//! closest valid key. Secrets are never read from the file itself: a secret field must be a
+//! `${ENV_VAR}` reference, resolved at load time and redacted from `Debug` and errors.
+
+mod secret;
+mod toml_error;
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+pub use secret::Secret;
+pub(crate) use toml_error::describe as describe_toml_error;
+
+use crate::{Error, Result};
+
+/// Where `load` looks when no path is given.
+pub const DEFAULT_PATH: &str = "config/cloudoptima.toml";
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Where tables and landing files live.
+    #[serde(default)]
+    pub lake: LakeConfig,
+    /// Outgoing mail. Without it, reports are written as `.eml` files into `output.outbox_dir`.
+    pub smtp: Option<SmtpConfig>,
+    /// Local folders for reports and the file outbox.
+    #[serde(default)]
+    pub output: OutputConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LakeConfig {
+    /// A local path or a `file://` URL. Default `./lake`.
+    #[serde(default = "default_lake_url")]
+    pub url: String,
+}
+
+impl Default for LakeConfig {
+    fn default() -> Self {
+        LakeConfig { url: default_lake_url() }
+    }
+}
+
+fn default_lake_url() -> String {
+    "./lake".into()
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutputConfig {
+    /// Folder for rendered reports (PDF). Default `out/reports`.
+    #[serde(default = "default_reports_dir")]
+    pub reports_dir: PathBuf,
+    /// Folder where messages are written as `.eml` when no SMTP server is configured. Default `out/outbox`.
+    #[serde(default = "default_outbox_dir")]
+    pub outbox_dir: PathBuf,
+}
+
+impl Default for OutputConfig {
+    fn default() -> Self {
+        OutputConfig { reports_dir: default_reports_dir(), outbox_dir: default_outbox_dir() }
+    }
+}
+
+fn default_reports_dir() -> PathBuf {
+    "out/reports".into()
+}
+
+fn default_outbox_dir() -> PathBuf {
+    "out/outbox".into()
+}
+
+/// How TLS is used towards the SMTP server.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpTls {
+    /// Plain connection upgraded with STARTTLS (port 587). The default.
+    Starttls,
+    /// TLS from the first byte (port 465).
+    Implicit,
+    /// No TLS at all: only for a relay on localhost or a test server.
+    None,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpConfig {
+    /// Server host name.
+    pub host: String,
+    /// Port; default 587 for `starttls`, 465 for `implicit`, 25 for `none`.
+    pub port: Option<u16>,
+    /// `starttls` (default), `implicit` or `none`.
+    #[serde(default = "default_tls")]
+    pub tls: SmtpTls,
+    /// User name, if the server wants authentication. May be a `${ENV_VAR}` reference.
+    pub username: Option<Secret>,
+    /// Password; must be a `${ENV_VAR}` reference.
+    pub password: Option<Secret>,
+    /// Sender, e.g. `FinOps <finops@contoso.com>`.
+    pub from: String,
+    /// Seconds to wait for the server. Default 30.
+    #[serde(default = "default_timeout")]
+    pub timeout_secs: u64,
+}
+
+fn default_tls() -> SmtpTls {
+    SmtpTls::Starttls
+}
+
+fn default_timeout() -> u64 {
+    30
+}
+
+impl Config {
+    /// Load from `path`, or from [`DEFAULT_PATH`] when it exists, or defaults.
+    pub fn load(path: Option<&Path>) -> Result<Config> {
+        let path = match path {
+            Some(p) => p.to_path_buf(),
+            None if Path::new(DEFAULT_PATH).exists() => PathBuf::from(DEFAULT_PATH),
+            None => return Ok(Config::default()),
+        };
+        let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+        Self::parse(&text, &path.display().to_string())
+    }
+
+    /// Parse config text; `file` names it in errors.
+    pub fn parse(text: &str, file: &str) -> Result<Config> {
+        let config: Config = toml::from_str(text)
+            .map_err(|e| Error::Config { file: file.into(), message: describe_toml_error(&e, text) })?;
+        secret::resolve_all(&config, file)?;
+        Ok(config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn misspelt_key_names_file_key_and_suggestion() {
+        let err = Config::parse("[smtp]\nhots = \"x\"\nfrom = \"a@b.c\"\n", "my.toml").unwrap_err().to_string();
+        assert!(err.starts_with("my.toml:"), "{err}");
+        assert!(err.contains("hots") && err.contains("did you mean `host`"), "{err}");
+    }
+
+    #[test]
+    fn literal_password_is_refused_without_echoing_it() {
+        let err = Config::parse("[smtp]\nhost = \"h\"\nfrom = \"a@b.c\"\npassword = \"hunter2\"\n", "c.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("password") && err.contains("${"), "{err}");
+        assert!(!err.contains("hunter2"), "secret leaked: {err}");
+    }
+}

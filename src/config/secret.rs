@@ -1,0 +1,74 @@
+//! Secret values: given in config as `${ENV_VAR}`, resolved from the environment, never printed.
+
+use std::fmt;
+
+use serde::{Deserialize, Deserializer};
+
+use super::Config;
+use crate::{Error, Result};
+
+/// A secret taken from the environment. `Debug` and `Display` print `***`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret {
+    /// The `${NAME}` it came from, for error messages.
+    reference: Option<String>,
+    value: Option<String>,
+    literal: bool,
+}
+
+impl Secret {
+    /// The secret's value; `None` when its variable is unset.
+    pub fn expose(&self) -> Option<&str> {
+        self.value.as_deref()
+    }
+
+    pub fn from_value(value: impl Into<String>) -> Self {
+        Secret { reference: None, value: Some(value.into()), literal: false }
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.reference {
+            Some(r) => write!(f, "Secret(${{{r}}} = ***)"),
+            None => f.write_str("Secret(***)"),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Secret {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let raw = String::deserialize(d)?;
+        match raw.trim().strip_prefix("${").and_then(|r| r.strip_suffix('}')) {
+            Some(name) if !name.is_empty() => Ok(Secret {
+                reference: Some(name.to_string()),
+                value: std::env::var(name).ok(),
+                literal: false,
+            }),
+            _ => Ok(Secret { reference: None, value: None, literal: true }),
+        }
+    }
+}
+
+/// Refuse literal secrets and report unset variables, naming the key but never the value.
+pub(super) fn resolve_all(config: &Config, file: &str) -> Result<()> {
+    let mut problems = Vec::new();
+    if let Some(smtp) = &config.smtp {
+        for (key, secret) in [("smtp.username", &smtp.username), ("smtp.password", &smtp.password)] {
+            let Some(secret) = secret else { continue };
+            if secret.literal && key.ends_with("password") {
+                problems.push(format!(
+                    "{key}: secrets are not read from files; write `{key_short} = \"${{SMTP_PASSWORD}}\"` and set that environment variable",
+                    key_short = key.rsplit('.').next().unwrap_or(key)
+                ));
+            } else if let (Some(r), None) = (&secret.reference, &secret.value) {
+                problems.push(format!("{key}: environment variable `{r}` is not set"));
+            }
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Config { file: file.into(), message: problems.join("; ") })
+    }
+}

@@ -1,0 +1,72 @@
+//! The library's error type. Each variant says whose fault it is and carries the names a user needs
+//! (file, key, table, rule) to act on it. The binary maps these to exit codes in `cli`.
+
+use std::path::PathBuf;
+
+/// Result alias used across the library.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A configuration or pipeline file is wrong: the user's to fix.
+    #[error("{file}: {message}")]
+    Config { file: String, message: String },
+
+    /// Several problems found at once (used by `validate` and config loading).
+    #[error("{} problem(s) found:\n{}", .0.len(), .0.iter().map(|p| format!("  - {p}")).collect::<Vec<_>>().join("\n"))]
+    Invalid(Vec<String>),
+
+    /// The user's SQL was refused or failed to plan.
+    #[error("{0}")]
+    Query(String),
+
+    /// A rule file is malformed or failed to run.
+    #[error("rule {rule} ({file}): {message}")]
+    Rule { rule: String, file: String, message: String },
+
+    /// Reading or writing a local file failed.
+    #[error("{}: {source}", path.display())]
+    Io { path: PathBuf, #[source] source: std::io::Error },
+
+    /// Input data could not be read.
+    #[error("{file}: {message}")]
+    Data { file: String, message: String },
+
+    /// The lake (Delta log or object store) failed.
+    #[error("lake table {table}: {source}")]
+    Lake { table: String, #[source] source: Box<dyn std::error::Error + Send + Sync> },
+
+    #[error(transparent)]
+    DataFusion(#[from] datafusion::error::DataFusionError),
+
+    #[error(transparent)]
+    Polars(#[from] polars::error::PolarsError),
+
+    #[error("delivery failed: {0}")]
+    Delivery(String),
+
+    #[error("forecast failed: {0}")]
+    Forecast(String),
+
+    #[error("report failed: {0}")]
+    Report(String),
+
+    /// A bug in cloudoptima, not in the user's input.
+    #[error("internal error (likely a bug in cloudoptima, please report it): {0}")]
+    Internal(String),
+}
+
+impl Error {
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io { path: path.into(), source }
+    }
+
+    pub fn lake(table: impl Into<String>, source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Error::Lake { table: table.into(), source: Box::new(source) }
+    }
+
+    /// True when the error is the user's input or configuration (exit code 2).
+    pub fn is_usage(&self) -> bool {
+        matches!(self, Error::Config { .. } | Error::Invalid(_) | Error::Query(_) | Error::Rule { .. })
+    }
+}

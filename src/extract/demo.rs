@@ -1,0 +1,702 @@
+//! The `demo` source: a synthetic Azure tenant, deterministic from a seed and the run date.
+//!
+//! It writes what the real sources would land: a FOCUS 1.2 cost export per billing month (the column
+//! names and `x_` extensions of Cost Management's FocusCost export), a Resource Graph response with the
+//! inventory, and a Monitor `metrics:getBatch` response with 35 days of hourly `Percentage CPU`.
+//! Beside the normal estate it plants known waste (idle VMs, unattached disks, unassociated public IPs)
+//! and look-alikes that are *not* waste (busy or deallocated VMs, ASR replica and `ActiveSAS` disks,
+//! IPs bound to a NAT gateway); [`DemoTenant::planted`] says which is which so tests can score rules.
+//! `scale` repeats the estate in more resource groups: about 13,000 cost rows per unit.
+
+use std::fmt::Write as _;
+
+use chrono::{Datelike, Duration, NaiveDate};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+/// `[[sources]] kind = "demo"`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DemoSpec {
+    /// Seed for every random choice. Same seed and run date, same tenant.
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+    /// How many copies of the estate to generate (1 ≈ 13k cost rows; 100 ≈ 1.3M).
+    #[serde(default = "default_scale")]
+    pub scale: u32,
+    /// Days of cost history, ending the day before the run date. Default 395 (13 months).
+    #[serde(default = "default_history")]
+    pub history_days: u32,
+}
+
+impl Default for DemoSpec {
+    fn default() -> Self {
+        DemoSpec { seed: default_seed(), scale: default_scale(), history_days: default_history() }
+    }
+}
+
+fn default_seed() -> u64 {
+    42
+}
+fn default_scale() -> u32 {
+    1
+}
+fn default_history() -> u32 {
+    395
+}
+
+/// Days of hourly metrics generated before the run date.
+pub const METRIC_DAYS: i64 = 35;
+
+/// Whether a planted resource is waste a rule must find, or a look-alike it must leave alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Truth {
+    Waste,
+    NotWaste,
+}
+
+/// One planted case: which rule it is for, which resource (lowercase id), and what it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Planted {
+    pub rule_id: &'static str,
+    pub resource_id: String,
+    pub truth: Truth,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Kind {
+    Vm { size: &'static str, hourly: f64, cpu: Option<f64>, running: bool, deallocated_days: i64 },
+    Disk { sku: &'static str, size_gb: u32, monthly: f64, state: &'static str },
+    PublicIp { sku: &'static str, hourly: f64 },
+    Nic,
+    Storage { daily: f64 },
+    AppServicePlan { sku: &'static str, hourly: f64, sites: u32 },
+}
+
+#[derive(Debug, Clone)]
+struct Resource {
+    sub: usize,
+    group: String,
+    name: String,
+    region: &'static str,
+    kind: Kind,
+    tags: Vec<(&'static str, &'static str)>,
+    managed_by: Option<String>,
+    attached_to: Option<String>,
+    created_days_ago: i64,
+    planted: Option<(&'static str, Truth)>,
+}
+
+const SUBSCRIPTIONS: [(&str, &str); 3] = [
+    ("3f2a8c1e-7b4d-4e0a-9c61-5d2b8e7f1a01", "contoso-prod"),
+    ("8b1d5e2c-4a6f-4c3b-8e7d-2f9a0c1b3d02", "contoso-dev"),
+    ("c7e4a9b3-1d2f-4b8e-a5c6-9e0d7f2b4c03", "contoso-data"),
+];
+const BILLING_ACCOUNT: &str = "/providers/Microsoft.Billing/billingAccounts/8611537";
+
+/// The generated tenant.
+#[derive(Debug, Clone)]
+pub struct DemoTenant {
+    spec: DemoSpec,
+    /// The run date: costs end the day before, metrics at its midnight.
+    pub as_of: NaiveDate,
+    resources: Vec<Resource>,
+}
+
+impl DemoTenant {
+    pub fn new(spec: &DemoSpec, as_of: NaiveDate) -> Self {
+        let mut resources = Vec::new();
+        for unit in 0..spec.scale.max(1) {
+            resources.extend(estate(unit));
+        }
+        DemoTenant { spec: spec.clone(), as_of, resources }
+    }
+
+    fn id(&self, r: &Resource) -> String {
+        let provider = match r.kind {
+            Kind::Vm { .. } => "Microsoft.Compute/virtualMachines",
+            Kind::Disk { .. } => "Microsoft.Compute/disks",
+            Kind::PublicIp { .. } => "Microsoft.Network/publicIPAddresses",
+            Kind::Nic => "Microsoft.Network/networkInterfaces",
+            Kind::Storage { .. } => "Microsoft.Storage/storageAccounts",
+            Kind::AppServicePlan { .. } => "Microsoft.Web/serverfarms",
+        };
+        resource_id(r.sub, &r.group, provider, &r.name)
+    }
+
+    /// Every planted case and look-alike, with the rule it is meant for.
+    pub fn planted(&self) -> Vec<Planted> {
+        self.resources
+            .iter()
+            .filter_map(|r| {
+                r.planted.map(|(rule_id, truth)| Planted { rule_id, resource_id: self.id(r).to_lowercase(), truth })
+            })
+            .collect()
+    }
+
+    /// Billing months covered, oldest first, as `yyyy-mm`.
+    pub fn billing_months(&self) -> Vec<String> {
+        let mut months: Vec<String> = self.days().map(|d| d.format("%Y-%m").to_string()).collect();
+        months.dedup();
+        months
+    }
+
+    fn days(&self) -> impl Iterator<Item = NaiveDate> + '_ {
+        let first = self.as_of - Duration::days(i64::from(self.spec.history_days));
+        (0..i64::from(self.spec.history_days)).map(move |i| first + Duration::days(i))
+    }
+
+    /// The FOCUS cost export, one CSV per billing month: `(yyyy-mm, bytes)`.
+    pub fn cost_exports(&self) -> Vec<(String, Vec<u8>)> {
+        let mut files: Vec<(String, String)> = Vec::new();
+        let mut rng = Rng::new(self.spec.seed ^ 0xC057);
+        let spike_day = self.as_of - Duration::days(20);
+        for day in self.days() {
+            let month = day.format("%Y-%m").to_string();
+            if files.last().is_none_or(|(m, _)| *m != month) {
+                files.push((month, COST_HEADER.join(",") + "\n"));
+            }
+            let out = &mut files.last_mut().expect("pushed above").1;
+            for r in &self.resources {
+                let age = (self.as_of - day).num_days();
+                if age > r.created_days_ago {
+                    continue;
+                }
+                if let Some(line) = self.resource_cost(r, day) {
+                    write_cost_row(out, self, &line, day);
+                }
+            }
+            for sub in 0..SUBSCRIPTIONS.len() {
+                for line in shared_costs(sub, day, self.as_of, spike_day, &mut rng) {
+                    write_cost_row(out, self, &line, day);
+                }
+            }
+        }
+        files.into_iter().map(|(m, s)| (m, s.into_bytes())).collect()
+    }
+
+    fn resource_cost(&self, r: &Resource, day: NaiveDate) -> Option<CostLine> {
+        let id = self.id(r);
+        let tags = tags_json(&r.tags);
+        let base = |service: &str, category: &str, meter: &str, unit: &str, qty: f64, price: f64, rtype: &str| CostLine {
+            sub: r.sub,
+            group: r.group.clone(),
+            resource_id: Some(id.clone()),
+            resource_name: Some(r.name.clone()),
+            resource_type: rtype.to_string(),
+            region: r.region,
+            service: service.to_string(),
+            service_category: category.to_string(),
+            meter: meter.to_string(),
+            unit: unit.to_string(),
+            quantity: qty,
+            unit_price: price,
+            tags: tags.clone(),
+        };
+        Some(match r.kind {
+            Kind::Vm { size, hourly, deallocated_days, .. } => {
+                if (self.as_of - day).num_days() <= deallocated_days {
+                    return None;
+                }
+                let mut l = base("Virtual Machines", "Compute", size, "1 Hour", 24.0, hourly, "Virtual machine");
+                l.resource_type = "Virtual machine".into();
+                l
+            }
+            Kind::Disk { sku, monthly, .. } => {
+                let days = days_in_month(day) as f64;
+                base("Storage", "Storage", sku, "1/Month", 1.0 / days, monthly, "Disk")
+            }
+            Kind::PublicIp { sku, hourly } => {
+                base("Virtual Network", "Networking", &format!("{sku} IPv4 Static Public IP"), "1 Hour", 24.0, hourly, "Public IP address")
+            }
+            Kind::Nic => return None,
+            Kind::Storage { daily } => {
+                let months = (day - (self.as_of - Duration::days(400))).num_days() as f64 / 30.0;
+                let gb_months = daily / 0.0184 * (1.0 + 0.02 * months) * weekday_factor(day, 0.1);
+                base("Storage", "Storage", "Hot LRS Data Stored", "1 GB/Month", gb_months, 0.0184, "Storage account")
+            }
+            Kind::AppServicePlan { sku, hourly, .. } => {
+                base("Azure App Service", "Compute", sku, "1 Hour", 24.0, hourly, "App Service plan")
+            }
+        })
+    }
+
+    /// The Resource Graph response (`Resources | …`) holding the whole inventory.
+    pub fn resource_graph(&self) -> Vec<u8> {
+        let data: Vec<Value> = self.resources.iter().map(|r| self.arg_row(r)).collect();
+        let body = json!({
+            "totalRecords": data.len(),
+            "count": data.len(),
+            "resultTruncated": "false",
+            "facets": [],
+            "data": data,
+        });
+        serde_json::to_vec_pretty(&body).expect("JSON values serialize")
+    }
+
+    fn arg_row(&self, r: &Resource) -> Value {
+        let id = self.id(r);
+        let created = (self.as_of - Duration::days(r.created_days_ago)).format("%Y-%m-%dT08:15:00.0000000+00:00").to_string();
+        let (rtype, sku, props) = match r.kind {
+            Kind::Vm { size, running, .. } => (
+                "microsoft.compute/virtualmachines",
+                Value::Null,
+                json!({
+                    "hardwareProfile": {"vmSize": size},
+                    "provisioningState": "Succeeded",
+                    "timeCreated": created,
+                    "extended": {"instanceView": {"powerState": {
+                        "code": if running { "PowerState/running" } else { "PowerState/deallocated" },
+                        "displayStatus": if running { "VM running" } else { "VM deallocated" },
+                    }}},
+                    "storageProfile": {"osDisk": {"managedDisk": {"id": resource_id(r.sub, &r.group, "Microsoft.Compute/disks", &format!("{}-osdisk", r.name))}}},
+                }),
+            ),
+            Kind::Disk { sku, size_gb, state, .. } => (
+                "microsoft.compute/disks",
+                json!({"name": sku, "tier": sku.split('_').next().unwrap_or(sku)}),
+                json!({"diskSizeGB": size_gb, "diskState": state, "provisioningState": "Succeeded", "timeCreated": created}),
+            ),
+            Kind::PublicIp { sku, .. } => (
+                "microsoft.network/publicipaddresses",
+                json!({"name": sku, "tier": "Regional"}),
+                match (&r.attached_to, r.name.contains("natgw")) {
+                    (Some(target), true) => json!({"publicIPAllocationMethod": "Static", "provisioningState": "Succeeded", "natGateway": {"id": target}}),
+                    (Some(target), false) => json!({"publicIPAllocationMethod": "Static", "provisioningState": "Succeeded", "ipConfiguration": {"id": target}}),
+                    (None, _) => json!({"publicIPAllocationMethod": "Static", "provisioningState": "Succeeded"}),
+                },
+            ),
+            Kind::Nic => (
+                "microsoft.network/networkinterfaces",
+                Value::Null,
+                json!({"provisioningState": "Succeeded", "virtualMachine": r.managed_by.as_ref().map(|m| json!({"id": m}))}),
+            ),
+            Kind::Storage { .. } => (
+                "microsoft.storage/storageaccounts",
+                json!({"name": "Standard_LRS", "tier": "Standard"}),
+                json!({"accessTier": "Hot", "provisioningState": "Succeeded", "creationTime": created}),
+            ),
+            Kind::AppServicePlan { sku, sites, .. } => (
+                "microsoft.web/serverfarms",
+                json!({"name": sku, "tier": "PremiumV3", "capacity": 1}),
+                json!({"numberOfSites": sites, "provisioningState": "Succeeded", "status": "Ready"}),
+            ),
+        };
+        let mut row = json!({
+            "id": id,
+            "name": r.name,
+            "type": rtype,
+            "location": r.region,
+            "resourceGroup": r.group,
+            "subscriptionId": SUBSCRIPTIONS[r.sub].0,
+            "tags": r.tags.iter().map(|(k, v)| (k.to_string(), json!(v))).collect::<serde_json::Map<_, _>>(),
+            "sku": sku,
+            "kind": if matches!(r.kind, Kind::Storage { .. }) { json!("StorageV2") } else { json!("") },
+            "properties": props,
+        });
+        if let Some(m) = &r.managed_by {
+            if matches!(r.kind, Kind::Disk { .. }) {
+                row["managedBy"] = json!(m);
+            }
+        }
+        row
+    }
+
+    /// The Monitor `metrics:getBatch` response with hourly `Percentage CPU` for running VMs.
+    pub fn metrics_batch(&self) -> Vec<u8> {
+        let end = self.as_of.and_hms_opt(0, 0, 0).expect("midnight exists");
+        let start = end - Duration::days(METRIC_DAYS);
+        let mut values = Vec::new();
+        for r in &self.resources {
+            let Kind::Vm { cpu: Some(base), running: true, .. } = r.kind else { continue };
+            let mut rng = Rng::new(self.spec.seed ^ hash(&r.name) ^ hash(&r.group));
+            let points: Vec<Value> = (0..METRIC_DAYS * 24)
+                .map(|h| {
+                    let t = start + Duration::hours(h);
+                    let hour = (h % 24) as f64;
+                    let daily = 1.0 + 0.4 * ((hour - 14.0) / 24.0 * std::f64::consts::TAU).cos();
+                    let avg = (base * daily * (1.0 + 0.15 * rng.normal())).clamp(0.1, 100.0);
+                    let max = (avg * (1.3 + 0.4 * rng.unit())).min(100.0);
+                    json!({
+                        "timeStamp": t.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+                        "average": round(avg, 4), "minimum": round(avg * 0.6, 4), "maximum": round(max, 4),
+                    })
+                })
+                .collect();
+            let id = self.id(r);
+            values.push(json!({
+                "starttime": start.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+                "endtime": end.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+                "interval": "PT1H",
+                "namespace": "microsoft.compute/virtualmachines",
+                "resourceregion": r.region,
+                "resourceid": id,
+                "value": [{
+                    "id": format!("{id}/providers/Microsoft.Insights/metrics/Percentage CPU"),
+                    "type": "Microsoft.Insights/metrics",
+                    "name": {"value": "Percentage CPU", "localizedValue": "Percentage CPU"},
+                    "unit": "Percent",
+                    "errorCode": "Success",
+                    "timeseries": [{"metadatavalues": [], "data": points}],
+                }],
+            }));
+        }
+        serde_json::to_vec(&json!({ "values": values })).expect("JSON values serialize")
+    }
+}
+
+/// The estate repeated per scale unit; names carry the unit number past the first copy.
+fn estate(unit: u32) -> Vec<Resource> {
+    let sfx = if unit == 0 { String::new() } else { format!("-{unit}") };
+    let g = |name: &str| format!("{name}{sfx}");
+    let vm = |size, hourly, cpu| Kind::Vm { size, hourly, cpu: Some(cpu), running: true, deallocated_days: -1 };
+    let mut out = Vec::new();
+    let mut add = |sub: usize, group: &str, name: &str, region, kind, tags: Vec<(&'static str, &'static str)>, planted| {
+        out.push(Resource {
+            sub,
+            group: g(group),
+            name: name.to_string(),
+            region,
+            kind,
+            tags,
+            managed_by: None,
+            attached_to: None,
+            created_days_ago: 420,
+            planted,
+        });
+    };
+    let prod = vec![("Env", "prod"), ("CostCenter", "4711"), ("owner", "web-team")];
+    let dev = vec![(" env ", "dev"), ("costcenter", "4712")];
+    let data = vec![("env", "prod"), ("CostCenter", "4713")];
+    // Virtual machines: busy, idle (planted), a borderline busy one, and a deallocated one.
+    use Truth::*;
+    const IDLE: &str = "compute_vm_idle";
+    add(0, "rg-web", "vm-web-01", "westeurope", vm("Standard_D4s_v3", 0.192, 52.0), prod.clone(), Some((IDLE, NotWaste)));
+    add(0, "rg-web", "vm-web-02", "westeurope", vm("Standard_D4s_v3", 0.192, 44.0), prod.clone(), None);
+    add(0, "rg-api", "vm-api-01", "westeurope", vm("Standard_D2s_v3", 0.096, 31.0), prod.clone(), None);
+    add(0, "rg-api", "vm-api-batch", "westeurope", vm("Standard_D2s_v3", 0.096, 7.5), prod.clone(), Some((IDLE, NotWaste)));
+    add(1, "rg-dev", "vm-dev-build", "westeurope", vm("Standard_D4s_v3", 0.192, 1.4), dev.clone(), Some((IDLE, Waste)));
+    add(1, "rg-test", "vm-test-legacy", "eastus", vm("Standard_B2ms", 0.0832, 2.6), dev.clone(), Some((IDLE, Waste)));
+    add(2, "rg-data", "vm-etl-01", "eastus", vm("Standard_E8s_v5", 0.504, 9.0), data.clone(), Some((IDLE, NotWaste)));
+    add(
+        1,
+        "rg-dev",
+        "vm-dev-old",
+        "westeurope",
+        Kind::Vm { size: "Standard_D2s_v3", hourly: 0.096, cpu: None, running: false, deallocated_days: 45 },
+        dev.clone(),
+        Some((IDLE, NotWaste)),
+    );
+    // Each VM gets an attached OS disk and a NIC.
+    let vms: Vec<(usize, String, String, &'static str, Vec<(&'static str, &'static str)>)> = out
+        .iter()
+        .map(|r| (r.sub, r.group.clone(), r.name.clone(), r.region, r.tags.clone()))
+        .collect();
+    const UNATTACHED: &str = "storage_disk_unattached";
+    const UNASSOCIATED: &str = "network_public_ip_unassociated";
+    for (i, (sub, group, name, region, tags)) in vms.into_iter().enumerate() {
+        let vm_id = resource_id(sub, &group, "Microsoft.Compute/virtualMachines", &name);
+        let planted = (i == 0 || name == "vm-dev-old").then_some((UNATTACHED, NotWaste));
+        out.push(Resource {
+            sub,
+            group: group.clone(),
+            name: format!("{name}-osdisk"),
+            region,
+            kind: Kind::Disk { sku: "Premium_LRS", size_gb: 128, monthly: 19.71, state: "Reserved" },
+            tags: tags.clone(),
+            managed_by: Some(vm_id.clone()),
+            attached_to: Some(vm_id.clone()),
+            created_days_ago: 420,
+            planted,
+        });
+        out.push(Resource {
+            sub,
+            group: group.clone(),
+            name: format!("{name}-nic"),
+            region,
+            kind: Kind::Nic,
+            tags,
+            managed_by: Some(vm_id),
+            attached_to: None,
+            created_days_ago: 420,
+            planted: None,
+        });
+    }
+    let mut add = |sub: usize, group: &str, name: &str, region, kind, tags: Vec<(&'static str, &'static str)>, attached: Option<String>, planted| {
+        out.push(Resource {
+            sub,
+            group: g(group),
+            name: name.to_string(),
+            region,
+            kind,
+            tags,
+            managed_by: attached.clone().filter(|_| matches!(kind, Kind::Disk { .. })),
+            attached_to: attached,
+            created_days_ago: 420,
+            planted,
+        });
+    };
+    // Data disks: two unattached (planted), two unattached look-alikes that must be left alone.
+    let disk = |sku, size_gb, monthly, state| Kind::Disk { sku, size_gb, monthly, state };
+    add(2, "rg-data", "disk-etl-scratch", "eastus", disk("Premium_LRS", 512, 73.22, "Attached"), data.clone(),
+        Some(resource_id(2, &g("rg-data"), "Microsoft.Compute/virtualMachines", "vm-etl-01")), Some((UNATTACHED, NotWaste)));
+    add(1, "rg-dev", "disk-old-data", "westeurope", disk("Premium_LRS", 1024, 135.17, "Unattached"), dev.clone(), None, Some((UNATTACHED, Waste)));
+    add(0, "rg-web", "disk-migration-temp", "westeurope", disk("Standard_LRS", 256, 11.33, "Unattached"), prod.clone(), None, Some((UNATTACHED, Waste)));
+    add(1, "rg-test", "disk-asr-replica", "eastus", disk("Standard_LRS", 128, 5.89, "Unattached"),
+        vec![("ASR-ReplicaDisk", "vm-test-legacy"), ("env", "dev")], None, Some((UNATTACHED, NotWaste)));
+    add(0, "rg-api", "disk-export-sas", "westeurope", disk("StandardSSD_LRS", 256, 19.2, "ActiveSAS"), prod.clone(), None, Some((UNATTACHED, NotWaste)));
+    // Public IPs: three bound to NICs, one to a NAT gateway, two bound to nothing (planted).
+    let pip = |sku, hourly| Kind::PublicIp { sku, hourly };
+    for (sub, group, vm) in [(0, "rg-web", "vm-web-01"), (0, "rg-web", "vm-web-02"), (0, "rg-api", "vm-api-01")] {
+        let cfg = format!("{}/ipConfigurations/ipconfig1", resource_id(sub, &g(group), "Microsoft.Network/networkInterfaces", &format!("{vm}-nic")));
+        let planted = (vm == "vm-web-01").then_some((UNASSOCIATED, NotWaste));
+        add(sub, group, &format!("pip-{}", vm.trim_start_matches("vm-")), "westeurope", pip("Standard", 0.005), prod.clone(), Some(cfg), planted);
+    }
+    add(2, "rg-data", "pip-natgw-egress", "eastus", pip("Standard", 0.005), data.clone(),
+        Some(resource_id(2, &g("rg-data"), "Microsoft.Network/natGateways", "natgw-data")), Some((UNASSOCIATED, NotWaste)));
+    add(0, "rg-web", "pip-old-lb", "westeurope", pip("Standard", 0.005), prod.clone(), None, Some((UNASSOCIATED, Waste)));
+    add(1, "rg-test", "pip-dev-test", "eastus", pip("Basic", 0.0036), dev.clone(), None, Some((UNASSOCIATED, Waste)));
+    // Storage and App Service.
+    add(0, "rg-web", &format!("stprodweb{}", unit), "westeurope", Kind::Storage { daily: 2.5 }, prod.clone(), None, None);
+    add(2, "rg-data", &format!("stdatalake{}", unit), "eastus", Kind::Storage { daily: 6.0 }, data.clone(), None, None);
+    add(0, "rg-web", "asp-prod-web", "westeurope", Kind::AppServicePlan { sku: "P1v3", hourly: 0.226, sites: 3 }, prod, None, None);
+    out
+}
+
+/// Subscription-level usage with weekly seasonality, growth, noise and one spike (Log Analytics).
+fn shared_costs(sub: usize, day: NaiveDate, as_of: NaiveDate, spike_day: NaiveDate, rng: &mut Rng) -> Vec<CostLine> {
+    let months_back = (as_of - day).num_days() as f64 / 30.0;
+    let growth = 1.0 / (1.0 + 0.03 * months_back);
+    let spike = if sub == 0 && day == spike_day { 8.0 } else { 1.0 };
+    let la_gb = (3.0 + sub as f64) * growth * weekday_factor(day, 0.35) * spike * (1.0 + 0.05 * rng.normal());
+    let egress_gb = (12.0 + 4.0 * sub as f64) * growth * weekday_factor(day, 0.25) * (1.0 + 0.05 * rng.normal());
+    let line = |service: &str, category: &str, meter: &str, qty: f64, price: f64| CostLine {
+        sub,
+        group: String::new(),
+        resource_id: None,
+        resource_name: None,
+        resource_type: String::new(),
+        region: "westeurope",
+        service: service.into(),
+        service_category: category.into(),
+        meter: meter.into(),
+        unit: "1 GB".into(),
+        quantity: qty.max(0.0),
+        unit_price: price,
+        tags: "{}".into(),
+    };
+    vec![
+        line("Log Analytics", "Management and Governance", "Analytics Logs Data Ingestion", la_gb, 2.76),
+        line("Bandwidth", "Networking", "Standard Data Transfer Out", egress_gb, 0.087),
+    ]
+}
+
+/// One line item before it is written as a FOCUS row.
+struct CostLine {
+    sub: usize,
+    group: String,
+    resource_id: Option<String>,
+    resource_name: Option<String>,
+    resource_type: String,
+    region: &'static str,
+    service: String,
+    service_category: String,
+    meter: String,
+    unit: String,
+    quantity: f64,
+    unit_price: f64,
+    tags: String,
+}
+
+/// The columns the demo export writes: a subset of Cost Management's FocusCost 1.2 export.
+pub const COST_HEADER: &[&str] = &[
+    "BilledCost", "BillingAccountId", "BillingAccountName", "BillingAccountType", "BillingCurrency",
+    "BillingPeriodEnd", "BillingPeriodStart", "ChargeCategory", "ChargeClass", "ChargeDescription", "ChargeFrequency",
+    "ChargePeriodEnd", "ChargePeriodStart", "ConsumedQuantity", "ConsumedUnit", "ContractedCost", "ContractedUnitPrice",
+    "EffectiveCost", "InvoiceIssuerName", "ListCost", "ListUnitPrice", "PricingCategory", "PricingCurrency",
+    "PricingQuantity", "PricingUnit", "ProviderName", "PublisherName", "RegionId", "RegionName", "ResourceId",
+    "ResourceName", "ResourceType", "ServiceCategory", "ServiceName", "SkuId", "SkuMeter", "SubAccountId",
+    "SubAccountName", "SubAccountType", "Tags", "x_BilledCostInUsd", "x_ContractedCostInUsd", "x_EffectiveCostInUsd",
+    "x_ListCostInUsd", "x_ResourceGroupName", "x_ResourceType", "x_SkuMeterCategory",
+];
+
+/// EA-style negotiated discount on list prices.
+const DISCOUNT: f64 = 0.12;
+
+fn write_cost_row(out: &mut String, tenant: &DemoTenant, l: &CostLine, day: NaiveDate) {
+    let (sub_id, sub_name) = SUBSCRIPTIONS[l.sub];
+    let list = l.quantity * l.unit_price;
+    let contracted = list * (1.0 - DISCOUNT);
+    let period_start = NaiveDate::from_ymd_opt(day.year(), day.month(), 1).expect("first of month exists");
+    let period_end = period_start + Duration::days(days_in_month(day) as i64);
+    let ts = |d: NaiveDate| d.format("%Y-%m-%dT00:00:00Z").to_string();
+    let money = |v: f64| format!("{:.10}", v);
+    let region_name = if l.region == "eastus" { "East US" } else { "West Europe" };
+    let rtype_arm = l.resource_id.as_deref().map(arm_type).unwrap_or_default();
+    let _ = tenant;
+    let fields: [String; 47] = [
+        money(contracted),
+        BILLING_ACCOUNT.into(),
+        "Contoso Ltd".into(),
+        "Billing Account".into(),
+        "USD".into(),
+        ts(period_end),
+        ts(period_start),
+        "Usage".into(),
+        String::new(),
+        format!("{} - {}", l.service, l.meter),
+        "Usage-Based".into(),
+        ts(day + Duration::days(1)),
+        ts(day),
+        format!("{:.6}", l.quantity),
+        l.unit.clone(),
+        money(contracted),
+        money(l.unit_price * (1.0 - DISCOUNT)),
+        money(contracted),
+        "Microsoft".into(),
+        money(list),
+        money(l.unit_price),
+        "Standard".into(),
+        "USD".into(),
+        format!("{:.6}", l.quantity),
+        l.unit.clone(),
+        "Microsoft".into(),
+        "Microsoft".into(),
+        l.region.into(),
+        region_name.into(),
+        l.resource_id.clone().unwrap_or_default(),
+        l.resource_name.clone().unwrap_or_default(),
+        l.resource_type.clone(),
+        l.service_category.clone(),
+        l.service.clone(),
+        format!("DZH318Z0{:04}", hash(&l.meter) % 10_000),
+        l.meter.clone(),
+        format!("/subscriptions/{sub_id}"),
+        sub_name.into(),
+        "Subscription".into(),
+        l.tags.clone(),
+        money(contracted),
+        money(contracted),
+        money(contracted),
+        money(list),
+        l.group.clone(),
+        rtype_arm,
+        l.service.clone(),
+    ];
+    for (i, f) in fields.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        push_csv_field(out, f);
+    }
+    out.push('\n');
+}
+
+/// CSV quoting: fields with a comma, quote or newline are quoted, quotes doubled.
+pub(crate) fn push_csv_field(out: &mut String, field: &str) {
+    if field.contains([',', '"', '\n', '\r']) {
+        out.push('"');
+        out.push_str(&field.replace('"', "\"\""));
+        out.push('"');
+    } else {
+        out.push_str(field);
+    }
+}
+
+fn arm_type(id: &str) -> String {
+    let after = id.split("/providers/").nth(1).unwrap_or_default();
+    let parts: Vec<&str> = after.split('/').collect();
+    if parts.len() >= 2 { format!("{}/{}", parts[0], parts[1]).to_lowercase() } else { String::new() }
+}
+
+fn resource_id(sub: usize, group: &str, provider: &str, name: &str) -> String {
+    format!("/subscriptions/{}/resourceGroups/{group}/providers/{provider}/{name}", SUBSCRIPTIONS[sub].0)
+}
+
+fn tags_json(tags: &[(&str, &str)]) -> String {
+    let mut s = String::from("{");
+    for (i, (k, v)) in tags.iter().enumerate() {
+        if i > 0 {
+            s.push(',');
+        }
+        let _ = write!(s, "{}:{}", json!(k), json!(v));
+    }
+    s.push('}');
+    s
+}
+
+fn days_in_month(day: NaiveDate) -> u32 {
+    let (y, m) = (day.year(), day.month());
+    let next = if m == 12 { NaiveDate::from_ymd_opt(y + 1, 1, 1) } else { NaiveDate::from_ymd_opt(y, m + 1, 1) };
+    (next.expect("valid month") - NaiveDate::from_ymd_opt(y, m, 1).expect("valid month")).num_days() as u32
+}
+
+/// Weekdays cost more than weekends: `1 + amplitude` on weekdays, `1 - 2.5 amplitude` at weekends.
+fn weekday_factor(day: NaiveDate, amplitude: f64) -> f64 {
+    if day.weekday().number_from_monday() >= 6 { 1.0 - 2.5 * amplitude } else { 1.0 + amplitude }
+}
+
+fn round(v: f64, digits: i32) -> f64 {
+    let p = 10f64.powi(digits);
+    (v * p).round() / p
+}
+
+fn hash(s: &str) -> u64 {
+    // FNV-1a: stable across platforms and releases, unlike `DefaultHasher`.
+    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+}
+
+/// SplitMix64: small, fast and stable, so a seed means the same tenant in every release.
+struct Rng(u64);
+
+impl Rng {
+    fn new(seed: u64) -> Self {
+        Rng(seed)
+    }
+    fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    /// Uniform in [0, 1).
+    fn unit(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+    /// Roughly standard normal (sum of uniforms), bounded to ±3.
+    fn normal(&mut self) -> f64 {
+        ((0..6).map(|_| self.unit()).sum::<f64>() - 3.0) / 0.7071
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tenant() -> DemoTenant {
+        DemoTenant::new(&DemoSpec::default(), NaiveDate::from_ymd_opt(2026, 3, 15).unwrap())
+    }
+
+    #[test]
+    fn same_seed_same_bytes() {
+        assert_eq!(tenant().cost_exports(), tenant().cost_exports());
+        assert_eq!(tenant().metrics_batch(), tenant().metrics_batch());
+    }
+
+    #[test]
+    fn plants_waste_and_lookalikes_for_each_rule() {
+        let planted = tenant().planted();
+        for rule in ["compute_vm_idle", "storage_disk_unattached", "network_public_ip_unassociated"] {
+            assert!(planted.iter().any(|p| p.rule_id == rule && p.truth == Truth::Waste), "{rule}");
+            assert!(planted.iter().any(|p| p.rule_id == rule && p.truth == Truth::NotWaste), "{rule}");
+        }
+    }
+
+    #[test]
+    fn history_covers_thirteen_billing_months() {
+        let t = tenant();
+        assert_eq!(t.billing_months().len(), 14, "395 days from mid-month touch 14 months");
+        assert_eq!(t.billing_months().last().unwrap(), "2026-03");
+    }
+}

@@ -1,0 +1,64 @@
+//! The `focus_files` source: FOCUS cost files from any provider (AWS, GCP, OCI, Azure) in a local
+//! folder. Files are copied into landing unchanged; `ProviderName` in the data tells providers apart.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use super::{Dataset, ExtractContext, Landed};
+use crate::{Error, Result};
+
+/// `[[sources]] kind = "focus_files"`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FocusFilesSpec {
+    /// A file, or a folder searched recursively for `.csv` and `.parquet` files.
+    pub path: PathBuf,
+    /// Name used for the landing folder. Default `focus_files`.
+    #[serde(default = "default_name")]
+    pub name: String,
+}
+
+fn default_name() -> String {
+    "focus_files".into()
+}
+
+pub fn extract(spec: &FocusFilesSpec, cx: &ExtractContext<'_>) -> Result<Vec<Landed>> {
+    let mut files = Vec::new();
+    collect(&spec.path, &mut files)?;
+    files.sort();
+    if files.is_empty() {
+        return Err(Error::Data {
+            file: spec.path.display().to_string(),
+            message: "no .csv or .parquet files found".into(),
+        });
+    }
+    let dir = cx.lake.landing_dir(&spec.name, "costs", cx.run_id)?;
+    let mut landed = Vec::new();
+    for file in files {
+        let rel = file.strip_prefix(&spec.path).unwrap_or(&file);
+        let name = rel.to_string_lossy().replace(['/', '\\'], "__");
+        let name = if name.is_empty() { file.file_name().unwrap_or_default().to_string_lossy().into_owned() } else { name };
+        let bytes = std::fs::read(&file).map_err(|e| Error::io(&file, e))?;
+        let path = cx.lake.put_landing(&dir, &name, &bytes)?;
+        landed.push(Landed { dataset: Dataset::Costs, path, key: format!("{}/costs/{name}", spec.name) });
+    }
+    Ok(landed)
+}
+
+fn collect(path: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
+    let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+    if meta.is_file() {
+        out.push(path.to_path_buf());
+        return Ok(());
+    }
+    for entry in std::fs::read_dir(path).map_err(|e| Error::io(path, e))? {
+        let p = entry.map_err(|e| Error::io(path, e))?.path();
+        if p.is_dir() {
+            collect(&p, out)?;
+        } else if p.extension().is_some_and(|x| x == "csv" || x == "parquet") {
+            out.push(p);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,20 @@
+//! cloudoptima: a FinOps pipeline for Azure in one binary.
+//!
+//! Stages talk only through lake tables: [`extract`] lands raw bytes, [`transform`] turns them into
+//! FOCUS-shaped Delta tables, [`analyze`] runs SQL rules and forecasts over those tables, and
+//! [`report`] renders and delivers the result. [`pipeline`] strings the stages together for one run;
+//! [`cli`] is the command line on top.
+
+pub mod analyze;
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod extract;
+pub mod lake;
+pub mod pipeline;
+pub mod report;
+pub mod suggest;
+pub mod telemetry;
+pub mod transform;
+
+pub use error::{Error, Result};

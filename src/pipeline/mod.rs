@@ -1,0 +1,9 @@
+//! Pipelines: their specs ([`spec`]), one run of all stages ([`run`]), and the run manifest each run
+//! leaves in the lake's `_runs` table ([`manifest`]).
+
+pub mod manifest;
+pub mod run;
+pub mod spec;
+
+pub use run::{RunOptions, RunSummary, StageResult, StageStatus};
+pub use spec::PipelineSpec;

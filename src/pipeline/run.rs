@@ -1,0 +1,408 @@
+//! One run of one pipeline: extract → transform → rules → forecast → report → delivery.
+//!
+//! Each stage runs in its own tracing span and is timed. A failed stage is recorded and the run goes
+//! on where that still makes sense (a failing rule does not stop the forecast); analysis is skipped
+//! when extraction or the transform failed, so a report never presents stale data as today's.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use chrono::{NaiveDate, Utc};
+use datafusion::arrow::array::{ArrayRef, Date32Array, Float64Array, Int32Array, RecordBatch, StringArray};
+use datafusion::prelude::SessionContext;
+use tracing::Instrument;
+
+use super::manifest;
+use super::spec::PipelineSpec;
+use crate::analyze::{forecast, rules};
+use crate::config::Config;
+use crate::extract::{self, ExtractContext};
+use crate::lake::{Lake, WriteMode, schema};
+use crate::report::delivery::{self, Delivered};
+use crate::report::{model, pdf};
+use crate::transform::{self, inventory::epoch_days};
+use crate::{Error, Result};
+
+/// How this process runs a pipeline (not what the pipeline does: that is the spec).
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// The run date: analysis windows end here; the demo's data ends the day before.
+    pub as_of: NaiveDate,
+    pub rules_dir: PathBuf,
+    pub report_sql_dir: PathBuf,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum StageStatus {
+    Ok,
+    Failed(String),
+    Skipped(String),
+}
+
+impl StageStatus {
+    pub fn label(&self) -> &'static str {
+        match self {
+            StageStatus::Ok => "ok",
+            StageStatus::Failed(_) => "failed",
+            StageStatus::Skipped(_) => "skipped",
+        }
+    }
+    pub fn error(&self) -> Option<&str> {
+        match self {
+            StageStatus::Failed(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct StageResult {
+    pub name: &'static str,
+    pub status: StageStatus,
+    pub elapsed_ms: u64,
+    pub rows: usize,
+    /// One line on what the stage did.
+    pub detail: String,
+}
+
+/// Findings of one rule.
+#[derive(Debug, Clone)]
+pub struct RuleOutcome {
+    pub rule_id: String,
+    pub findings: usize,
+    pub monthly_savings: f64,
+}
+
+/// What a run did.
+#[derive(Debug, Clone)]
+pub struct RunSummary {
+    pub run_id: String,
+    pub pipeline: String,
+    pub as_of: NaiveDate,
+    pub stages: Vec<StageResult>,
+    pub table_rows: BTreeMap<&'static str, usize>,
+    pub rules: Vec<RuleOutcome>,
+    /// Forecast totals for the next 30, 60 and 90 days (as far as the horizon reaches).
+    pub forecast_totals: Vec<(u32, f64, f64, f64)>,
+    pub pdf: Option<PathBuf>,
+    pub delivered: Option<Delivered>,
+    pub quarantined: usize,
+    pub unreconciled: Vec<String>,
+    pub strict: bool,
+}
+
+impl RunSummary {
+    /// True when every stage succeeded and, under `strict`, nothing was quarantined.
+    pub fn succeeded(&self) -> bool {
+        self.stages.iter().all(|s| !matches!(s.status, StageStatus::Failed(_))) && !(self.strict && self.quarantined > 0)
+    }
+}
+
+fn new_run_id(pipeline: &str) -> String {
+    let now = Utc::now();
+    format!("{pipeline}-{}-{:04x}", now.format("%Y%m%dT%H%M%SZ"), now.timestamp_subsec_micros() & 0xffff)
+}
+
+/// Run every stage of `spec` once. `progress` is called as each stage ends.
+pub async fn run(
+    config: &Config,
+    spec: &PipelineSpec,
+    opts: &RunOptions,
+    progress: &(dyn Fn(&StageResult) + Sync),
+) -> Result<RunSummary> {
+    let run_id = new_run_id(&spec.name);
+    let span = tracing::info_span!("run", run_id = %run_id, pipeline = %spec.name);
+    async {
+        let started = Utc::now();
+        let lake = Lake::open(&config.lake.url)?;
+        let mut s = RunSummary {
+            run_id: run_id.clone(),
+            pipeline: spec.name.clone(),
+            as_of: opts.as_of,
+            stages: Vec::new(),
+            table_rows: BTreeMap::new(),
+            rules: Vec::new(),
+            forecast_totals: Vec::new(),
+            pdf: None,
+            delivered: None,
+            quarantined: 0,
+            unreconciled: Vec::new(),
+            strict: spec.strict,
+        };
+        let mut stage = |s: &mut RunSummary, name, t: Instant, status, rows, detail: String| {
+            let r = StageResult { name, status, elapsed_ms: t.elapsed().as_millis() as u64, rows, detail };
+            progress(&r);
+            s.stages.push(r);
+        };
+
+        // Extract.
+        let t = Instant::now();
+        let cx = ExtractContext { lake: &lake, run_id: &run_id, as_of: opts.as_of };
+        let mut landed = Vec::new();
+        let mut extract_error = None;
+        for source in &spec.sources {
+            let _g = tracing::info_span!("stage", name = "extract", source = source.kind()).entered();
+            match extract::extract(source, &cx) {
+                Ok(files) => landed.extend(files),
+                Err(e) => extract_error = Some(format!("source `{}`: {e}", source.kind())),
+            }
+        }
+        let ok_upstream = extract_error.is_none();
+        let status = extract_error.map_or(StageStatus::Ok, StageStatus::Failed);
+        stage(&mut s, "extract", t, status, landed.len(), format!("{} file(s) landed", landed.len()));
+
+        // Transform.
+        let t = Instant::now();
+        let transformed = if ok_upstream {
+            transform::run(&lake, &landed, &run_id, opts.as_of).instrument(tracing::info_span!("stage", name = "transform")).await
+        } else {
+            Err(Error::Internal("skipped".into()))
+        };
+        let ok_upstream = match transformed {
+            Ok(report) => {
+                s.quarantined = report.quarantined.len();
+                s.unreconciled = report.unreconciled.clone();
+                let rows: usize = report.rows.values().sum();
+                let detail = format!(
+                    "{}; {} quarantined{}",
+                    report.rows.iter().map(|(t, n)| format!("{t} {n}")).collect::<Vec<_>>().join(", "),
+                    report.quarantined.len(),
+                    if report.unreconciled.is_empty() { "; billed totals reconcile".to_string() } else { format!("; NOT reconciled: {}", report.unreconciled.join("; ")) }
+                );
+                let status = if report.unreconciled.is_empty() {
+                    StageStatus::Ok
+                } else {
+                    StageStatus::Failed(report.unreconciled.join("; "))
+                };
+                stage(&mut s, "transform", t, status, rows, detail);
+                true
+            }
+            Err(e) if ok_upstream => {
+                stage(&mut s, "transform", t, StageStatus::Failed(e.to_string()), 0, String::new());
+                false
+            }
+            Err(_) => {
+                stage(&mut s, "transform", t, StageStatus::Skipped("extract failed".into()), 0, String::new());
+                false
+            }
+        };
+
+        let skip = |s: &mut RunSummary, names: &[&'static str]| {
+            for name in names {
+                s.stages.push(StageResult {
+                    name,
+                    status: StageStatus::Skipped("an earlier stage failed".into()),
+                    elapsed_ms: 0,
+                    rows: 0,
+                    detail: String::new(),
+                });
+            }
+        };
+        if !ok_upstream {
+            skip(&mut s, &["rules", "forecast", "report", "deliver"]);
+            manifest::write(&lake, &s, started, Utc::now()).await?;
+            return Ok(s);
+        }
+
+        let ctx = SessionContext::new();
+        lake.register_all(&ctx).await?;
+
+        // Rules.
+        let t = Instant::now();
+        let (status, rows) = run_rules(&lake, &ctx, spec, opts, &run_id, &mut s.rules)
+            .instrument(tracing::info_span!("stage", name = "rules"))
+            .await;
+        let detail = format!(
+            "{} rule(s), {} finding(s), {} / month",
+            s.rules.len(),
+            rows,
+            model::money(s.rules.iter().map(|r| r.monthly_savings).sum())
+        );
+        stage(&mut s, "rules", t, status, rows, detail);
+
+        // Forecast.
+        let t = Instant::now();
+        let mut points = Vec::new();
+        if spec.forecast.enabled {
+            let result = run_forecast(&lake, &ctx, spec, opts, &run_id).instrument(tracing::info_span!("stage", name = "forecast")).await;
+            match result {
+                Ok(p) => {
+                    for days in [30u32, 60, 90].into_iter().filter(|d| *d as usize <= p.len()) {
+                        let slice = &p[..days as usize];
+                        s.forecast_totals.push((
+                            days,
+                            slice.iter().map(|x| x.point).sum(),
+                            slice.iter().map(|x| x.lower_80).sum(),
+                            slice.iter().map(|x| x.upper_80).sum(),
+                        ));
+                    }
+                    let n = p.len();
+                    points = p;
+                    stage(&mut s, "forecast", t, StageStatus::Ok, n, format!("{n} day(s) ahead, model {}", forecast::MODEL));
+                }
+                Err(e) => stage(&mut s, "forecast", t, StageStatus::Failed(e.to_string()), 0, String::new()),
+            }
+        } else {
+            stage(&mut s, "forecast", t, StageStatus::Skipped("disabled in pipeline".into()), 0, String::new());
+        }
+
+        // Report and delivery.
+        if spec.report.enabled {
+            let t = Instant::now();
+            let ctx = SessionContext::new();
+            lake.register_all(&ctx).await?;
+            match build_report(&ctx, config, spec, opts, points).await {
+                Ok((path, pdf_bytes, summary_text)) => {
+                    stage(&mut s, "report", t, StageStatus::Ok, 1, format!("{}", path.display()));
+                    s.pdf = Some(path.clone());
+                    let t = Instant::now();
+                    match deliver(config, spec, opts, &path, pdf_bytes, &summary_text).await {
+                        Ok(Some(d)) => {
+                            stage(&mut s, "deliver", t, StageStatus::Ok, 1, d.to_string());
+                            s.delivered = Some(d);
+                        }
+                        Ok(None) => stage(&mut s, "deliver", t, StageStatus::Skipped("no recipients".into()), 0, String::new()),
+                        Err(e) => stage(&mut s, "deliver", t, StageStatus::Failed(e.to_string()), 0, String::new()),
+                    }
+                }
+                Err(e) => {
+                    stage(&mut s, "report", t, StageStatus::Failed(e.to_string()), 0, String::new());
+                    skip(&mut s, &["deliver"]);
+                }
+            }
+        } else {
+            skip(&mut s, &["report", "deliver"]);
+        }
+
+        for def in schema::all().iter().filter(|d| d.name != "_runs") {
+            if let Ok(df) = ctx.table(def.name).await {
+                if let Ok(n) = df.count().await {
+                    s.table_rows.insert(def.name, n);
+                }
+            }
+        }
+        manifest::write(&lake, &s, started, Utc::now()).await?;
+        Ok(s)
+    }
+    .instrument(span)
+    .await
+}
+
+async fn run_rules(
+    lake: &Lake,
+    ctx: &SessionContext,
+    spec: &PipelineSpec,
+    opts: &RunOptions,
+    run_id: &str,
+    outcomes: &mut Vec<RuleOutcome>,
+) -> (StageStatus, usize) {
+    let all = match rules::load_dir(&opts.rules_dir) {
+        Ok(r) => r,
+        Err(e) => return (StageStatus::Failed(e.to_string()), 0),
+    };
+    let selected = match rules::select(&all, &spec.rules, &spec.file.display().to_string()) {
+        Ok(r) => r,
+        Err(e) => return (StageStatus::Failed(e.to_string()), 0),
+    };
+    let mut batches = Vec::new();
+    let mut errors = Vec::new();
+    for rule in selected {
+        match rule.run(ctx, spec.rules.params.get(&rule.id), run_id, opts.as_of).await {
+            Ok(b) => {
+                let findings = b.iter().map(RecordBatch::num_rows).sum();
+                let savings = b
+                    .iter()
+                    .filter_map(|b| b.column_by_name("est_monthly_savings")?.as_any().downcast_ref::<Float64Array>().cloned())
+                    .flat_map(|a| a.iter().flatten().collect::<Vec<_>>())
+                    .sum();
+                outcomes.push(RuleOutcome { rule_id: rule.id.clone(), findings, monthly_savings: savings });
+                batches.extend(b);
+            }
+            Err(e) => {
+                tracing::error!(rule = %rule.id, error = %e, "Rule failed.");
+                errors.push(e.to_string());
+            }
+        }
+    }
+    let rows = batches.iter().map(RecordBatch::num_rows).sum();
+    let predicate = format!("run_date = '{}'", opts.as_of.format("%Y-%m-%d"));
+    if let Err(e) = lake.write_batches(&schema::recommendations(), batches, WriteMode::Replace(predicate)).await {
+        errors.push(e.to_string());
+    }
+    if errors.is_empty() { (StageStatus::Ok, rows) } else { (StageStatus::Failed(errors.join("; ")), rows) }
+}
+
+async fn run_forecast(
+    lake: &Lake,
+    ctx: &SessionContext,
+    spec: &PipelineSpec,
+    opts: &RunOptions,
+    run_id: &str,
+) -> Result<Vec<forecast::ForecastPoint>> {
+    let daily = model::daily_cost(ctx, &opts.report_sql_dir, opts.as_of).await?;
+    let history: Vec<_> = forecast::daily_series(&daily).into_iter().filter(|(d, _)| *d < opts.as_of).collect();
+    let points = forecast::forecast(&history, spec.forecast.horizon_days as usize)?;
+    let def = schema::forecasts();
+    let n = points.len();
+    let f = |g: fn(&forecast::ForecastPoint) -> f64| -> ArrayRef { Arc::new(Float64Array::from(points.iter().map(g).collect::<Vec<_>>())) };
+    let batch = RecordBatch::try_new(
+        def.schema.clone(),
+        vec![
+            Arc::new(StringArray::from(vec![run_id; n])),
+            Arc::new(StringArray::from(vec!["total"; n])),
+            Arc::new(Date32Array::from(points.iter().map(|p| epoch_days(p.date)).collect::<Vec<_>>())),
+            Arc::new(Int32Array::from((1..=n as i32).collect::<Vec<_>>())),
+            f(|p| p.point),
+            f(|p| p.lower_80),
+            f(|p| p.upper_80),
+            f(|p| p.lower_95),
+            f(|p| p.upper_95),
+            Arc::new(StringArray::from(vec![forecast::MODEL; n])),
+            Arc::new(Date32Array::from(vec![epoch_days(opts.as_of); n])),
+        ],
+    )
+    .map_err(|e| Error::Internal(e.to_string()))?;
+    let predicate = format!("run_date = '{}'", opts.as_of.format("%Y-%m-%d"));
+    lake.write_batches(&def, vec![batch], WriteMode::Replace(predicate)).await?;
+    Ok(points)
+}
+
+async fn build_report(
+    ctx: &SessionContext,
+    config: &Config,
+    spec: &PipelineSpec,
+    opts: &RunOptions,
+    points: Vec<forecast::ForecastPoint>,
+) -> Result<(PathBuf, Vec<u8>, String)> {
+    let m = model::ReportModel::build(ctx, &opts.report_sql_dir, &spec.report.title, opts.as_of, points).await?;
+    let bytes = pdf::render(&m);
+    let dir = &config.output.reports_dir;
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    let path = dir.join(format!("{}-{}.pdf", spec.name, opts.as_of.format("%Y-%m-%d")));
+    std::fs::write(&path, &bytes).map_err(|e| Error::io(&path, e))?;
+    Ok((path, bytes, m.summary().join("\n")))
+}
+
+async fn deliver(
+    config: &Config,
+    spec: &PipelineSpec,
+    opts: &RunOptions,
+    pdf_path: &std::path::Path,
+    pdf_bytes: Vec<u8>,
+    summary: &str,
+) -> Result<Option<Delivered>> {
+    if spec.report.recipients.is_empty() {
+        return Ok(None);
+    }
+    let from = config.smtp.as_ref().map_or("cloudoptima <cloudoptima@localhost>", |s| s.from.as_str());
+    let subject = format!("{} - {}", spec.report.title, opts.as_of.format("%Y-%m-%d"));
+    let body = format!("{summary}\n\nThe full report is attached.\n");
+    let name = pdf_path.file_name().map_or("report.pdf".into(), |n| n.to_string_lossy().into_owned());
+    let message = delivery::message(from, &spec.report.recipients, &subject, &body, &name, pdf_bytes)?;
+    Ok(Some(match &config.smtp {
+        Some(smtp) => delivery::send_smtp(smtp, message).await?,
+        None => delivery::write_eml(&config.output.outbox_dir, message).await?,
+    }))
+}

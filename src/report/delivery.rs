@@ -1,0 +1,84 @@
+//! Delivery: the report PDF as an email attachment, over SMTP when configured, otherwise written as
+//! an `.eml` file into the outbox folder (so a fresh machine needs no mail server).
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use lettre::message::header::ContentType;
+use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+
+use crate::config::{SmtpConfig, SmtpTls};
+use crate::{Error, Result};
+
+/// Where a message went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Delivered {
+    Smtp { host: String, port: u16, recipients: usize },
+    File(PathBuf),
+}
+
+impl std::fmt::Display for Delivered {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Delivered::Smtp { host, port, recipients } => write!(f, "sent to {recipients} recipient(s) via {host}:{port}"),
+            Delivered::File(p) => write!(f, "written to {}", p.display()),
+        }
+    }
+}
+
+/// Build the message: a plain-text body and the PDF attached.
+pub fn message(from: &str, to: &[String], subject: &str, body: &str, pdf_name: &str, pdf: Vec<u8>) -> Result<Message> {
+    let parse = |a: &str| a.parse::<Mailbox>().map_err(|e| Error::Delivery(format!("address {a:?}: {e}")));
+    let mut builder = Message::builder().from(parse(from)?).subject(subject);
+    if to.is_empty() {
+        return Err(Error::Delivery("no recipients".into()));
+    }
+    for addr in to {
+        builder = builder.to(parse(addr)?);
+    }
+    let pdf_type = ContentType::parse("application/pdf").expect("valid content type");
+    builder
+        .multipart(
+            MultiPart::mixed()
+                .singlepart(SinglePart::plain(body.to_string()))
+                .singlepart(Attachment::new(pdf_name.to_string()).body(pdf, pdf_type)),
+        )
+        .map_err(|e| Error::Delivery(e.to_string()))
+}
+
+/// Send over SMTP with the configured TLS mode and credentials.
+pub async fn send_smtp(smtp: &SmtpConfig, message: Message) -> Result<Delivered> {
+    let port = smtp.port.unwrap_or(match smtp.tls {
+        SmtpTls::Starttls => 587,
+        SmtpTls::Implicit => 465,
+        SmtpTls::None => 25,
+    });
+    let map = |e: lettre::transport::smtp::Error| Error::Delivery(format!("SMTP {}:{port}: {e}", smtp.host));
+    let mut builder = match smtp.tls {
+        SmtpTls::Starttls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&smtp.host).map_err(map)?,
+        SmtpTls::Implicit => AsyncSmtpTransport::<Tokio1Executor>::relay(&smtp.host).map_err(map)?,
+        SmtpTls::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&smtp.host),
+    }
+    .port(port)
+    .timeout(Some(Duration::from_secs(smtp.timeout_secs)));
+    if let (Some(user), Some(pass)) = (smtp.username.as_ref(), smtp.password.as_ref()) {
+        if let (Some(u), Some(p)) = (user.expose(), pass.expose()) {
+            builder = builder.credentials(Credentials::new(u.to_string(), p.to_string()));
+        }
+    }
+    let recipients = message.envelope().to().len();
+    builder.build().send(message).await.map_err(map)?;
+    Ok(Delivered::Smtp { host: smtp.host.clone(), port, recipients })
+}
+
+/// Write the message as `<id>.eml` into `outbox`.
+pub async fn write_eml(outbox: &Path, message: Message) -> Result<Delivered> {
+    std::fs::create_dir_all(outbox).map_err(|e| Error::io(outbox, e))?;
+    let id = AsyncFileTransport::<Tokio1Executor>::new(outbox)
+        .send(message)
+        .await
+        .map_err(|e| Error::Delivery(format!("{}: {e}", outbox.display())))?;
+    Ok(Delivered::File(outbox.join(format!("{id}.eml"))))
+}

@@ -1,0 +1,211 @@
+//! The report's content as plain data, built from the lake with the SQL in `sql/report/`.
+//! Renderers only lay this out; every number in a report comes from here.
+
+use std::path::Path;
+
+use chrono::{Datelike, Duration, NaiveDate};
+use datafusion::arrow::array::{Array, AsArray, RecordBatch};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::DataType;
+use datafusion::prelude::SessionContext;
+
+use crate::analyze::forecast::ForecastPoint;
+use crate::{Error, Result};
+
+/// Default folder for report queries.
+pub const DEFAULT_DIR: &str = "sql/report";
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finding {
+    pub rule_id: String,
+    pub title: String,
+    pub resource_name: String,
+    pub resource_group: String,
+    pub reason: String,
+    pub est_monthly_savings: f64,
+    pub fit_score: f64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportModel {
+    pub title: String,
+    pub as_of: NaiveDate,
+    pub currency: String,
+    /// Cost of the day before `as_of`.
+    pub yesterday_cost: f64,
+    /// Cost from the first of `as_of`'s month (of the last cost day) to the last cost day.
+    pub month_to_date: f64,
+    /// Month-to-date plus the forecast for the rest of the month, when a forecast exists.
+    pub forecast_month_end: Option<f64>,
+    pub potential_monthly_savings: f64,
+    /// Daily cost, oldest first (the last 90 days).
+    pub daily: Vec<(NaiveDate, f64)>,
+    pub forecast: Vec<ForecastPoint>,
+    /// Cost per service over the last 30 days, largest first.
+    pub by_service: Vec<(String, f64)>,
+    /// This run's findings, largest savings first.
+    pub findings: Vec<Finding>,
+}
+
+/// Run `sql/report/<name>.sql` with `{{as_of}}` filled in.
+pub async fn query(ctx: &SessionContext, dir: &Path, name: &str, as_of: NaiveDate) -> Result<Vec<RecordBatch>> {
+    let path = dir.join(format!("{name}.sql"));
+    let sql = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+    let sql = sql.replace("{{as_of}}", &format!("DATE '{}'", as_of.format("%Y-%m-%d")));
+    let df = ctx
+        .sql(&sql)
+        .await
+        .map_err(|e| Error::Report(format!("{}: {}", path.display(), e.strip_backtrace())))?;
+    Ok(df.collect().await?)
+}
+
+/// Column `i` of every batch as strings.
+fn strings(batches: &[RecordBatch], i: usize) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    for b in batches {
+        let col = cast(b.column(i), &DataType::Utf8).map_err(|e| Error::Report(e.to_string()))?;
+        let col = col.as_string::<i32>();
+        out.extend((0..col.len()).map(|r| if col.is_null(r) { String::new() } else { col.value(r).to_string() }));
+    }
+    Ok(out)
+}
+
+/// Column `i` of every batch as numbers (NULL → 0).
+fn numbers(batches: &[RecordBatch], i: usize) -> Result<Vec<f64>> {
+    let mut out = Vec::new();
+    for b in batches {
+        let col = cast(b.column(i), &DataType::Float64).map_err(|e| Error::Report(e.to_string()))?;
+        let col = col.as_primitive::<datafusion::arrow::datatypes::Float64Type>();
+        out.extend((0..col.len()).map(|r| if col.is_null(r) { 0.0 } else { col.value(r) }));
+    }
+    Ok(out)
+}
+
+fn dates(batches: &[RecordBatch], i: usize) -> Result<Vec<NaiveDate>> {
+    strings(batches, i)?
+        .iter()
+        .map(|s| NaiveDate::parse_from_str(&s[..s.len().min(10)], "%Y-%m-%d").map_err(|e| Error::Report(format!("{s:?}: {e}"))))
+        .collect()
+}
+
+/// Total cost per day, every day the lake has (used by the forecast and the report).
+pub async fn daily_cost(ctx: &SessionContext, dir: &Path, as_of: NaiveDate) -> Result<Vec<(NaiveDate, f64)>> {
+    let b = query(ctx, dir, "daily_cost", as_of).await?;
+    Ok(dates(&b, 0)?.into_iter().zip(numbers(&b, 1)?).collect())
+}
+
+impl ReportModel {
+    pub async fn build(
+        ctx: &SessionContext,
+        dir: &Path,
+        title: &str,
+        as_of: NaiveDate,
+        forecast: Vec<ForecastPoint>,
+    ) -> Result<ReportModel> {
+        let daily_all = daily_cost(ctx, dir, as_of).await?;
+        let last_day = daily_all.last().map(|d| d.0).unwrap_or(as_of - Duration::days(1));
+        let month_start = NaiveDate::from_ymd_opt(last_day.year(), last_day.month(), 1).expect("valid");
+        let month_to_date = daily_all.iter().filter(|(d, _)| *d >= month_start && *d <= last_day).map(|(_, v)| v).sum();
+        let yesterday_cost = daily_all.iter().find(|(d, _)| *d == as_of - Duration::days(1)).map_or(0.0, |d| d.1);
+        let forecast_month_end = (!forecast.is_empty()).then(|| {
+            month_to_date
+                + forecast
+                    .iter()
+                    .filter(|p| p.date.month() == last_day.month() && p.date.year() == last_day.year())
+                    .map(|p| p.point)
+                    .sum::<f64>()
+        });
+        let services = query(ctx, dir, "cost_by_service", as_of).await?;
+        let by_service = strings(&services, 0)?.into_iter().zip(numbers(&services, 1)?).collect();
+        let recs = query(ctx, dir, "recommendations", as_of).await?;
+        let findings: Vec<Finding> = {
+            let (rule, title_col, name, group, reason) =
+                (strings(&recs, 0)?, strings(&recs, 1)?, strings(&recs, 2)?, strings(&recs, 3)?, strings(&recs, 4)?);
+            let (savings, fit) = (numbers(&recs, 5)?, numbers(&recs, 6)?);
+            (0..rule.len())
+                .map(|i| Finding {
+                    rule_id: rule[i].clone(),
+                    title: title_col[i].clone(),
+                    resource_name: name[i].clone(),
+                    resource_group: group[i].clone(),
+                    reason: reason[i].clone(),
+                    est_monthly_savings: savings[i],
+                    fit_score: fit[i],
+                })
+                .collect()
+        };
+        let currency = strings(&query(ctx, dir, "currency", as_of).await?, 0)?.into_iter().next().unwrap_or_else(|| "USD".into());
+        let start = last_day - Duration::days(89);
+        Ok(ReportModel {
+            title: title.to_string(),
+            as_of,
+            currency,
+            yesterday_cost,
+            month_to_date,
+            forecast_month_end,
+            potential_monthly_savings: findings.iter().map(|f| f.est_monthly_savings).sum(),
+            daily: daily_all.into_iter().filter(|(d, _)| *d >= start).collect(),
+            forecast,
+            by_service,
+            findings,
+        })
+    }
+
+    /// The executive summary, written from the numbers (no LLM): a few plain sentences.
+    pub fn summary(&self) -> Vec<String> {
+        let c = &self.currency;
+        let mut s = vec![format!(
+            "Month-to-date cost is {} {c}; yesterday cost {} {c}.",
+            money(self.month_to_date),
+            money(self.yesterday_cost)
+        )];
+        if let Some(end) = self.forecast_month_end {
+            s.push(format!("At the current trend the month ends near {} {c}.", money(end)));
+        }
+        if let Some((name, cost)) = self.by_service.first() {
+            let total: f64 = self.by_service.iter().map(|x| x.1).sum();
+            s.push(format!(
+                "{name} is the largest service over the last 30 days ({} {c}, {:.0}% of spend).",
+                money(*cost),
+                100.0 * cost / total.max(f64::EPSILON)
+            ));
+        }
+        if self.findings.is_empty() {
+            s.push("No waste findings in this run.".into());
+        } else {
+            s.push(format!(
+                "{} findings could save about {} {c} a month ({} {c} a year).",
+                self.findings.len(),
+                money(self.potential_monthly_savings),
+                money(self.potential_monthly_savings * 12.0)
+            ));
+        }
+        s
+    }
+}
+
+/// `12,345.67`.
+pub fn money(v: f64) -> String {
+    let neg = v < 0.0;
+    let cents = (v.abs() * 100.0).round() as u128;
+    let (whole, frac) = (cents / 100, cents % 100);
+    let digits = whole.to_string();
+    let mut grouped = String::new();
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(ch);
+    }
+    format!("{}{grouped}.{frac:02}", if neg { "-" } else { "" })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn money_groups_thousands() {
+        assert_eq!(super::money(1234567.891), "1,234,567.89");
+        assert_eq!(super::money(0.5), "0.50");
+        assert_eq!(super::money(-12.0), "-12.00");
+    }
+}

@@ -1,0 +1,149 @@
+//! Resource Graph and Monitor responses → rows of `resources` and `metrics`.
+//!
+//! Ids are lowercased (Azure ids are case-insensitive, and cost exports and Resource Graph disagree on
+//! case), so rules can join `resources`, `metrics` and `costs` on `resource_id` directly.
+
+use chrono::NaiveDate;
+use polars::prelude::*;
+use serde_json::Value;
+
+use super::parse;
+use crate::{Error, Result};
+
+fn text(v: &Value, path: &[&str]) -> Option<String> {
+    let mut cur = v;
+    for p in path {
+        cur = cur.get(*p)?;
+    }
+    match cur {
+        Value::String(s) if !s.is_empty() => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+fn lower(v: Option<String>) -> Option<String> {
+    v.map(|s| s.to_lowercase())
+}
+
+/// Days since 1970-01-01, the physical value of a `Date32`.
+pub fn epoch_days(d: NaiveDate) -> i32 {
+    (d - NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch")).num_days() as i32
+}
+
+/// A Resource Graph response (`{"data": [...]}`) as one inventory snapshot taken on `snapshot`.
+pub fn resources(bytes: &[u8], key: &str, snapshot: NaiveDate) -> Result<DataFrame> {
+    let body: Value = serde_json::from_slice(bytes)
+        .map_err(|e| Error::Data { file: key.into(), message: format!("not a Resource Graph response: {e}") })?;
+    let rows = body
+        .get("data")
+        .and_then(Value::as_array)
+        .ok_or_else(|| Error::Data { file: key.into(), message: "no `data` array in Resource Graph response".into() })?;
+    let n = rows.len();
+    let mut cols: Vec<(&str, Vec<Option<String>>)> = [
+        "resource_id", "resource_name", "resource_type", "subscription_id", "resource_group", "region", "sku_name",
+        "sku_tier", "kind", "tags", "power_state", "vm_size", "managed_by", "disk_state", "attached_to",
+        "provisioning_state", "properties",
+    ]
+    .into_iter()
+    .map(|c| (c, Vec::with_capacity(n)))
+    .collect();
+    let mut disk_size = Vec::with_capacity(n);
+    let mut created = Vec::with_capacity(n);
+    for r in rows {
+        let tags = r
+            .get("tags")
+            .filter(|t| t.is_object())
+            .map(|t| parse::canonical_tags(&t.to_string()).map(|(j, _)| j).unwrap_or_else(|_| t.to_string()));
+        let power = text(r, &["properties", "extended", "instanceView", "powerState", "code"])
+            .map(|c| c.trim_start_matches("PowerState/").to_lowercase());
+        let attached = text(r, &["managedBy"])
+            .or_else(|| text(r, &["properties", "ipConfiguration", "id"]))
+            .or_else(|| text(r, &["properties", "natGateway", "id"]))
+            .or_else(|| text(r, &["properties", "virtualMachine", "id"]));
+        let values = [
+            lower(text(r, &["id"])),
+            text(r, &["name"]),
+            lower(text(r, &["type"])),
+            lower(text(r, &["subscriptionId"])),
+            lower(text(r, &["resourceGroup"])),
+            lower(text(r, &["location"])),
+            text(r, &["sku", "name"]),
+            text(r, &["sku", "tier"]),
+            text(r, &["kind"]),
+            tags,
+            power,
+            text(r, &["properties", "hardwareProfile", "vmSize"]),
+            lower(text(r, &["managedBy"])),
+            text(r, &["properties", "diskState"]),
+            lower(attached),
+            text(r, &["properties", "provisioningState"]),
+            r.get("properties").map(Value::to_string),
+        ];
+        for ((_, col), v) in cols.iter_mut().zip(values) {
+            col.push(v);
+        }
+        disk_size.push(r.pointer("/properties/diskSizeGB").and_then(Value::as_f64));
+        created.push(
+            text(r, &["properties", "timeCreated"])
+                .or_else(|| text(r, &["properties", "creationTime"]))
+                .and_then(|t| parse::timestamp_micros(&t).ok()),
+        );
+    }
+    let mut columns: Vec<Column> = cols.into_iter().map(|(name, v)| Column::new(name.into(), v)).collect();
+    columns.push(Column::new("disk_size_gb".into(), disk_size));
+    columns.push(Column::new("created_time".into(), created));
+    columns.push(Column::new("snapshot_date".into(), vec![epoch_days(snapshot); n]));
+    Ok(DataFrame::new(n, columns)?)
+}
+
+/// A Monitor `metrics:getBatch` response (`{"values": [...]}`) as one row per resource, metric and time.
+pub fn metrics(bytes: &[u8], key: &str) -> Result<DataFrame> {
+    let body: Value = serde_json::from_slice(bytes)
+        .map_err(|e| Error::Data { file: key.into(), message: format!("not a metrics batch response: {e}") })?;
+    let values = body
+        .get("values")
+        .and_then(Value::as_array)
+        .ok_or_else(|| Error::Data { file: key.into(), message: "no `values` array in metrics response".into() })?;
+    let (mut id, mut name, mut unit, mut ts, mut date) = (vec![], vec![], vec![], vec![], vec![]);
+    let (mut avg, mut min, mut max, mut total, mut count) = (vec![], vec![], vec![], vec![], vec![]);
+    for v in values {
+        let resource = lower(text(v, &["resourceid"]));
+        for metric in v.get("value").and_then(Value::as_array).into_iter().flatten() {
+            let metric_name = text(metric, &["name", "value"]);
+            let metric_unit = text(metric, &["unit"]);
+            let series = metric.get("timeseries").and_then(Value::as_array).into_iter().flatten();
+            for point in series.flat_map(|s| s.get("data").and_then(Value::as_array).into_iter().flatten()) {
+                let Some(t) = text(point, &["timeStamp"]).and_then(|t| parse::timestamp_micros(&t).ok()) else {
+                    continue;
+                };
+                id.push(resource.clone());
+                name.push(metric_name.clone());
+                unit.push(metric_unit.clone());
+                ts.push(t);
+                date.push((t.div_euclid(86_400_000_000)) as i32);
+                avg.push(point.get("average").and_then(Value::as_f64));
+                min.push(point.get("minimum").and_then(Value::as_f64));
+                max.push(point.get("maximum").and_then(Value::as_f64));
+                total.push(point.get("total").and_then(Value::as_f64));
+                count.push(point.get("count").and_then(Value::as_f64));
+            }
+        }
+    }
+    let n = ts.len();
+    Ok(DataFrame::new(
+        n,
+        vec![
+            Column::new("resource_id".into(), id),
+            Column::new("metric_name".into(), name),
+            Column::new("unit".into(), unit),
+            Column::new("timestamp".into(), ts),
+            Column::new("average".into(), avg),
+            Column::new("minimum".into(), min),
+            Column::new("maximum".into(), max),
+            Column::new("total".into(), total),
+            Column::new("count".into(), count),
+            Column::new("date".into(), date),
+        ],
+    )?)
+}

@@ -1,0 +1,218 @@
+//! Transform: landed files → lake tables (`costs`, `resources`, `metrics`, `quarantine`).
+//!
+//! polars reads and types each file; the typed frames are written as Parquet into a staging folder
+//! inside the lake, and the lake commits them to Delta in one transaction per table, replacing the
+//! partitions the input covers. After the commit, `BilledCost` per billing period and currency is
+//! reconciled against the source files.
+
+pub mod costs;
+pub mod inventory;
+pub mod parse;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use datafusion::prelude::{ParquetReadOptions, SessionContext};
+use polars::prelude::{DataFrame, ParquetWriter};
+
+use crate::extract::{Dataset, Landed};
+use crate::lake::{Lake, WriteMode, schema};
+use crate::{Error, Result};
+
+/// A row that could not be read, kept with the reason.
+#[derive(Debug, Clone)]
+pub struct Quarantined {
+    pub source_file: String,
+    /// 1-based line in the file (header is line 1).
+    pub line: i64,
+    pub reason: String,
+    pub raw: String,
+}
+
+/// What the transform did, for the run manifest and the console.
+#[derive(Debug, Default, Clone)]
+pub struct TransformReport {
+    /// Rows committed per table.
+    pub rows: BTreeMap<&'static str, usize>,
+    pub quarantined: Vec<Quarantined>,
+    /// Differences between the source files' billed totals and the lake's; empty when reconciled.
+    pub unreconciled: Vec<String>,
+}
+
+/// Staging folder for one run; removed when dropped.
+struct Staging(PathBuf);
+
+impl Staging {
+    fn new(lake: &Lake, run_id: &str) -> Result<Self> {
+        let root = lake.local_root().ok_or_else(|| Error::Internal("staging needs a local lake".into()))?;
+        let dir = root.join("_staging").join(run_id);
+        std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+        Ok(Staging(dir))
+    }
+
+    /// Write `frame` as `<table>/<n>.parquet` and return the table's staging folder.
+    fn put(&self, table: &str, n: usize, frame: &mut DataFrame) -> Result<PathBuf> {
+        let dir = self.0.join(table);
+        std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+        let path = dir.join(format!("{n:05}.parquet"));
+        let file = std::fs::File::create(&path).map_err(|e| Error::io(&path, e))?;
+        ParquetWriter::new(file).finish(frame)?;
+        Ok(dir)
+    }
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+async fn commit_staged(lake: &Lake, def: &schema::TableDef, dir: &Path, mode: WriteMode) -> Result<()> {
+    let ctx = SessionContext::new();
+    let location = format!("{}/", dir.display());
+    let df = ctx.read_parquet(location, ParquetReadOptions::default().parquet_pruning(false)).await?;
+    lake.write(def, df, mode).await
+}
+
+fn sql_list<'a>(values: impl IntoIterator<Item = &'a str>) -> String {
+    values.into_iter().map(|v| format!("'{}'", v.replace('\'', "''"))).collect::<Vec<_>>().join(", ")
+}
+
+/// Transform everything that landed in this run.
+pub async fn run(lake: &Lake, landed: &[Landed], run_id: &str, as_of: NaiveDate) -> Result<TransformReport> {
+    let staging = Staging::new(lake, run_id)?;
+    let mut report = TransformReport::default();
+
+    // Costs.
+    let mut partitions = BTreeSet::new();
+    let mut billed: HashMap<(String, String), f64> = HashMap::new();
+    let mut cost_dir = None;
+    let mut cost_keys = Vec::new();
+    let mut cost_rows = 0;
+    for (n, file) in landed.iter().filter(|l| l.dataset == Dataset::Costs).enumerate() {
+        let mut batch = costs::read(&file.path, &file.key)?;
+        cost_rows += batch.frame.height();
+        partitions.extend(batch.partitions);
+        for (k, v) in batch.billed {
+            *billed.entry(k).or_insert(0.0) += v;
+        }
+        report.quarantined.extend(batch.quarantined);
+        cost_keys.push(file.key.clone());
+        cost_dir = Some(staging.put("costs", n, &mut batch.frame)?);
+    }
+    if let Some(dir) = cost_dir.filter(|_| !partitions.is_empty()) {
+        let predicate = partitions
+            .iter()
+            .map(|(period, provider)| {
+                format!("(\"BillingPeriod\" = {} AND \"ProviderName\" = {})", sql_list([period.as_str()]), sql_list([provider.as_str()]))
+            })
+            .collect::<Vec<_>>()
+            .join(" OR ");
+        commit_staged(lake, &schema::costs(), &dir, WriteMode::Replace(predicate)).await?;
+        report.unreconciled = reconcile(lake, &billed, &cost_keys).await?;
+    }
+    report.rows.insert("costs", cost_rows);
+
+    // Inventory.
+    let mut resource_rows = 0;
+    for (n, file) in landed.iter().filter(|l| l.dataset == Dataset::Resources).enumerate() {
+        let bytes = std::fs::read(&file.path).map_err(|e| Error::io(&file.path, e))?;
+        let mut frame = inventory::resources(&bytes, &file.key, as_of)?;
+        resource_rows += frame.height();
+        let dir = staging.put("resources", n, &mut frame)?;
+        if n == landed.iter().filter(|l| l.dataset == Dataset::Resources).count() - 1 {
+            let predicate = format!("snapshot_date = '{}'", as_of.format("%Y-%m-%d"));
+            commit_staged(lake, &schema::resources(), &dir, WriteMode::Replace(predicate)).await?;
+        }
+    }
+    report.rows.insert("resources", resource_rows);
+
+    // Metrics.
+    let mut metric_rows = 0;
+    let mut days = BTreeSet::new();
+    let mut metric_dir = None;
+    for (n, file) in landed.iter().filter(|l| l.dataset == Dataset::Metrics).enumerate() {
+        let bytes = std::fs::read(&file.path).map_err(|e| Error::io(&file.path, e))?;
+        let mut frame = inventory::metrics(&bytes, &file.key)?;
+        metric_rows += frame.height();
+        if let Ok(col) = frame.column("date").and_then(|c| c.i32().cloned()) {
+            days.extend(col.into_iter().flatten());
+        }
+        metric_dir = Some(staging.put("metrics", n, &mut frame)?);
+    }
+    if let (Some(dir), Some(first), Some(last)) = (metric_dir, days.first(), days.last()) {
+        let day = |d: i32| (NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch") + chrono::Duration::days(d.into())).format("%Y-%m-%d").to_string();
+        let predicate = format!("\"date\" >= '{}' AND \"date\" <= '{}'", day(*first), day(*last));
+        commit_staged(lake, &schema::metrics(), &dir, WriteMode::Replace(predicate)).await?;
+    }
+    report.rows.insert("metrics", metric_rows);
+
+    // Quarantine: this run's findings replace earlier ones for the same inputs.
+    if !cost_keys.is_empty() {
+        write_quarantine(lake, run_id, &cost_keys, &report.quarantined).await?;
+    }
+    Ok(report)
+}
+
+async fn write_quarantine(lake: &Lake, run_id: &str, keys: &[String], rows: &[Quarantined]) -> Result<()> {
+    use datafusion::arrow::array::{ArrayRef, Int64Array, StringArray};
+    use datafusion::arrow::record_batch::RecordBatch;
+    use std::sync::Arc;
+    if rows.is_empty() && !lake.table_exists("quarantine").await? {
+        return Ok(());
+    }
+    let def = schema::quarantine();
+    let strings = |f: &dyn Fn(&Quarantined) -> String| -> ArrayRef {
+        Arc::new(StringArray::from(rows.iter().map(f).collect::<Vec<_>>()))
+    };
+    let batch = RecordBatch::try_new(
+        def.schema.clone(),
+        vec![
+            strings(&|_| run_id.to_string()),
+            strings(&|q| q.source_file.clone()),
+            Arc::new(Int64Array::from(rows.iter().map(|q| q.line).collect::<Vec<_>>())),
+            strings(&|q| q.reason.clone()),
+            strings(&|q| q.raw.clone()),
+            strings(&|_| "costs".to_string()),
+        ],
+    )
+    .map_err(|e| Error::Internal(e.to_string()))?;
+    let predicate = format!("dataset = 'costs' AND source_file IN ({})", sql_list(keys.iter().map(String::as_str)));
+    lake.write_batches(&def, vec![batch], WriteMode::Replace(predicate)).await
+}
+
+/// Compare the files' billed totals with what the lake now holds for the same files.
+async fn reconcile(lake: &Lake, billed: &HashMap<(String, String), f64>, keys: &[String]) -> Result<Vec<String>> {
+    use datafusion::arrow::array::{Array, AsArray};
+    use datafusion::arrow::datatypes::Float64Type;
+    let ctx = SessionContext::new();
+    lake.register_all(&ctx).await?;
+    let sql = format!(
+        "SELECT \"BillingPeriod\", COALESCE(\"BillingCurrency\", ''), SUM(\"BilledCost\") FROM costs \
+         WHERE \"x_SourceFile\" IN ({}) GROUP BY 1, 2",
+        sql_list(keys.iter().map(String::as_str))
+    );
+    let mut lake_totals: HashMap<(String, String), f64> = HashMap::new();
+    for batch in ctx.sql(&sql).await?.collect().await? {
+        let cast = |i: usize| datafusion::arrow::compute::cast(batch.column(i), &datafusion::arrow::datatypes::DataType::Utf8);
+        let (p, c) = (cast(0).map_err(|e| Error::Internal(e.to_string()))?, cast(1).map_err(|e| Error::Internal(e.to_string()))?);
+        let (p, c, s) = (p.as_string::<i32>(), c.as_string::<i32>(), batch.column(2).as_primitive::<Float64Type>());
+        for i in 0..batch.num_rows() {
+            let total = if s.is_null(i) { 0.0 } else { s.value(i) };
+            lake_totals.insert((p.value(i).to_string(), c.value(i).to_string()), total);
+        }
+    }
+    let mut problems = Vec::new();
+    for ((period, currency), expected) in billed {
+        let got = lake_totals.get(&(period.clone(), currency.clone())).copied().unwrap_or(0.0);
+        if (got - expected).abs() >= 0.005 {
+            problems.push(format!(
+                "BilledCost for {period} {currency}: source files {expected:.2}, lake {got:.2} (difference {:.2})",
+                got - expected
+            ));
+        }
+    }
+    problems.sort();
+    Ok(problems)
+}

@@ -1,0 +1,99 @@
+//! Reading the values real cost files contain: `NULL` as text, ISO and US dates, scientific
+//! notation, tags as JSON with or without the outer braces and with untidy keys.
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime};
+
+/// `None` for an absent value: empty, blank, or the text `NULL`/`null`.
+pub fn present(raw: Option<&str>) -> Option<&str> {
+    let v = raw?.trim();
+    if v.is_empty() || v.eq_ignore_ascii_case("null") { None } else { Some(v) }
+}
+
+/// A number, including scientific notation (`1.5E-3`). `Err` names what could not be read.
+pub fn number(raw: &str) -> Result<f64, String> {
+    raw.parse::<f64>()
+        .ok()
+        .filter(|v| v.is_finite())
+        .ok_or_else(|| format!("cannot read {raw:?} as a number"))
+}
+
+/// An instant as microseconds since the Unix epoch, UTC. Accepts RFC 3339 (`2026-01-05T00:00:00Z`,
+/// with fractions or an offset), a bare ISO date or date-time, and US dates (`01/05/2026`).
+pub fn timestamp_micros(raw: &str) -> Result<i64, String> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(raw) {
+        return Ok(t.timestamp_micros());
+    }
+    for fmt in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%m/%d/%Y %H:%M:%S", "%m/%d/%Y %I:%M:%S %p"] {
+        if let Ok(t) = NaiveDateTime::parse_from_str(raw, fmt) {
+            return Ok(t.and_utc().timestamp_micros());
+        }
+    }
+    for fmt in ["%Y-%m-%d", "%m/%d/%Y"] {
+        if let Ok(d) = NaiveDate::parse_from_str(raw, fmt) {
+            return Ok(d.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc().timestamp_micros());
+        }
+    }
+    Err(format!("cannot read {raw:?} as a date or time"))
+}
+
+pub fn boolean(raw: &str) -> Result<bool, String> {
+    match raw.to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" => Ok(true),
+        "false" | "0" | "no" => Ok(false),
+        _ => Err(format!("cannot read {raw:?} as true/false")),
+    }
+}
+
+/// Tags as a canonical JSON object: keys trimmed and lowercased, sorted; when two keys collide
+/// after that, the first one in the input wins. Returns `(json, changed)`; `Err` if not JSON.
+pub fn canonical_tags(raw: &str) -> Result<(String, bool), String> {
+    let text = raw.trim();
+    let wrapped;
+    let text = if text.starts_with('{') {
+        text
+    } else {
+        wrapped = format!("{{{text}}}");
+        &wrapped
+    };
+    let value: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| format!("cannot read tags as JSON ({e})"))?;
+    let serde_json::Value::Object(map) = value else {
+        return Err("tags are not a JSON object".into());
+    };
+    let mut out = std::collections::BTreeMap::new();
+    for (k, v) in map {
+        let v = match v {
+            serde_json::Value::String(s) => s,
+            other => other.to_string(),
+        };
+        out.entry(k.trim().to_lowercase()).or_insert(v);
+    }
+    let json = serde_json::to_string(&out).expect("string maps serialize");
+    let changed = json != raw.trim();
+    Ok((json, changed))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_what_real_files_contain() {
+        assert_eq!(present(Some(" NULL ")), None);
+        assert_eq!(number("1.5E-3").unwrap(), 0.0015);
+        assert!(number("12,5").is_err());
+        let iso = timestamp_micros("2026-01-05T00:00:00Z").unwrap();
+        assert_eq!(timestamp_micros("2026-01-05").unwrap(), iso);
+        assert_eq!(timestamp_micros("01/05/2026").unwrap(), iso);
+        assert_eq!(timestamp_micros("2026-01-05T00:00:00.0000000Z").unwrap(), iso);
+        assert!(timestamp_micros("yesterday").is_err());
+    }
+
+    #[test]
+    fn tags_are_canonical() {
+        let (json, changed) = canonical_tags(r#""Env":"prod"," env ":"dev","CostCenter":"1""#).unwrap();
+        assert_eq!(json, r#"{"costcenter":"1","env":"prod"}"#);
+        assert!(changed);
+        assert!(canonical_tags("not json").is_err());
+    }
+}

@@ -1,0 +1,95 @@
+//! Test helpers: a temporary workspace that runs the binary with the repository's pipelines, rules
+//! and report queries, and the Python interpreter with the tests' independent tools.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The Python with duckdb and aiosmtpd (set by `scripts/test`), or `python3`.
+pub fn python() -> String {
+    std::env::var("CLOUDOPTIMA_TEST_PYTHON").unwrap_or_else(|_| "python3".into())
+}
+
+pub struct Workspace {
+    pub dir: tempfile::TempDir,
+    pub pipelines: PathBuf,
+}
+
+impl Workspace {
+    /// A workspace using the repository's `pipelines/`.
+    pub fn new() -> Self {
+        let dir = tempfile::Builder::new().prefix("cloudoptima it ").tempdir().expect("temp dir");
+        Workspace { dir, pipelines: repo().join("pipelines") }
+    }
+
+    /// A workspace with its own pipelines folder holding `files`.
+    pub fn with_pipelines(files: &[(&str, &str)]) -> Self {
+        let mut ws = Self::new();
+        let p = ws.path().join("pipelines");
+        std::fs::create_dir_all(&p).unwrap();
+        for (name, text) in files {
+            std::fs::write(p.join(name), text).unwrap();
+        }
+        ws.pipelines = p;
+        ws
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_cloudoptima"));
+        c.current_dir(self.path())
+            .arg("--pipelines")
+            .arg(&self.pipelines)
+            .arg("--rules")
+            .arg(repo().join("sql/rules"))
+            .arg("--report-sql")
+            .arg(repo().join("sql/report"))
+            .args(args)
+            .env_remove("CLOUDOPTIMA_CONFIG")
+            .env_remove("CLOUDOPTIMA_LAKE");
+        c
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.cmd(args).output().expect("binary runs")
+    }
+
+    /// Run and require exit code 0; returns stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "cloudoptima {args:?} failed ({}):\nstdout:\n{}\nstderr:\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("utf-8 output")
+    }
+
+    /// `cloudoptima sql --format json` parsed.
+    pub fn sql(&self, query: &str) -> Vec<serde_json::Value> {
+        let out = self.ok(&["sql", "--format", "json", query]);
+        serde_json::from_str(out.trim()).unwrap_or_else(|e| panic!("bad JSON from sql ({e}): {out}"))
+    }
+
+    pub fn count(&self, table: &str) -> i64 {
+        let rows = self.sql(&format!("SELECT COUNT(*) AS n FROM {table}"));
+        rows[0]["n"].as_i64().expect("count is an integer")
+    }
+}
+
+/// Every file directly in `dir` with extension `ext`.
+pub fn files_with_ext(dir: &Path, ext: &str) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
+    let mut v: Vec<PathBuf> =
+        entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == ext)).collect();
+    v.sort();
+    v
+}

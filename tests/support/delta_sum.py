@@ -1,0 +1,43 @@
+"""Independent reader for the tests: replay a Delta table's log and sum a column with DuckDB.
+
+Usage: delta_sum.py TABLE_DIR COLUMN  ->  prints the sum (and the number of rows) as JSON.
+Shares no code with cloudoptima: the log is replayed here (add/remove actions in version order) and
+DuckDB reads the Parquet files it names.
+"""
+import json
+import os
+import sys
+from urllib.parse import unquote
+
+import duckdb
+
+
+def active_files(table):
+    log = os.path.join(table, "_delta_log")
+    files = {}
+    for name in sorted(n for n in os.listdir(log) if n.endswith(".json")):
+        with open(os.path.join(log, name)) as f:
+            for line in f:
+                action = json.loads(line)
+                if "add" in action:
+                    files[action["add"]["path"]] = action["add"].get("partitionValues", {})
+                elif "remove" in action:
+                    files.pop(action["remove"]["path"], None)
+    return [os.path.join(table, unquote(p)) for p in files]
+
+
+def main():
+    table, column = sys.argv[1], sys.argv[2]
+    files = active_files(table)
+    if not files:
+        print(json.dumps({"sum": 0.0, "rows": 0}))
+        return
+    con = duckdb.connect()
+    total, rows = con.execute(
+        f'SELECT SUM("{column}"), COUNT(*) FROM read_parquet(?, hive_partitioning = false)', [files]
+    ).fetchone()
+    print(json.dumps({"sum": float(total or 0.0), "rows": int(rows), "files": len(files)}))
+
+
+if __name__ == "__main__":
+    main()
