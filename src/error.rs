@@ -22,11 +22,19 @@ pub enum Error {
 
     /// A rule file is malformed or failed to run.
     #[error("rule {rule} ({file}): {message}")]
-    Rule { rule: String, file: String, message: String },
+    Rule {
+        rule: String,
+        file: String,
+        message: String,
+    },
 
     /// Reading or writing a local file failed.
     #[error("{}: {source}", path.display())]
-    Io { path: PathBuf, #[source] source: std::io::Error },
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
 
     /// Input data could not be read.
     #[error("{file}: {message}")]
@@ -34,7 +42,11 @@ pub enum Error {
 
     /// The lake (Delta log or object store) failed.
     #[error("lake table {table}: {source}")]
-    Lake { table: String, #[source] source: Box<dyn std::error::Error + Send + Sync> },
+    Lake {
+        table: String,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
 
     #[error(transparent)]
     DataFusion(#[from] datafusion::error::DataFusionError),
@@ -58,15 +70,27 @@ pub enum Error {
 
 impl Error {
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        Error::Io { path: path.into(), source }
+        Error::Io {
+            path: path.into(),
+            source,
+        }
     }
 
-    pub fn lake(table: impl Into<String>, source: impl std::error::Error + Send + Sync + 'static) -> Self {
-        Error::Lake { table: table.into(), source: Box::new(source) }
+    pub fn lake(
+        table: impl Into<String>,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        Error::Lake {
+            table: table.into(),
+            source: Box::new(source),
+        }
     }
 
     /// True when the error is the user's input or configuration (exit code 2).
     pub fn is_usage(&self) -> bool {
-        matches!(self, Error::Config { .. } | Error::Invalid(_) | Error::Query(_) | Error::Rule { .. })
+        matches!(
+            self,
+            Error::Config { .. } | Error::Invalid(_) | Error::Query(_) | Error::Rule { .. }
+        )
     }
 }

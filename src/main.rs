@@ -6,7 +6,10 @@ fn main() -> ExitCode {
     // Two rustls providers are compiled in (through different dependencies); pick one for the process
     // before any TLS client is built, or rustls refuses to choose.
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");

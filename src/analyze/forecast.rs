@@ -33,7 +33,10 @@ pub fn forecast(history: &[(NaiveDate, f64)], horizon: usize) -> Result<Vec<Fore
         return Err(Error::Forecast("no cost history to forecast from".into()));
     };
     if history.len() < 28 {
-        return Err(Error::Forecast(format!("{} days of history; at least 28 are needed", history.len())));
+        return Err(Error::Forecast(format!(
+            "{} days of history; at least 28 are needed",
+            history.len()
+        )));
     }
     let y: Vec<f64> = history.iter().map(|(_, v)| *v).collect();
     let mut periods = vec![7];
@@ -42,9 +45,14 @@ pub fn forecast(history: &[(NaiveDate, f64)], horizon: usize) -> Result<Vec<Fore
     }
     let model = MSTLModel::new(periods, AutoETS::non_seasonal().into_trend_model());
     let mut f = Forecaster::new(model).with_transformers(vec![LinearInterpolator::new().boxed()]);
-    f.fit(y.as_slice()).map_err(|e| Error::Forecast(e.to_string()))?;
-    let p80 = f.predict(horizon, 0.80).map_err(|e| Error::Forecast(e.to_string()))?;
-    let p95 = f.predict(horizon, 0.95).map_err(|e| Error::Forecast(e.to_string()))?;
+    f.fit(y.as_slice())
+        .map_err(|e| Error::Forecast(e.to_string()))?;
+    let p80 = f
+        .predict(horizon, 0.80)
+        .map_err(|e| Error::Forecast(e.to_string()))?;
+    let p95 = f
+        .predict(horizon, 0.95)
+        .map_err(|e| Error::Forecast(e.to_string()))?;
     let (i80, i95) = match (p80.intervals, p95.intervals) {
         (Some(a), Some(b)) => (a, b),
         _ => return Err(Error::Forecast("the model returned no intervals".into())),
@@ -63,7 +71,10 @@ pub fn forecast(history: &[(NaiveDate, f64)], horizon: usize) -> Result<Vec<Fore
 
 /// Fill gaps so the series has one entry per calendar day from its first to its last day.
 pub fn daily_series(points: &[(NaiveDate, f64)]) -> Vec<(NaiveDate, f64)> {
-    let (Some(first), Some(last)) = (points.iter().map(|p| p.0).min(), points.iter().map(|p| p.0).max()) else {
+    let (Some(first), Some(last)) = (
+        points.iter().map(|p| p.0).min(),
+        points.iter().map(|p| p.0).max(),
+    ) else {
         return Vec::new();
     };
     let by_day: std::collections::HashMap<NaiveDate, f64> = points.iter().copied().collect();
@@ -81,13 +92,24 @@ mod tests {
     fn weekly_series_forecast_has_ordered_bands_near_the_level() {
         let start = NaiveDate::from_ymd_opt(2025, 1, 1).unwrap();
         let history: Vec<(NaiveDate, f64)> = (0..120)
-            .map(|i| (start + Duration::days(i), 100.0 + if i % 7 >= 5 { -30.0 } else { 10.0 } + (i as f64) * 0.1))
+            .map(|i| {
+                (
+                    start + Duration::days(i),
+                    100.0 + if i % 7 >= 5 { -30.0 } else { 10.0 } + (i as f64) * 0.1,
+                )
+            })
             .collect();
         let out = forecast(&history, 30).unwrap();
         assert_eq!(out.len(), 30);
         assert_eq!(out[0].date, start + Duration::days(120));
         for p in &out {
-            assert!(p.lower_95 <= p.lower_80 && p.lower_80 <= p.point && p.point <= p.upper_80 && p.upper_80 <= p.upper_95, "{p:?}");
+            assert!(
+                p.lower_95 <= p.lower_80
+                    && p.lower_80 <= p.point
+                    && p.point <= p.upper_80
+                    && p.upper_80 <= p.upper_95,
+                "{p:?}"
+            );
             assert!((60.0..150.0).contains(&p.point), "{p:?}");
         }
     }

@@ -23,8 +23,18 @@ pub const DEFAULT_DIR: &str = "sql/rules";
 
 /// Columns every rule must return, in this order.
 pub const CONTRACT: &[&str] = &[
-    "resource_id", "subscription_id", "resource_group", "resource_name", "region", "rule_id", "reason", "evidence",
-    "monthly_cost", "est_monthly_savings", "fit_score", "remediation",
+    "resource_id",
+    "subscription_id",
+    "resource_group",
+    "resource_name",
+    "region",
+    "rule_id",
+    "reason",
+    "evidence",
+    "monthly_cost",
+    "est_monthly_savings",
+    "fit_score",
+    "remediation",
 ];
 
 #[derive(Debug, Clone, Deserialize)]
@@ -66,20 +76,38 @@ pub struct Rule {
 impl Rule {
     pub fn parse(text: &str, file: &Path) -> Result<Rule> {
         let fname = file.display().to_string();
-        let err = |message: String| Error::Config { file: fname.clone(), message };
+        let err = |message: String| Error::Config {
+            file: fname.clone(),
+            message,
+        };
         let body = text.trim_start();
-        let rest = body
-            .strip_prefix("/* ---")
-            .ok_or_else(|| err("a rule file must open with a `/* --- … --- */` TOML header".into()))?;
-        let (header, sql) = rest.split_once("--- */").ok_or_else(|| err("the header is not closed with `--- */`".into()))?;
-        let h: Header =
-            toml::from_str(header).map_err(|e| err(format!("header: {}", crate::config::describe_toml_error(&e, header))))?;
+        let rest = body.strip_prefix("/* ---").ok_or_else(|| {
+            err("a rule file must open with a `/* --- … --- */` TOML header".into())
+        })?;
+        let (header, sql) = rest
+            .split_once("--- */")
+            .ok_or_else(|| err("the header is not closed with `--- */`".into()))?;
+        let h: Header = toml::from_str(header).map_err(|e| {
+            err(format!(
+                "header: {}",
+                crate::config::describe_toml_error(&e, header)
+            ))
+        })?;
         if !["preview", "stable"].contains(&h.status.as_str()) {
-            return Err(err(format!("status `{}`: expected `preview` or `stable`", h.status)));
+            return Err(err(format!(
+                "status `{}`: expected `preview` or `stable`",
+                h.status
+            )));
         }
-        let stem = file.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
+        let stem = file
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or_default();
         if h.id != stem {
-            return Err(err(format!("id `{}` must match the file name `{stem}.sql`", h.id)));
+            return Err(err(format!(
+                "id `{}` must match the file name `{stem}.sql`",
+                h.id
+            )));
         }
         Ok(Rule {
             id: h.id,
@@ -97,7 +125,11 @@ impl Rule {
     }
 
     /// The SQL with params (defaults, then `overrides`) and `as_of` filled in.
-    pub fn render(&self, overrides: Option<&BTreeMap<String, toml::Value>>, as_of: NaiveDate) -> Result<String> {
+    pub fn render(
+        &self,
+        overrides: Option<&BTreeMap<String, toml::Value>>,
+        as_of: NaiveDate,
+    ) -> Result<String> {
         let mut values = self.params.clone();
         for (k, v) in overrides.into_iter().flatten() {
             if !self.params.contains_key(k) {
@@ -109,7 +141,9 @@ impl Rule {
             }
             values.insert(k.clone(), v.clone());
         }
-        let mut sql = self.sql.replace("{{as_of}}", &format!("DATE '{}'", as_of.format("%Y-%m-%d")));
+        let mut sql = self
+            .sql
+            .replace("{{as_of}}", &format!("DATE '{}'", as_of.format("%Y-%m-%d")));
         for (k, v) in &values {
             let literal = match v {
                 toml::Value::String(s) => format!("'{}'", s.replace('\'', "''")),
@@ -131,17 +165,43 @@ impl Rule {
     }
 
     fn error(&self, message: String) -> Error {
-        Error::Rule { rule: self.id.clone(), file: self.file.display().to_string(), message }
+        Error::Rule {
+            rule: self.id.clone(),
+            file: self.file.display().to_string(),
+            message,
+        }
     }
 
     /// Plan the rule against `ctx`'s tables and check the output contract; nothing is executed.
-    pub async fn check(&self, ctx: &SessionContext, overrides: Option<&BTreeMap<String, toml::Value>>) -> Result<()> {
-        let sql = self.render(overrides, NaiveDate::from_ymd_opt(2000, 1, 1).expect("valid date"))?;
-        let df = ctx.sql(&sql).await.map_err(|e| self.error(e.strip_backtrace()))?;
-        let have: Vec<&str> = df.schema().fields().iter().map(|f| f.name().as_str()).collect();
-        let missing: Vec<&str> = CONTRACT.iter().copied().filter(|c| !have.contains(c)).collect();
+    pub async fn check(
+        &self,
+        ctx: &SessionContext,
+        overrides: Option<&BTreeMap<String, toml::Value>>,
+    ) -> Result<()> {
+        let sql = self.render(
+            overrides,
+            NaiveDate::from_ymd_opt(2000, 1, 1).expect("valid date"),
+        )?;
+        let df = ctx
+            .sql(&sql)
+            .await
+            .map_err(|e| self.error(e.strip_backtrace()))?;
+        let have: Vec<&str> = df
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().as_str())
+            .collect();
+        let missing: Vec<&str> = CONTRACT
+            .iter()
+            .copied()
+            .filter(|c| !have.contains(c))
+            .collect();
         if !missing.is_empty() {
-            return Err(self.error(format!("the SELECT lacks contract column(s): {}", missing.join(", "))));
+            return Err(self.error(format!(
+                "the SELECT lacks contract column(s): {}",
+                missing.join(", ")
+            )));
         }
         Ok(())
     }
@@ -170,36 +230,59 @@ impl Rule {
             severity = q(&self.severity),
             date = as_of.format("%Y-%m-%d"),
         );
-        let df = ctx.sql(&sql).await.map_err(|e| self.error(e.strip_backtrace()))?;
-        df.collect().await.map_err(|e| self.error(e.strip_backtrace()))
+        let df = ctx
+            .sql(&sql)
+            .await
+            .map_err(|e| self.error(e.strip_backtrace()))?;
+        df.collect()
+            .await
+            .map_err(|e| self.error(e.strip_backtrace()))
     }
 }
 
 /// Load every `*.sql` rule in `dir`, reporting every malformed file at once.
 pub fn load_dir(dir: &Path) -> Result<Vec<Rule>> {
     let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
-    let mut files: Vec<PathBuf> =
-        entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == "sql")).collect();
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "sql"))
+        .collect();
     files.sort();
     let (mut rules, mut problems) = (Vec::new(), Vec::new());
     for file in files {
-        match std::fs::read_to_string(&file).map_err(|e| Error::io(&file, e)).and_then(|t| Rule::parse(&t, &file)) {
+        match std::fs::read_to_string(&file)
+            .map_err(|e| Error::io(&file, e))
+            .and_then(|t| Rule::parse(&t, &file))
+        {
             Ok(rule) => rules.push(rule),
             Err(e) => problems.push(e.to_string()),
         }
     }
-    if problems.is_empty() { Ok(rules) } else { Err(Error::Invalid(problems)) }
+    if problems.is_empty() {
+        Ok(rules)
+    } else {
+        Err(Error::Invalid(problems))
+    }
 }
 
 /// The rules a pipeline's selection names (ids or categories; empty = every stable rule).
 /// Unknown names and unknown param overrides are reported with the closest valid name.
-pub fn select<'a>(rules: &'a [Rule], selection: &RuleSelection, origin: &str) -> Result<Vec<&'a Rule>> {
+pub fn select<'a>(
+    rules: &'a [Rule],
+    selection: &RuleSelection,
+    origin: &str,
+) -> Result<Vec<&'a Rule>> {
     let mut problems = Vec::new();
-    let names: Vec<&str> =
-        rules.iter().flat_map(|r| [r.id.as_str(), r.category.as_str()]).collect();
+    let names: Vec<&str> = rules
+        .iter()
+        .flat_map(|r| [r.id.as_str(), r.category.as_str()])
+        .collect();
     for wanted in &selection.select {
         if !names.contains(&wanted.as_str()) {
-            problems.push(format!("{origin}: rules.select: no rule or category `{wanted}`{}", suggest::hint(wanted, names.iter().copied())));
+            problems.push(format!(
+                "{origin}: rules.select: no rule or category `{wanted}`{}",
+                suggest::hint(wanted, names.iter().copied())
+            ));
         }
     }
     for (id, params) in &selection.params {
@@ -227,7 +310,10 @@ pub fn select<'a>(rules: &'a [Rule], selection: &RuleSelection, origin: &str) ->
             if selection.select.is_empty() {
                 r.status == "stable"
             } else {
-                selection.select.iter().any(|s| *s == r.id || *s == r.category)
+                selection
+                    .select
+                    .iter()
+                    .any(|s| *s == r.id || *s == r.category)
             }
         })
         .collect())
@@ -243,9 +329,16 @@ mod tests {
     fn renders_params_and_overrides() {
         let rule = Rule::parse(RULE, Path::new("sql/rules/x_rule.sql")).unwrap();
         let day = NaiveDate::from_ymd_opt(2026, 1, 2).unwrap();
-        assert_eq!(rule.render(None, day).unwrap(), "SELECT 5.0 AS v, DATE '2026-01-02' AS d");
+        assert_eq!(
+            rule.render(None, day).unwrap(),
+            "SELECT 5.0 AS v, DATE '2026-01-02' AS d"
+        );
         let o = BTreeMap::from([("limit_pct".to_string(), toml::Value::Integer(3))]);
-        assert!(rule.render(Some(&o), day).unwrap().starts_with("SELECT 3 AS v"));
+        assert!(
+            rule.render(Some(&o), day)
+                .unwrap()
+                .starts_with("SELECT 3 AS v")
+        );
         let bad = BTreeMap::from([("limit_pc".to_string(), toml::Value::Integer(3))]);
         let e = rule.render(Some(&bad), day).unwrap_err().to_string();
         assert!(e.contains("did you mean `limit_pct`"), "{e}");
@@ -253,7 +346,9 @@ mod tests {
 
     #[test]
     fn id_must_match_file_name() {
-        let e = Rule::parse(RULE, Path::new("sql/rules/other.sql")).unwrap_err().to_string();
+        let e = Rule::parse(RULE, Path::new("sql/rules/other.sql"))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("must match the file name"), "{e}");
     }
 }

@@ -19,20 +19,35 @@ pub fn exec(cx: &Context, cmd: Command) -> Result<u8> {
     let all = rules::load_dir(&cx.rules)?;
     match cmd {
         Command::List => {
-            println!("{:<34} {:<10} {:<8} {:<7} title", "id", "category", "severity", "status");
+            println!(
+                "{:<34} {:<10} {:<8} {:<7} title",
+                "id", "category", "severity", "status"
+            );
             for r in &all {
-                println!("{:<34} {:<10} {:<8} {:<7} {}", r.id, r.category, r.severity, r.status, r.title);
+                println!(
+                    "{:<34} {:<10} {:<8} {:<7} {}",
+                    r.id, r.category, r.severity, r.status, r.title
+                );
             }
         }
         Command::Show { id } => {
             let Some(r) = all.iter().find(|r| r.id == id) else {
                 return Err(Error::Config {
                     file: cx.rules.display().to_string(),
-                    message: format!("no rule `{id}`{}", suggest::hint(&id, all.iter().map(|r| r.id.as_str()))),
+                    message: format!(
+                        "no rule `{id}`{}",
+                        suggest::hint(&id, all.iter().map(|r| r.id.as_str()))
+                    ),
                 });
             };
-            println!("{} ({}, {}, {})\n\n{}\n", r.id, r.category, r.severity, r.status, r.title);
-            println!("What it finds: {}\nWhy it matters: {}\nFix: {}\n", r.what, r.why, r.fix);
+            println!(
+                "{} ({}, {}, {})\n\n{}\n",
+                r.id, r.category, r.severity, r.status, r.title
+            );
+            println!(
+                "What it finds: {}\nWhy it matters: {}\nFix: {}\n",
+                r.what, r.why, r.fix
+            );
             println!("Params:");
             for (k, v) in &r.params {
                 println!("  {k} = {v}");

@@ -64,9 +64,16 @@ pub async fn exec(cx: &Context, args: Args) -> Result<u8> {
     };
     let mut code = EXIT_OK;
     for spec in chosen {
-        println!("Pipeline `{}` (as of {}, lake {})", spec.name, opts.as_of, config.lake.url);
+        println!(
+            "Pipeline `{}` (as of {}, lake {})",
+            spec.name, opts.as_of, config.lake.url
+        );
         let s = pipeline::run::run(&config, spec, &opts, &print_stage).await?;
-        println!("Run {}: {}", s.run_id, if s.succeeded() { "succeeded" } else { "FAILED" });
+        println!(
+            "Run {}: {}",
+            s.run_id,
+            if s.succeeded() { "succeeded" } else { "FAILED" }
+        );
         println!("  Tables:");
         for (table, rows) in &s.table_rows {
             println!("    {table:<16} {rows:>10} rows");
@@ -74,14 +81,27 @@ pub async fn exec(cx: &Context, args: Args) -> Result<u8> {
         if !s.rules.is_empty() {
             println!("  Findings:");
             for r in &s.rules {
-                println!("    {:<34} {:>4}  {:>12} / month", r.rule_id, r.findings, money(r.monthly_savings));
+                println!(
+                    "    {:<34} {:>4}  {:>12} / month",
+                    r.rule_id,
+                    r.findings,
+                    money(r.monthly_savings)
+                );
             }
         }
         for (days, point, lo, hi) in &s.forecast_totals {
-            println!("  Forecast next {days:>2} days: {} (80%: {} - {})", money(*point), money(*lo), money(*hi));
+            println!(
+                "  Forecast next {days:>2} days: {} (80%: {} - {})",
+                money(*point),
+                money(*lo),
+                money(*hi)
+            );
         }
         if s.quarantined > 0 {
-            println!("  Quarantined rows: {} (see the `quarantine` table)", s.quarantined);
+            println!(
+                "  Quarantined rows: {} (see the `quarantine` table)",
+                s.quarantined
+            );
         }
         if let Some(pdf) = &s.pdf {
             println!("  Report: {}", pdf.display());

@@ -5,7 +5,6 @@ use std::io::{Read, Write};
 
 use datafusion::arrow::util::pretty::pretty_format_batches;
 use datafusion::execution::context::SQLOptions;
-use datafusion::prelude::SessionContext;
 
 use super::{Context, EXIT_OK};
 use crate::lake::Lake;
@@ -28,10 +27,16 @@ pub struct Args {
 }
 
 /// Plan and run `sql` read-only against the lake's tables.
-pub async fn query(lake: &Lake, sql: &str) -> Result<Vec<datafusion::arrow::record_batch::RecordBatch>> {
-    let ctx = SessionContext::new();
+pub async fn query(
+    lake: &Lake,
+    sql: &str,
+) -> Result<Vec<datafusion::arrow::record_batch::RecordBatch>> {
+    let ctx = crate::lake::session();
     lake.register_all(&ctx).await?;
-    let options = SQLOptions::new().with_allow_ddl(false).with_allow_dml(false).with_allow_statements(false);
+    let options = SQLOptions::new()
+        .with_allow_ddl(false)
+        .with_allow_dml(false)
+        .with_allow_statements(false);
     let df = ctx.sql_with_options(sql, options).await.map_err(|e| {
         let msg = e.strip_backtrace();
         if msg.contains("not supported") && ["DDL", "DML", "Statement"].iter().any(|k| msg.contains(k)) {
@@ -42,7 +47,9 @@ pub async fn query(lake: &Lake, sql: &str) -> Result<Vec<datafusion::arrow::reco
             Error::Query(msg)
         }
     })?;
-    df.collect().await.map_err(|e| Error::Query(e.strip_backtrace()))
+    df.collect()
+        .await
+        .map_err(|e| Error::Query(e.strip_backtrace()))
 }
 
 pub async fn exec(cx: &Context, args: Args) -> Result<u8> {
@@ -52,7 +59,9 @@ pub async fn exec(cx: &Context, args: Args) -> Result<u8> {
         Some(q) => q,
         None => {
             let mut s = String::new();
-            std::io::stdin().read_to_string(&mut s).map_err(|e| Error::io("<stdin>", e))?;
+            std::io::stdin()
+                .read_to_string(&mut s)
+                .map_err(|e| Error::io("<stdin>", e))?;
             s
         }
     };
@@ -65,7 +74,9 @@ pub async fn exec(cx: &Context, args: Args) -> Result<u8> {
             writeln!(out, "{text}").map_err(io)?;
         }
         Format::Csv => {
-            let mut w = datafusion::arrow::csv::WriterBuilder::new().with_header(true).build(&mut out);
+            let mut w = datafusion::arrow::csv::WriterBuilder::new()
+                .with_header(true)
+                .build(&mut out);
             for b in &batches {
                 w.write(b).map_err(|e| Error::Query(e.to_string()))?;
             }
@@ -73,7 +84,8 @@ pub async fn exec(cx: &Context, args: Args) -> Result<u8> {
         Format::Json => {
             let mut w = datafusion::arrow::json::ArrayWriter::new(&mut out);
             let refs: Vec<_> = batches.iter().collect();
-            w.write_batches(&refs).map_err(|e| Error::Query(e.to_string()))?;
+            w.write_batches(&refs)
+                .map_err(|e| Error::Query(e.to_string()))?;
             w.finish().map_err(|e| Error::Query(e.to_string()))?;
             writeln!(out).map_err(io)?;
         }

@@ -1,8 +1,6 @@
 //! `cloudoptima validate`: load config, pipelines and rules, and plan every selected rule against the
 //! lake's table schemas. Every problem is listed at once; exit 2 if there is any.
 
-use datafusion::prelude::SessionContext;
-
 use super::{Context, EXIT_OK, EXIT_USAGE};
 use crate::analyze::rules;
 use crate::lake::{register_empty, schema};
@@ -23,14 +21,23 @@ pub async fn exec(cx: &Context, _args: Args) -> Result<u8> {
     let mut problems = Vec::new();
     let mut checks = Vec::new();
     match cx.config() {
-        Ok(_) => checks.push(format!("config {}", cx.config_path.as_ref().map_or("(defaults)".into(), |p| p.display().to_string()))),
+        Ok(_) => checks.push(format!(
+            "config {}",
+            cx.config_path
+                .as_ref()
+                .map_or("(defaults)".into(), |p| p.display().to_string())
+        )),
         Err(e) => collect(&mut problems, e),
     }
     let specs = spec::load_dir(&cx.pipelines).unwrap_or_else(|e| {
         collect(&mut problems, e);
         Vec::new()
     });
-    checks.push(format!("{} pipeline(s) in {}", specs.len(), cx.pipelines.display()));
+    checks.push(format!(
+        "{} pipeline(s) in {}",
+        specs.len(),
+        cx.pipelines.display()
+    ));
     let all = rules::load_dir(&cx.rules).unwrap_or_else(|e| {
         collect(&mut problems, e);
         Vec::new()
@@ -38,7 +45,7 @@ pub async fn exec(cx: &Context, _args: Args) -> Result<u8> {
     checks.push(format!("{} rule(s) in {}", all.len(), cx.rules.display()));
 
     // Plan against the contract schemas, not the lake's current contents: an empty lake validates too.
-    let ctx = SessionContext::new();
+    let ctx = crate::lake::session();
     for def in schema::all() {
         register_empty(&ctx, &def)?;
     }
@@ -51,9 +58,18 @@ pub async fn exec(cx: &Context, _args: Args) -> Result<u8> {
         let origin = spec.file.display().to_string();
         match rules::select(&all, &spec.rules, &origin) {
             Ok(selected) => {
-                for rule in selected.into_iter().filter(|r| spec.rules.params.contains_key(&r.id)) {
+                for rule in selected
+                    .into_iter()
+                    .filter(|r| spec.rules.params.contains_key(&r.id))
+                {
                     if let Err(e) = rule.check(&ctx, spec.rules.params.get(&rule.id)).await {
-                        collect(&mut problems, Error::Config { file: origin.clone(), message: e.to_string() });
+                        collect(
+                            &mut problems,
+                            Error::Config {
+                                file: origin.clone(),
+                                message: e.to_string(),
+                            },
+                        );
                     }
                 }
             }

@@ -43,7 +43,9 @@ pub struct LakeConfig {
 
 impl Default for LakeConfig {
     fn default() -> Self {
-        LakeConfig { url: default_lake_url() }
+        LakeConfig {
+            url: default_lake_url(),
+        }
     }
 }
 
@@ -64,7 +66,10 @@ pub struct OutputConfig {
 
 impl Default for OutputConfig {
     fn default() -> Self {
-        OutputConfig { reports_dir: default_reports_dir(), outbox_dir: default_outbox_dir() }
+        OutputConfig {
+            reports_dir: default_reports_dir(),
+            outbox_dir: default_outbox_dir(),
+        }
     }
 }
 
@@ -131,8 +136,10 @@ impl Config {
 
     /// Parse config text; `file` names it in errors.
     pub fn parse(text: &str, file: &str) -> Result<Config> {
-        let config: Config = toml::from_str(text)
-            .map_err(|e| Error::Config { file: file.into(), message: describe_toml_error(&e, text) })?;
+        let config: Config = toml::from_str(text).map_err(|e| Error::Config {
+            file: file.into(),
+            message: describe_toml_error(&e, text),
+        })?;
         secret::resolve_all(&config, file)?;
         Ok(config)
     }
@@ -144,16 +151,24 @@ mod tests {
 
     #[test]
     fn misspelt_key_names_file_key_and_suggestion() {
-        let err = Config::parse("[smtp]\nhots = \"x\"\nfrom = \"a@b.c\"\n", "my.toml").unwrap_err().to_string();
+        let err = Config::parse("[smtp]\nhots = \"x\"\nfrom = \"a@b.c\"\n", "my.toml")
+            .unwrap_err()
+            .to_string();
         assert!(err.starts_with("my.toml:"), "{err}");
-        assert!(err.contains("hots") && err.contains("did you mean `host`"), "{err}");
+        assert!(
+            err.contains("hots") && err.contains("did you mean `host`"),
+            "{err}"
+        );
     }
 
     #[test]
     fn literal_password_is_refused_without_echoing_it() {
-        let err = Config::parse("[smtp]\nhost = \"h\"\nfrom = \"a@b.c\"\npassword = \"hunter2\"\n", "c.toml")
-            .unwrap_err()
-            .to_string();
+        let err = Config::parse(
+            "[smtp]\nhost = \"h\"\nfrom = \"a@b.c\"\npassword = \"hunter2\"\n",
+            "c.toml",
+        )
+        .unwrap_err()
+        .to_string();
         assert!(err.contains("password") && err.contains("${"), "{err}");
         assert!(!err.contains("hunter2"), "secret leaked: {err}");
     }

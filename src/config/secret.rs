@@ -23,7 +23,11 @@ impl Secret {
     }
 
     pub fn from_value(value: impl Into<String>) -> Self {
-        Secret { reference: None, value: Some(value.into()), literal: false }
+        Secret {
+            reference: None,
+            value: Some(value.into()),
+            literal: false,
+        }
     }
 }
 
@@ -39,13 +43,21 @@ impl fmt::Debug for Secret {
 impl<'de> Deserialize<'de> for Secret {
     fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
         let raw = String::deserialize(d)?;
-        match raw.trim().strip_prefix("${").and_then(|r| r.strip_suffix('}')) {
+        match raw
+            .trim()
+            .strip_prefix("${")
+            .and_then(|r| r.strip_suffix('}'))
+        {
             Some(name) if !name.is_empty() => Ok(Secret {
                 reference: Some(name.to_string()),
                 value: std::env::var(name).ok(),
                 literal: false,
             }),
-            _ => Ok(Secret { reference: None, value: None, literal: true }),
+            _ => Ok(Secret {
+                reference: None,
+                value: None,
+                literal: true,
+            }),
         }
     }
 }
@@ -54,7 +66,10 @@ impl<'de> Deserialize<'de> for Secret {
 pub(super) fn resolve_all(config: &Config, file: &str) -> Result<()> {
     let mut problems = Vec::new();
     if let Some(smtp) = &config.smtp {
-        for (key, secret) in [("smtp.username", &smtp.username), ("smtp.password", &smtp.password)] {
+        for (key, secret) in [
+            ("smtp.username", &smtp.username),
+            ("smtp.password", &smtp.password),
+        ] {
             let Some(secret) = secret else { continue };
             if secret.literal && key.ends_with("password") {
                 problems.push(format!(
@@ -69,6 +84,9 @@ pub(super) fn resolve_all(config: &Config, file: &str) -> Result<()> {
     if problems.is_empty() {
         Ok(())
     } else {
-        Err(Error::Config { file: file.into(), message: problems.join("; ") })
+        Err(Error::Config {
+            file: file.into(),
+            message: problems.join("; "),
+        })
     }
 }

@@ -13,15 +13,24 @@ pub fn describe(err: &toml::de::Error, text: &str) -> String {
         })
         .unwrap_or_default();
     let hint = unknown_and_expected(&msg)
-        .map(|(unknown, expected)| crate::suggest::hint(&unknown, expected.iter().map(String::as_str)))
+        .map(|(unknown, expected)| {
+            crate::suggest::hint(&unknown, expected.iter().map(String::as_str))
+        })
         .unwrap_or_default();
     format!("{location}{msg}{hint}")
 }
 
 /// From "unknown field `x`, expected one of `a`, `b`" (or "unknown variant"), the name and the list.
 fn unknown_and_expected(msg: &str) -> Option<(String, Vec<String>)> {
-    let rest = msg.strip_prefix("unknown field `").or_else(|| msg.strip_prefix("unknown variant `"))?;
+    let rest = msg
+        .strip_prefix("unknown field `")
+        .or_else(|| msg.strip_prefix("unknown variant `"))?;
     let (unknown, tail) = rest.split_once('`')?;
-    let expected = tail.split('`').skip(1).step_by(2).map(str::to_string).collect();
+    let expected = tail
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .map(str::to_string)
+        .collect();
     Some((unknown.to_string(), expected))
 }

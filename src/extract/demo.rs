@@ -31,7 +31,11 @@ pub struct DemoSpec {
 
 impl Default for DemoSpec {
     fn default() -> Self {
-        DemoSpec { seed: default_seed(), scale: default_scale(), history_days: default_history() }
+        DemoSpec {
+            seed: default_seed(),
+            scale: default_scale(),
+            history_days: default_history(),
+        }
     }
 }
 
@@ -65,12 +69,32 @@ pub struct Planted {
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Kind {
-    Vm { size: &'static str, hourly: f64, cpu: Option<f64>, running: bool, deallocated_days: i64 },
-    Disk { sku: &'static str, size_gb: u32, monthly: f64, state: &'static str },
-    PublicIp { sku: &'static str, hourly: f64 },
+    Vm {
+        size: &'static str,
+        hourly: f64,
+        cpu: Option<f64>,
+        running: bool,
+        deallocated_days: i64,
+    },
+    Disk {
+        sku: &'static str,
+        size_gb: u32,
+        monthly: f64,
+        state: &'static str,
+    },
+    PublicIp {
+        sku: &'static str,
+        hourly: f64,
+    },
     Nic,
-    Storage { daily: f64 },
-    AppServicePlan { sku: &'static str, hourly: f64, sites: u32 },
+    Storage {
+        daily: f64,
+    },
+    AppServicePlan {
+        sku: &'static str,
+        hourly: f64,
+        sites: u32,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -109,7 +133,11 @@ impl DemoTenant {
         for unit in 0..spec.scale.max(1) {
             resources.extend(estate(unit));
         }
-        DemoTenant { spec: spec.clone(), as_of, resources }
+        DemoTenant {
+            spec: spec.clone(),
+            as_of,
+            resources,
+        }
     }
 
     fn id(&self, r: &Resource) -> String {
@@ -129,7 +157,11 @@ impl DemoTenant {
         self.resources
             .iter()
             .filter_map(|r| {
-                r.planted.map(|(rule_id, truth)| Planted { rule_id, resource_id: self.id(r).to_lowercase(), truth })
+                r.planted.map(|(rule_id, truth)| Planted {
+                    rule_id,
+                    resource_id: self.id(r).to_lowercase(),
+                    truth,
+                })
             })
             .collect()
     }
@@ -172,13 +204,22 @@ impl DemoTenant {
                 }
             }
         }
-        files.into_iter().map(|(m, s)| (m, s.into_bytes())).collect()
+        files
+            .into_iter()
+            .map(|(m, s)| (m, s.into_bytes()))
+            .collect()
     }
 
     fn resource_cost(&self, r: &Resource, day: NaiveDate) -> Option<CostLine> {
         let id = self.id(r);
         let tags = tags_json(&r.tags);
-        let base = |service: &str, category: &str, meter: &str, unit: &str, qty: f64, price: f64, rtype: &str| CostLine {
+        let base = |service: &str,
+                    category: &str,
+                    meter: &str,
+                    unit: &str,
+                    qty: f64,
+                    price: f64,
+                    rtype: &str| CostLine {
             sub: r.sub,
             group: r.group.clone(),
             resource_id: Some(id.clone()),
@@ -194,30 +235,71 @@ impl DemoTenant {
             tags: tags.clone(),
         };
         Some(match r.kind {
-            Kind::Vm { size, hourly, deallocated_days, .. } => {
+            Kind::Vm {
+                size,
+                hourly,
+                deallocated_days,
+                ..
+            } => {
                 if (self.as_of - day).num_days() <= deallocated_days {
                     return None;
                 }
-                let mut l = base("Virtual Machines", "Compute", size, "1 Hour", 24.0, hourly, "Virtual machine");
+                let mut l = base(
+                    "Virtual Machines",
+                    "Compute",
+                    size,
+                    "1 Hour",
+                    24.0,
+                    hourly,
+                    "Virtual machine",
+                );
                 l.resource_type = "Virtual machine".into();
                 l
             }
             Kind::Disk { sku, monthly, .. } => {
                 let days = days_in_month(day) as f64;
-                base("Storage", "Storage", sku, "1/Month", 1.0 / days, monthly, "Disk")
+                base(
+                    "Storage",
+                    "Storage",
+                    sku,
+                    "1/Month",
+                    1.0 / days,
+                    monthly,
+                    "Disk",
+                )
             }
-            Kind::PublicIp { sku, hourly } => {
-                base("Virtual Network", "Networking", &format!("{sku} IPv4 Static Public IP"), "1 Hour", 24.0, hourly, "Public IP address")
-            }
+            Kind::PublicIp { sku, hourly } => base(
+                "Virtual Network",
+                "Networking",
+                &format!("{sku} IPv4 Static Public IP"),
+                "1 Hour",
+                24.0,
+                hourly,
+                "Public IP address",
+            ),
             Kind::Nic => return None,
             Kind::Storage { daily } => {
                 let months = (day - (self.as_of - Duration::days(400))).num_days() as f64 / 30.0;
                 let gb_months = daily / 0.0184 * (1.0 + 0.02 * months) * weekday_factor(day, 0.1);
-                base("Storage", "Storage", "Hot LRS Data Stored", "1 GB/Month", gb_months, 0.0184, "Storage account")
+                base(
+                    "Storage",
+                    "Storage",
+                    "Hot LRS Data Stored",
+                    "1 GB/Month",
+                    gb_months,
+                    0.0184,
+                    "Storage account",
+                )
             }
-            Kind::AppServicePlan { sku, hourly, .. } => {
-                base("Azure App Service", "Compute", sku, "1 Hour", 24.0, hourly, "App Service plan")
-            }
+            Kind::AppServicePlan { sku, hourly, .. } => base(
+                "Azure App Service",
+                "Compute",
+                sku,
+                "1 Hour",
+                24.0,
+                hourly,
+                "App Service plan",
+            ),
         })
     }
 
@@ -236,7 +318,9 @@ impl DemoTenant {
 
     fn arg_row(&self, r: &Resource) -> Value {
         let id = self.id(r);
-        let created = (self.as_of - Duration::days(r.created_days_ago)).format("%Y-%m-%dT08:15:00.0000000+00:00").to_string();
+        let created = (self.as_of - Duration::days(r.created_days_ago))
+            .format("%Y-%m-%dT08:15:00.0000000+00:00")
+            .to_string();
         let (rtype, sku, props) = match r.kind {
             Kind::Vm { size, running, .. } => (
                 "microsoft.compute/virtualmachines",
@@ -252,7 +336,12 @@ impl DemoTenant {
                     "storageProfile": {"osDisk": {"managedDisk": {"id": resource_id(r.sub, &r.group, "Microsoft.Compute/disks", &format!("{}-osdisk", r.name))}}},
                 }),
             ),
-            Kind::Disk { sku, size_gb, state, .. } => (
+            Kind::Disk {
+                sku,
+                size_gb,
+                state,
+                ..
+            } => (
                 "microsoft.compute/disks",
                 json!({"name": sku, "tier": sku.split('_').next().unwrap_or(sku)}),
                 json!({"diskSizeGB": size_gb, "diskState": state, "provisioningState": "Succeeded", "timeCreated": created}),
@@ -261,9 +350,15 @@ impl DemoTenant {
                 "microsoft.network/publicipaddresses",
                 json!({"name": sku, "tier": "Regional"}),
                 match (&r.attached_to, r.name.contains("natgw")) {
-                    (Some(target), true) => json!({"publicIPAllocationMethod": "Static", "provisioningState": "Succeeded", "natGateway": {"id": target}}),
-                    (Some(target), false) => json!({"publicIPAllocationMethod": "Static", "provisioningState": "Succeeded", "ipConfiguration": {"id": target}}),
-                    (None, _) => json!({"publicIPAllocationMethod": "Static", "provisioningState": "Succeeded"}),
+                    (Some(target), true) => {
+                        json!({"publicIPAllocationMethod": "Static", "provisioningState": "Succeeded", "natGateway": {"id": target}})
+                    }
+                    (Some(target), false) => {
+                        json!({"publicIPAllocationMethod": "Static", "provisioningState": "Succeeded", "ipConfiguration": {"id": target}})
+                    }
+                    (None, _) => {
+                        json!({"publicIPAllocationMethod": "Static", "provisioningState": "Succeeded"})
+                    }
                 },
             ),
             Kind::Nic => (
@@ -308,7 +403,14 @@ impl DemoTenant {
         let start = end - Duration::days(METRIC_DAYS);
         let mut values = Vec::new();
         for r in &self.resources {
-            let Kind::Vm { cpu: Some(base), running: true, .. } = r.kind else { continue };
+            let Kind::Vm {
+                cpu: Some(base),
+                running: true,
+                ..
+            } = r.kind
+            else {
+                continue;
+            };
             let mut rng = Rng::new(self.spec.seed ^ hash(&r.name) ^ hash(&r.group));
             let points: Vec<Value> = (0..METRIC_DAYS * 24)
                 .map(|h| {
@@ -347,11 +449,27 @@ impl DemoTenant {
 
 /// The estate repeated per scale unit; names carry the unit number past the first copy.
 fn estate(unit: u32) -> Vec<Resource> {
-    let sfx = if unit == 0 { String::new() } else { format!("-{unit}") };
+    let sfx = if unit == 0 {
+        String::new()
+    } else {
+        format!("-{unit}")
+    };
     let g = |name: &str| format!("{name}{sfx}");
-    let vm = |size, hourly, cpu| Kind::Vm { size, hourly, cpu: Some(cpu), running: true, deallocated_days: -1 };
+    let vm = |size, hourly, cpu| Kind::Vm {
+        size,
+        hourly,
+        cpu: Some(cpu),
+        running: true,
+        deallocated_days: -1,
+    };
     let mut out = Vec::new();
-    let mut add = |sub: usize, group: &str, name: &str, region, kind, tags: Vec<(&'static str, &'static str)>, planted| {
+    let mut add = |sub: usize,
+                   group: &str,
+                   name: &str,
+                   region,
+                   kind,
+                   tags: Vec<(&'static str, &'static str)>,
+                   planted| {
         out.push(Resource {
             sub,
             group: g(group),
@@ -365,32 +483,112 @@ fn estate(unit: u32) -> Vec<Resource> {
             planted,
         });
     };
-    let prod = vec![("Env", "prod"), ("CostCenter", "4711"), ("owner", "web-team")];
+    let prod = vec![
+        ("Env", "prod"),
+        ("CostCenter", "4711"),
+        ("owner", "web-team"),
+    ];
     let dev = vec![(" env ", "dev"), ("costcenter", "4712")];
     let data = vec![("env", "prod"), ("CostCenter", "4713")];
     // Virtual machines: busy, idle (planted), a borderline busy one, and a deallocated one.
     use Truth::*;
     const IDLE: &str = "compute_vm_idle";
-    add(0, "rg-web", "vm-web-01", "westeurope", vm("Standard_D4s_v3", 0.192, 52.0), prod.clone(), Some((IDLE, NotWaste)));
-    add(0, "rg-web", "vm-web-02", "westeurope", vm("Standard_D4s_v3", 0.192, 44.0), prod.clone(), None);
-    add(0, "rg-api", "vm-api-01", "westeurope", vm("Standard_D2s_v3", 0.096, 31.0), prod.clone(), None);
-    add(0, "rg-api", "vm-api-batch", "westeurope", vm("Standard_D2s_v3", 0.096, 7.5), prod.clone(), Some((IDLE, NotWaste)));
-    add(1, "rg-dev", "vm-dev-build", "westeurope", vm("Standard_D4s_v3", 0.192, 1.4), dev.clone(), Some((IDLE, Waste)));
-    add(1, "rg-test", "vm-test-legacy", "eastus", vm("Standard_B2ms", 0.0832, 2.6), dev.clone(), Some((IDLE, Waste)));
-    add(2, "rg-data", "vm-etl-01", "eastus", vm("Standard_E8s_v5", 0.504, 9.0), data.clone(), Some((IDLE, NotWaste)));
+    add(
+        0,
+        "rg-web",
+        "vm-web-01",
+        "westeurope",
+        vm("Standard_D4s_v3", 0.192, 52.0),
+        prod.clone(),
+        Some((IDLE, NotWaste)),
+    );
+    add(
+        0,
+        "rg-web",
+        "vm-web-02",
+        "westeurope",
+        vm("Standard_D4s_v3", 0.192, 44.0),
+        prod.clone(),
+        None,
+    );
+    add(
+        0,
+        "rg-api",
+        "vm-api-01",
+        "westeurope",
+        vm("Standard_D2s_v3", 0.096, 31.0),
+        prod.clone(),
+        None,
+    );
+    add(
+        0,
+        "rg-api",
+        "vm-api-batch",
+        "westeurope",
+        vm("Standard_D2s_v3", 0.096, 7.5),
+        prod.clone(),
+        Some((IDLE, NotWaste)),
+    );
+    add(
+        1,
+        "rg-dev",
+        "vm-dev-build",
+        "westeurope",
+        vm("Standard_D4s_v3", 0.192, 1.4),
+        dev.clone(),
+        Some((IDLE, Waste)),
+    );
+    add(
+        1,
+        "rg-test",
+        "vm-test-legacy",
+        "eastus",
+        vm("Standard_B2ms", 0.0832, 2.6),
+        dev.clone(),
+        Some((IDLE, Waste)),
+    );
+    add(
+        2,
+        "rg-data",
+        "vm-etl-01",
+        "eastus",
+        vm("Standard_E8s_v5", 0.504, 9.0),
+        data.clone(),
+        Some((IDLE, NotWaste)),
+    );
     add(
         1,
         "rg-dev",
         "vm-dev-old",
         "westeurope",
-        Kind::Vm { size: "Standard_D2s_v3", hourly: 0.096, cpu: None, running: false, deallocated_days: 45 },
+        Kind::Vm {
+            size: "Standard_D2s_v3",
+            hourly: 0.096,
+            cpu: None,
+            running: false,
+            deallocated_days: 45,
+        },
         dev.clone(),
         Some((IDLE, NotWaste)),
     );
     // Each VM gets an attached OS disk and a NIC.
-    let vms: Vec<(usize, String, String, &'static str, Vec<(&'static str, &'static str)>)> = out
+    let vms: Vec<(
+        usize,
+        String,
+        String,
+        &'static str,
+        Vec<(&'static str, &'static str)>,
+    )> = out
         .iter()
-        .map(|r| (r.sub, r.group.clone(), r.name.clone(), r.region, r.tags.clone()))
+        .map(|r| {
+            (
+                r.sub,
+                r.group.clone(),
+                r.name.clone(),
+                r.region,
+                r.tags.clone(),
+            )
+        })
         .collect();
     const UNATTACHED: &str = "storage_disk_unattached";
     const UNASSOCIATED: &str = "network_public_ip_unassociated";
@@ -402,7 +600,12 @@ fn estate(unit: u32) -> Vec<Resource> {
             group: group.clone(),
             name: format!("{name}-osdisk"),
             region,
-            kind: Kind::Disk { sku: "Premium_LRS", size_gb: 128, monthly: 19.71, state: "Reserved" },
+            kind: Kind::Disk {
+                sku: "Premium_LRS",
+                size_gb: 128,
+                monthly: 19.71,
+                state: "Reserved",
+            },
             tags: tags.clone(),
             managed_by: Some(vm_id.clone()),
             attached_to: Some(vm_id.clone()),
@@ -422,7 +625,14 @@ fn estate(unit: u32) -> Vec<Resource> {
             planted: None,
         });
     }
-    let mut add = |sub: usize, group: &str, name: &str, region, kind, tags: Vec<(&'static str, &'static str)>, attached: Option<String>, planted| {
+    let mut add = |sub: usize,
+                   group: &str,
+                   name: &str,
+                   region,
+                   kind,
+                   tags: Vec<(&'static str, &'static str)>,
+                   attached: Option<String>,
+                   planted| {
         out.push(Resource {
             sub,
             group: g(group),
@@ -430,46 +640,201 @@ fn estate(unit: u32) -> Vec<Resource> {
             region,
             kind,
             tags,
-            managed_by: attached.clone().filter(|_| matches!(kind, Kind::Disk { .. })),
+            managed_by: attached
+                .clone()
+                .filter(|_| matches!(kind, Kind::Disk { .. })),
             attached_to: attached,
             created_days_ago: 420,
             planted,
         });
     };
     // Data disks: two unattached (planted), two unattached look-alikes that must be left alone.
-    let disk = |sku, size_gb, monthly, state| Kind::Disk { sku, size_gb, monthly, state };
-    add(2, "rg-data", "disk-etl-scratch", "eastus", disk("Premium_LRS", 512, 73.22, "Attached"), data.clone(),
-        Some(resource_id(2, &g("rg-data"), "Microsoft.Compute/virtualMachines", "vm-etl-01")), Some((UNATTACHED, NotWaste)));
-    add(1, "rg-dev", "disk-old-data", "westeurope", disk("Premium_LRS", 1024, 135.17, "Unattached"), dev.clone(), None, Some((UNATTACHED, Waste)));
-    add(0, "rg-web", "disk-migration-temp", "westeurope", disk("Standard_LRS", 256, 11.33, "Unattached"), prod.clone(), None, Some((UNATTACHED, Waste)));
-    add(1, "rg-test", "disk-asr-replica", "eastus", disk("Standard_LRS", 128, 5.89, "Unattached"),
-        vec![("ASR-ReplicaDisk", "vm-test-legacy"), ("env", "dev")], None, Some((UNATTACHED, NotWaste)));
-    add(0, "rg-api", "disk-export-sas", "westeurope", disk("StandardSSD_LRS", 256, 19.2, "ActiveSAS"), prod.clone(), None, Some((UNATTACHED, NotWaste)));
+    let disk = |sku, size_gb, monthly, state| Kind::Disk {
+        sku,
+        size_gb,
+        monthly,
+        state,
+    };
+    add(
+        2,
+        "rg-data",
+        "disk-etl-scratch",
+        "eastus",
+        disk("Premium_LRS", 512, 73.22, "Attached"),
+        data.clone(),
+        Some(resource_id(
+            2,
+            &g("rg-data"),
+            "Microsoft.Compute/virtualMachines",
+            "vm-etl-01",
+        )),
+        Some((UNATTACHED, NotWaste)),
+    );
+    add(
+        1,
+        "rg-dev",
+        "disk-old-data",
+        "westeurope",
+        disk("Premium_LRS", 1024, 135.17, "Unattached"),
+        dev.clone(),
+        None,
+        Some((UNATTACHED, Waste)),
+    );
+    add(
+        0,
+        "rg-web",
+        "disk-migration-temp",
+        "westeurope",
+        disk("Standard_LRS", 256, 11.33, "Unattached"),
+        prod.clone(),
+        None,
+        Some((UNATTACHED, Waste)),
+    );
+    add(
+        1,
+        "rg-test",
+        "disk-asr-replica",
+        "eastus",
+        disk("Standard_LRS", 128, 5.89, "Unattached"),
+        vec![("ASR-ReplicaDisk", "vm-test-legacy"), ("env", "dev")],
+        None,
+        Some((UNATTACHED, NotWaste)),
+    );
+    add(
+        0,
+        "rg-api",
+        "disk-export-sas",
+        "westeurope",
+        disk("StandardSSD_LRS", 256, 19.2, "ActiveSAS"),
+        prod.clone(),
+        None,
+        Some((UNATTACHED, NotWaste)),
+    );
     // Public IPs: three bound to NICs, one to a NAT gateway, two bound to nothing (planted).
     let pip = |sku, hourly| Kind::PublicIp { sku, hourly };
-    for (sub, group, vm) in [(0, "rg-web", "vm-web-01"), (0, "rg-web", "vm-web-02"), (0, "rg-api", "vm-api-01")] {
-        let cfg = format!("{}/ipConfigurations/ipconfig1", resource_id(sub, &g(group), "Microsoft.Network/networkInterfaces", &format!("{vm}-nic")));
+    for (sub, group, vm) in [
+        (0, "rg-web", "vm-web-01"),
+        (0, "rg-web", "vm-web-02"),
+        (0, "rg-api", "vm-api-01"),
+    ] {
+        let cfg = format!(
+            "{}/ipConfigurations/ipconfig1",
+            resource_id(
+                sub,
+                &g(group),
+                "Microsoft.Network/networkInterfaces",
+                &format!("{vm}-nic")
+            )
+        );
         let planted = (vm == "vm-web-01").then_some((UNASSOCIATED, NotWaste));
-        add(sub, group, &format!("pip-{}", vm.trim_start_matches("vm-")), "westeurope", pip("Standard", 0.005), prod.clone(), Some(cfg), planted);
+        add(
+            sub,
+            group,
+            &format!("pip-{}", vm.trim_start_matches("vm-")),
+            "westeurope",
+            pip("Standard", 0.005),
+            prod.clone(),
+            Some(cfg),
+            planted,
+        );
     }
-    add(2, "rg-data", "pip-natgw-egress", "eastus", pip("Standard", 0.005), data.clone(),
-        Some(resource_id(2, &g("rg-data"), "Microsoft.Network/natGateways", "natgw-data")), Some((UNASSOCIATED, NotWaste)));
-    add(0, "rg-web", "pip-old-lb", "westeurope", pip("Standard", 0.005), prod.clone(), None, Some((UNASSOCIATED, Waste)));
-    add(1, "rg-test", "pip-dev-test", "eastus", pip("Basic", 0.0036), dev.clone(), None, Some((UNASSOCIATED, Waste)));
+    add(
+        2,
+        "rg-data",
+        "pip-natgw-egress",
+        "eastus",
+        pip("Standard", 0.005),
+        data.clone(),
+        Some(resource_id(
+            2,
+            &g("rg-data"),
+            "Microsoft.Network/natGateways",
+            "natgw-data",
+        )),
+        Some((UNASSOCIATED, NotWaste)),
+    );
+    add(
+        0,
+        "rg-web",
+        "pip-old-lb",
+        "westeurope",
+        pip("Standard", 0.005),
+        prod.clone(),
+        None,
+        Some((UNASSOCIATED, Waste)),
+    );
+    add(
+        1,
+        "rg-test",
+        "pip-dev-test",
+        "eastus",
+        pip("Basic", 0.0036),
+        dev.clone(),
+        None,
+        Some((UNASSOCIATED, Waste)),
+    );
     // Storage and App Service.
-    add(0, "rg-web", &format!("stprodweb{}", unit), "westeurope", Kind::Storage { daily: 2.5 }, prod.clone(), None, None);
-    add(2, "rg-data", &format!("stdatalake{}", unit), "eastus", Kind::Storage { daily: 6.0 }, data.clone(), None, None);
-    add(0, "rg-web", "asp-prod-web", "westeurope", Kind::AppServicePlan { sku: "P1v3", hourly: 0.226, sites: 3 }, prod, None, None);
+    add(
+        0,
+        "rg-web",
+        &format!("stprodweb{}", unit),
+        "westeurope",
+        Kind::Storage { daily: 2.5 },
+        prod.clone(),
+        None,
+        None,
+    );
+    add(
+        2,
+        "rg-data",
+        &format!("stdatalake{}", unit),
+        "eastus",
+        Kind::Storage { daily: 6.0 },
+        data.clone(),
+        None,
+        None,
+    );
+    add(
+        0,
+        "rg-web",
+        "asp-prod-web",
+        "westeurope",
+        Kind::AppServicePlan {
+            sku: "P1v3",
+            hourly: 0.226,
+            sites: 3,
+        },
+        prod,
+        None,
+        None,
+    );
     out
 }
 
 /// Subscription-level usage with weekly seasonality, growth, noise and one spike (Log Analytics).
-fn shared_costs(sub: usize, day: NaiveDate, as_of: NaiveDate, spike_day: NaiveDate, rng: &mut Rng) -> Vec<CostLine> {
+fn shared_costs(
+    sub: usize,
+    day: NaiveDate,
+    as_of: NaiveDate,
+    spike_day: NaiveDate,
+    rng: &mut Rng,
+) -> Vec<CostLine> {
     let months_back = (as_of - day).num_days() as f64 / 30.0;
     let growth = 1.0 / (1.0 + 0.03 * months_back);
-    let spike = if sub == 0 && day == spike_day { 8.0 } else { 1.0 };
-    let la_gb = (3.0 + sub as f64) * growth * weekday_factor(day, 0.35) * spike * (1.0 + 0.05 * rng.normal());
-    let egress_gb = (12.0 + 4.0 * sub as f64) * growth * weekday_factor(day, 0.25) * (1.0 + 0.05 * rng.normal());
+    let spike = if sub == 0 && day == spike_day {
+        8.0
+    } else {
+        1.0
+    };
+    let la_gb = (3.0 + sub as f64)
+        * growth
+        * weekday_factor(day, 0.2)
+        * spike
+        * (1.0 + 0.05 * rng.normal());
+    let egress_gb = (12.0 + 4.0 * sub as f64)
+        * growth
+        * weekday_factor(day, 0.25)
+        * (1.0 + 0.05 * rng.normal());
     let line = |service: &str, category: &str, meter: &str, qty: f64, price: f64| CostLine {
         sub,
         group: String::new(),
@@ -486,8 +851,20 @@ fn shared_costs(sub: usize, day: NaiveDate, as_of: NaiveDate, spike_day: NaiveDa
         tags: "{}".into(),
     };
     vec![
-        line("Log Analytics", "Management and Governance", "Analytics Logs Data Ingestion", la_gb, 2.76),
-        line("Bandwidth", "Networking", "Standard Data Transfer Out", egress_gb, 0.087),
+        line(
+            "Log Analytics",
+            "Management and Governance",
+            "Analytics Logs Data Ingestion",
+            la_gb,
+            2.76,
+        ),
+        line(
+            "Bandwidth",
+            "Networking",
+            "Standard Data Transfer Out",
+            egress_gb,
+            0.087,
+        ),
     ]
 }
 
@@ -510,14 +887,53 @@ struct CostLine {
 
 /// The columns the demo export writes: a subset of Cost Management's FocusCost 1.2 export.
 pub const COST_HEADER: &[&str] = &[
-    "BilledCost", "BillingAccountId", "BillingAccountName", "BillingAccountType", "BillingCurrency",
-    "BillingPeriodEnd", "BillingPeriodStart", "ChargeCategory", "ChargeClass", "ChargeDescription", "ChargeFrequency",
-    "ChargePeriodEnd", "ChargePeriodStart", "ConsumedQuantity", "ConsumedUnit", "ContractedCost", "ContractedUnitPrice",
-    "EffectiveCost", "InvoiceIssuerName", "ListCost", "ListUnitPrice", "PricingCategory", "PricingCurrency",
-    "PricingQuantity", "PricingUnit", "ProviderName", "PublisherName", "RegionId", "RegionName", "ResourceId",
-    "ResourceName", "ResourceType", "ServiceCategory", "ServiceName", "SkuId", "SkuMeter", "SubAccountId",
-    "SubAccountName", "SubAccountType", "Tags", "x_BilledCostInUsd", "x_ContractedCostInUsd", "x_EffectiveCostInUsd",
-    "x_ListCostInUsd", "x_ResourceGroupName", "x_ResourceType", "x_SkuMeterCategory",
+    "BilledCost",
+    "BillingAccountId",
+    "BillingAccountName",
+    "BillingAccountType",
+    "BillingCurrency",
+    "BillingPeriodEnd",
+    "BillingPeriodStart",
+    "ChargeCategory",
+    "ChargeClass",
+    "ChargeDescription",
+    "ChargeFrequency",
+    "ChargePeriodEnd",
+    "ChargePeriodStart",
+    "ConsumedQuantity",
+    "ConsumedUnit",
+    "ContractedCost",
+    "ContractedUnitPrice",
+    "EffectiveCost",
+    "InvoiceIssuerName",
+    "ListCost",
+    "ListUnitPrice",
+    "PricingCategory",
+    "PricingCurrency",
+    "PricingQuantity",
+    "PricingUnit",
+    "ProviderName",
+    "PublisherName",
+    "RegionId",
+    "RegionName",
+    "ResourceId",
+    "ResourceName",
+    "ResourceType",
+    "ServiceCategory",
+    "ServiceName",
+    "SkuId",
+    "SkuMeter",
+    "SubAccountId",
+    "SubAccountName",
+    "SubAccountType",
+    "Tags",
+    "x_BilledCostInUsd",
+    "x_ContractedCostInUsd",
+    "x_EffectiveCostInUsd",
+    "x_ListCostInUsd",
+    "x_ResourceGroupName",
+    "x_ResourceType",
+    "x_SkuMeterCategory",
 ];
 
 /// EA-style negotiated discount on list prices.
@@ -527,11 +943,16 @@ fn write_cost_row(out: &mut String, tenant: &DemoTenant, l: &CostLine, day: Naiv
     let (sub_id, sub_name) = SUBSCRIPTIONS[l.sub];
     let list = l.quantity * l.unit_price;
     let contracted = list * (1.0 - DISCOUNT);
-    let period_start = NaiveDate::from_ymd_opt(day.year(), day.month(), 1).expect("first of month exists");
+    let period_start =
+        NaiveDate::from_ymd_opt(day.year(), day.month(), 1).expect("first of month exists");
     let period_end = period_start + Duration::days(days_in_month(day) as i64);
     let ts = |d: NaiveDate| d.format("%Y-%m-%dT00:00:00Z").to_string();
     let money = |v: f64| format!("{:.10}", v);
-    let region_name = if l.region == "eastus" { "East US" } else { "West Europe" };
+    let region_name = if l.region == "eastus" {
+        "East US"
+    } else {
+        "West Europe"
+    };
     let rtype_arm = l.resource_id.as_deref().map(arm_type).unwrap_or_default();
     let _ = tenant;
     let fields: [String; 47] = [
@@ -606,11 +1027,18 @@ pub(crate) fn push_csv_field(out: &mut String, field: &str) {
 fn arm_type(id: &str) -> String {
     let after = id.split("/providers/").nth(1).unwrap_or_default();
     let parts: Vec<&str> = after.split('/').collect();
-    if parts.len() >= 2 { format!("{}/{}", parts[0], parts[1]).to_lowercase() } else { String::new() }
+    if parts.len() >= 2 {
+        format!("{}/{}", parts[0], parts[1]).to_lowercase()
+    } else {
+        String::new()
+    }
 }
 
 fn resource_id(sub: usize, group: &str, provider: &str, name: &str) -> String {
-    format!("/subscriptions/{}/resourceGroups/{group}/providers/{provider}/{name}", SUBSCRIPTIONS[sub].0)
+    format!(
+        "/subscriptions/{}/resourceGroups/{group}/providers/{provider}/{name}",
+        SUBSCRIPTIONS[sub].0
+    )
 }
 
 fn tags_json(tags: &[(&str, &str)]) -> String {
@@ -627,13 +1055,22 @@ fn tags_json(tags: &[(&str, &str)]) -> String {
 
 fn days_in_month(day: NaiveDate) -> u32 {
     let (y, m) = (day.year(), day.month());
-    let next = if m == 12 { NaiveDate::from_ymd_opt(y + 1, 1, 1) } else { NaiveDate::from_ymd_opt(y, m + 1, 1) };
-    (next.expect("valid month") - NaiveDate::from_ymd_opt(y, m, 1).expect("valid month")).num_days() as u32
+    let next = if m == 12 {
+        NaiveDate::from_ymd_opt(y + 1, 1, 1)
+    } else {
+        NaiveDate::from_ymd_opt(y, m + 1, 1)
+    };
+    (next.expect("valid month") - NaiveDate::from_ymd_opt(y, m, 1).expect("valid month")).num_days()
+        as u32
 }
 
 /// Weekdays cost more than weekends: `1 + amplitude` on weekdays, `1 - 2.5 amplitude` at weekends.
 fn weekday_factor(day: NaiveDate, amplitude: f64) -> f64 {
-    if day.weekday().number_from_monday() >= 6 { 1.0 - 2.5 * amplitude } else { 1.0 + amplitude }
+    if day.weekday().number_from_monday() >= 6 {
+        1.0 - 2.5 * amplitude
+    } else {
+        1.0 + amplitude
+    }
 }
 
 fn round(v: f64, digits: i32) -> f64 {
@@ -643,7 +1080,9 @@ fn round(v: f64, digits: i32) -> f64 {
 
 fn hash(s: &str) -> u64 {
     // FNV-1a: stable across platforms and releases, unlike `DefaultHasher`.
-    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 /// SplitMix64: small, fast and stable, so a seed means the same tenant in every release.
@@ -675,7 +1114,10 @@ mod tests {
     use super::*;
 
     fn tenant() -> DemoTenant {
-        DemoTenant::new(&DemoSpec::default(), NaiveDate::from_ymd_opt(2026, 3, 15).unwrap())
+        DemoTenant::new(
+            &DemoSpec::default(),
+            NaiveDate::from_ymd_opt(2026, 3, 15).unwrap(),
+        )
     }
 
     #[test]
@@ -687,16 +1129,34 @@ mod tests {
     #[test]
     fn plants_waste_and_lookalikes_for_each_rule() {
         let planted = tenant().planted();
-        for rule in ["compute_vm_idle", "storage_disk_unattached", "network_public_ip_unassociated"] {
-            assert!(planted.iter().any(|p| p.rule_id == rule && p.truth == Truth::Waste), "{rule}");
-            assert!(planted.iter().any(|p| p.rule_id == rule && p.truth == Truth::NotWaste), "{rule}");
+        for rule in [
+            "compute_vm_idle",
+            "storage_disk_unattached",
+            "network_public_ip_unassociated",
+        ] {
+            assert!(
+                planted
+                    .iter()
+                    .any(|p| p.rule_id == rule && p.truth == Truth::Waste),
+                "{rule}"
+            );
+            assert!(
+                planted
+                    .iter()
+                    .any(|p| p.rule_id == rule && p.truth == Truth::NotWaste),
+                "{rule}"
+            );
         }
     }
 
     #[test]
     fn history_covers_thirteen_billing_months() {
         let t = tenant();
-        assert_eq!(t.billing_months().len(), 14, "395 days from mid-month touch 14 months");
+        assert_eq!(
+            t.billing_months().len(),
+            14,
+            "395 days from mid-month touch 14 months"
+        );
         assert_eq!(t.billing_months().last().unwrap(), "2026-03");
     }
 }

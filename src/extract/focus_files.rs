@@ -38,10 +38,21 @@ pub fn extract(spec: &FocusFilesSpec, cx: &ExtractContext<'_>) -> Result<Vec<Lan
     for file in files {
         let rel = file.strip_prefix(&spec.path).unwrap_or(&file);
         let name = rel.to_string_lossy().replace(['/', '\\'], "__");
-        let name = if name.is_empty() { file.file_name().unwrap_or_default().to_string_lossy().into_owned() } else { name };
+        let name = if name.is_empty() {
+            file.file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned()
+        } else {
+            name
+        };
         let bytes = std::fs::read(&file).map_err(|e| Error::io(&file, e))?;
         let path = cx.lake.put_landing(&dir, &name, &bytes)?;
-        landed.push(Landed { dataset: Dataset::Costs, path, key: format!("{}/costs/{name}", spec.name) });
+        landed.push(Landed {
+            dataset: Dataset::Costs,
+            path,
+            key: format!("{}/costs/{name}", spec.name),
+        });
     }
     Ok(landed)
 }

@@ -77,13 +77,29 @@ fn demo_extract(spec: &demo::DemoSpec, cx: &ExtractContext<'_>) -> Result<Vec<La
     for (month, bytes) in tenant.cost_exports() {
         let name = format!("focuscost_{month}.csv");
         let path = cx.lake.put_landing(&dir, &name, &bytes)?;
-        landed.push(Landed { dataset: Dataset::Costs, path, key: format!("demo/costs/{name}") });
+        landed.push(Landed {
+            dataset: Dataset::Costs,
+            path,
+            key: format!("demo/costs/{name}"),
+        });
     }
     let dir = cx.lake.landing_dir("demo", "resources", cx.run_id)?;
-    let path = cx.lake.put_landing(&dir, "resource_graph.json", &tenant.resource_graph())?;
-    landed.push(Landed { dataset: Dataset::Resources, path, key: "demo/resources/resource_graph.json".into() });
+    let path = cx
+        .lake
+        .put_landing(&dir, "resource_graph.json", &tenant.resource_graph())?;
+    landed.push(Landed {
+        dataset: Dataset::Resources,
+        path,
+        key: "demo/resources/resource_graph.json".into(),
+    });
     let dir = cx.lake.landing_dir("demo", "metrics", cx.run_id)?;
-    let path = cx.lake.put_landing(&dir, "metrics_batch.json", &tenant.metrics_batch())?;
-    landed.push(Landed { dataset: Dataset::Metrics, path, key: "demo/metrics/metrics_batch.json".into() });
+    let path = cx
+        .lake
+        .put_landing(&dir, "metrics_batch.json", &tenant.metrics_batch())?;
+    landed.push(Landed {
+        dataset: Dataset::Metrics,
+        path,
+        key: "demo/metrics/metrics_batch.json".into(),
+    });
     Ok(landed)
 }

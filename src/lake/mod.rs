@@ -46,8 +46,9 @@ impl Lake {
                 let path = PathBuf::from(location);
                 std::fs::create_dir_all(&path).map_err(|e| Error::io(&path, e))?;
                 let abs = path.canonicalize().map_err(|e| Error::io(&path, e))?;
-                Url::from_directory_path(&abs)
-                    .map_err(|_| Error::Internal(format!("cannot turn {} into a URL", abs.display())))?
+                Url::from_directory_path(&abs).map_err(|_| {
+                    Error::Internal(format!("cannot turn {} into a URL", abs.display()))
+                })?
             }
         };
         let mut url = url;
@@ -76,12 +77,16 @@ impl Lake {
     }
 
     pub fn table_url(&self, table: &str) -> Url {
-        self.url.join(&format!("{table}/")).expect("table names are valid URL segments")
+        self.url
+            .join(&format!("{table}/"))
+            .expect("table names are valid URL segments")
     }
 
     /// Where raw bytes for one source, dataset and run land.
     pub fn landing_dir(&self, source: &str, dataset: &str, run_id: &str) -> Result<PathBuf> {
-        let root = self.local_root().ok_or_else(|| Error::Internal("landing needs a local lake".into()))?;
+        let root = self
+            .local_root()
+            .ok_or_else(|| Error::Internal("landing needs a local lake".into()))?;
         Ok(root.join("landing").join(source).join(dataset).join(run_id))
     }
 
@@ -95,12 +100,30 @@ impl Lake {
         Ok(path)
     }
 
+    /// The table at `<lake>/<table>/`, loaded when it has commits, or an unloaded handle (version
+    /// `None`) that the first write creates.
     async fn open_table(&self, table: &str) -> Result<DeltaTable> {
         let url = self.table_url(table);
-        if let Some(dir) = url.to_file_path().ok() {
-            std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+        let dir = url
+            .to_file_path()
+            .map_err(|_| Error::Internal(format!("{url} is not a local path")))?;
+        std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+        let has_commits = std::fs::read_dir(dir.join("_delta_log"))
+            .map(|entries| {
+                entries
+                    .filter_map(|e| e.ok())
+                    .any(|e| e.file_name().to_string_lossy().ends_with(".json"))
+            })
+            .unwrap_or(false);
+        if has_commits {
+            DeltaTable::try_from_url(url)
+                .await
+                .map_err(|e| Error::lake(table, e))
+        } else {
+            deltalake::DeltaTableBuilder::from_url(url)
+                .and_then(|b| b.build())
+                .map_err(|e| Error::lake(table, e))
         }
-        DeltaTable::try_from_url(url).await.map_err(|e| Error::lake(table, e))
     }
 
     /// True when the table has at least one commit.
@@ -121,10 +144,12 @@ impl Lake {
             .with_session_state(Arc::new(state))
             .with_partition_columns(def.partition_by.iter().copied());
         builder = match (&mode, exists) {
-            (WriteMode::Append, _) | (WriteMode::Replace(_), false) => builder.with_save_mode(SaveMode::Append),
-            (WriteMode::Replace(predicate), true) => {
-                builder.with_save_mode(SaveMode::Overwrite).with_replace_where(predicate.as_str())
+            (WriteMode::Append, _) | (WriteMode::Replace(_), false) => {
+                builder.with_save_mode(SaveMode::Append)
             }
+            (WriteMode::Replace(predicate), true) => builder
+                .with_save_mode(SaveMode::Overwrite)
+                .with_replace_where(predicate.as_str()),
         };
         builder.await.map_err(|e| Error::lake(def.name, e))?;
         tracing::info!(table = def.name, ?mode, "Committed table write.");
@@ -132,9 +157,17 @@ impl Lake {
     }
 
     /// Commit in-memory batches (analysis results, manifests) the same way as [`Lake::write`].
-    pub async fn write_batches(&self, def: &TableDef, batches: Vec<RecordBatch>, mode: WriteMode) -> Result<()> {
-        let ctx = SessionContext::new();
-        let schema = batches.first().map(|b| b.schema()).unwrap_or_else(|| def.schema.clone());
+    pub async fn write_batches(
+        &self,
+        def: &TableDef,
+        batches: Vec<RecordBatch>,
+        mode: WriteMode,
+    ) -> Result<()> {
+        let ctx = session();
+        let schema = batches
+            .first()
+            .map(|b| b.schema())
+            .unwrap_or_else(|| def.schema.clone());
         let mem = MemTable::try_new(schema, vec![batches])?;
         let df = ctx.read_table(Arc::new(mem))?;
         self.write(def, df, mode).await
@@ -146,8 +179,13 @@ impl Lake {
         for def in schema::all() {
             let table = self.open_table(def.name).await?;
             if table.version().is_some() {
-                table.update_datafusion_session(&ctx.state()).map_err(|e| Error::lake(def.name, e))?;
-                let provider = table.table_provider().await.map_err(|e| Error::lake(def.name, e))?;
+                table
+                    .update_datafusion_session(&ctx.state())
+                    .map_err(|e| Error::lake(def.name, e))?;
+                let provider = table
+                    .table_provider()
+                    .await
+                    .map_err(|e| Error::lake(def.name, e))?;
                 ctx.register_table(def.name, provider)?;
             } else {
                 register_empty(ctx, &def)?;
@@ -155,6 +193,12 @@ impl Lake {
         }
         Ok(())
     }
+}
+
+/// A DataFusion session configured for the lake: delta-rs's planner (needed for its writes) and its
+/// settings, among them case-sensitive identifiers, so `SELECT BilledCost FROM costs` needs no quotes.
+pub fn session() -> SessionContext {
+    deltalake::delta_datafusion::create_session().into_inner()
 }
 
 /// Register `def` as an empty table with its contract schema.

@@ -10,16 +10,34 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit}
 
 /// FOCUS 1.2 cost columns (as Cost Management writes them) that hold money or quantities.
 pub const COST_DECIMAL_COLUMNS: &[&str] = &[
-    "BilledCost", "CommitmentDiscountQuantity", "ConsumedQuantity", "ContractedCost", "ContractedUnitPrice",
-    "EffectiveCost", "ListCost", "ListUnitPrice", "PricingQuantity", "x_BilledCostInUsd", "x_BilledUnitPrice",
-    "x_BillingExchangeRate", "x_ContractedCostInUsd", "x_EffectiveCostInUsd", "x_EffectiveUnitPrice",
-    "x_ListCostInUsd", "x_PricingBlockSize",
+    "BilledCost",
+    "CommitmentDiscountQuantity",
+    "ConsumedQuantity",
+    "ContractedCost",
+    "ContractedUnitPrice",
+    "EffectiveCost",
+    "ListCost",
+    "ListUnitPrice",
+    "PricingQuantity",
+    "x_BilledCostInUsd",
+    "x_BilledUnitPrice",
+    "x_BillingExchangeRate",
+    "x_ContractedCostInUsd",
+    "x_EffectiveCostInUsd",
+    "x_EffectiveUnitPrice",
+    "x_ListCostInUsd",
+    "x_PricingBlockSize",
 ];
 
 /// FOCUS 1.2 cost columns that hold instants.
 pub const COST_TIMESTAMP_COLUMNS: &[&str] = &[
-    "BillingPeriodEnd", "BillingPeriodStart", "ChargePeriodEnd", "ChargePeriodStart", "x_BillingExchangeRateDate",
-    "x_ServicePeriodEnd", "x_ServicePeriodStart",
+    "BillingPeriodEnd",
+    "BillingPeriodStart",
+    "ChargePeriodEnd",
+    "ChargePeriodStart",
+    "x_BillingExchangeRateDate",
+    "x_ServicePeriodEnd",
+    "x_ServicePeriodStart",
 ];
 
 /// FOCUS 1.2 cost columns that hold booleans.
@@ -27,23 +45,88 @@ pub const COST_BOOLEAN_COLUMNS: &[&str] = &["x_SkuIsCreditEligible"];
 
 /// FOCUS 1.2 cost columns that hold text.
 pub const COST_STRING_COLUMNS: &[&str] = &[
-    "BillingAccountId", "BillingAccountName", "BillingAccountType", "BillingCurrency", "CapacityReservationId",
-    "CapacityReservationStatus", "ChargeCategory", "ChargeClass", "ChargeDescription", "ChargeFrequency",
-    "CommitmentDiscountCategory", "CommitmentDiscountId", "CommitmentDiscountName", "CommitmentDiscountStatus",
-    "CommitmentDiscountType", "CommitmentDiscountUnit", "ConsumedUnit", "InvoiceId", "InvoiceIssuerName",
-    "PricingCategory", "PricingCurrency", "PricingUnit", "ProviderName", "PublisherName", "RegionId", "RegionName",
-    "ResourceId", "ResourceName", "ResourceType", "ServiceCategory", "ServiceName", "ServiceSubcategory", "SkuId",
-    "SkuMeter", "SkuPriceDetails", "SkuPriceId", "SubAccountId", "SubAccountName", "SubAccountType", "Tags",
-    "x_AccountId", "x_AccountName", "x_AccountOwnerId", "x_AmortizationClass", "x_BillingAccountId",
-    "x_BillingAccountName", "x_BillingProfileId", "x_BillingProfileName", "x_CostAllocationRuleName", "x_CostCenter",
-    "x_CustomerId", "x_CustomerName", "x_InvoiceIssuerId", "x_InvoiceSectionId", "x_InvoiceSectionName",
-    "x_PartnerCreditApplied", "x_PartnerCreditRate", "x_PricingSubcategory", "x_PricingUnitDescription",
-    "x_PublisherCategory", "x_PublisherId", "x_ResellerId", "x_ResellerName", "x_ResourceGroupName", "x_ResourceType",
-    "x_ServiceModel", "x_SkuDescription", "x_SkuMeterCategory", "x_SkuMeterId", "x_SkuMeterSubcategory",
-    "x_SkuOfferId", "x_SkuOrderId", "x_SkuOrderName", "x_SkuPartNumber", "x_SkuPlanName", "x_SkuRegion",
-    "x_SkuServiceFamily", "x_SkuTerm", "x_SkuTier",
+    "BillingAccountId",
+    "BillingAccountName",
+    "BillingAccountType",
+    "BillingCurrency",
+    "CapacityReservationId",
+    "CapacityReservationStatus",
+    "ChargeCategory",
+    "ChargeClass",
+    "ChargeDescription",
+    "ChargeFrequency",
+    "CommitmentDiscountCategory",
+    "CommitmentDiscountId",
+    "CommitmentDiscountName",
+    "CommitmentDiscountStatus",
+    "CommitmentDiscountType",
+    "CommitmentDiscountUnit",
+    "ConsumedUnit",
+    "InvoiceId",
+    "InvoiceIssuerName",
+    "PricingCategory",
+    "PricingCurrency",
+    "PricingUnit",
+    "ProviderName",
+    "PublisherName",
+    "RegionId",
+    "RegionName",
+    "ResourceId",
+    "ResourceName",
+    "ResourceType",
+    "ServiceCategory",
+    "ServiceName",
+    "ServiceSubcategory",
+    "SkuId",
+    "SkuMeter",
+    "SkuPriceDetails",
+    "SkuPriceId",
+    "SubAccountId",
+    "SubAccountName",
+    "SubAccountType",
+    "Tags",
+    "x_AccountId",
+    "x_AccountName",
+    "x_AccountOwnerId",
+    "x_AmortizationClass",
+    "x_BillingAccountId",
+    "x_BillingAccountName",
+    "x_BillingProfileId",
+    "x_BillingProfileName",
+    "x_CostAllocationRuleName",
+    "x_CostCenter",
+    "x_CustomerId",
+    "x_CustomerName",
+    "x_InvoiceIssuerId",
+    "x_InvoiceSectionId",
+    "x_InvoiceSectionName",
+    "x_PartnerCreditApplied",
+    "x_PartnerCreditRate",
+    "x_PricingSubcategory",
+    "x_PricingUnitDescription",
+    "x_PublisherCategory",
+    "x_PublisherId",
+    "x_ResellerId",
+    "x_ResellerName",
+    "x_ResourceGroupName",
+    "x_ResourceType",
+    "x_ServiceModel",
+    "x_SkuDescription",
+    "x_SkuMeterCategory",
+    "x_SkuMeterId",
+    "x_SkuMeterSubcategory",
+    "x_SkuOfferId",
+    "x_SkuOrderId",
+    "x_SkuOrderName",
+    "x_SkuPartNumber",
+    "x_SkuPlanName",
+    "x_SkuRegion",
+    "x_SkuServiceFamily",
+    "x_SkuTerm",
+    "x_SkuTier",
     // Added by cloudoptima's transform.
-    "x_SourceChanges", "x_SourceFile",
+    "x_SourceChanges",
+    "x_SourceFile",
 ];
 
 fn utc() -> DataType {
@@ -51,7 +134,12 @@ fn utc() -> DataType {
 }
 
 fn schema(fields: Vec<(&str, DataType)>) -> SchemaRef {
-    Arc::new(Schema::new(fields.into_iter().map(|(n, t)| Field::new(n, t, true)).collect::<Vec<_>>()))
+    Arc::new(Schema::new(
+        fields
+            .into_iter()
+            .map(|(n, t)| Field::new(n, t, true))
+            .collect::<Vec<_>>(),
+    ))
 }
 
 /// One lake table: its name, columns and partition columns.
@@ -70,7 +158,11 @@ pub fn costs() -> TableDef {
     fields.extend(COST_STRING_COLUMNS.iter().map(|c| (*c, DataType::Utf8)));
     fields.sort_by(|a, b| a.0.cmp(b.0));
     fields.push(("BillingPeriod", DataType::Utf8));
-    TableDef { name: "costs", schema: schema(fields), partition_by: &["BillingPeriod", "ProviderName"] }
+    TableDef {
+        name: "costs",
+        schema: schema(fields),
+        partition_by: &["BillingPeriod", "ProviderName"],
+    }
 }
 
 pub fn resources() -> TableDef {
@@ -78,11 +170,26 @@ pub fn resources() -> TableDef {
     TableDef {
         name: "resources",
         schema: schema(vec![
-            ("resource_id", Utf8), ("resource_name", Utf8), ("resource_type", Utf8), ("subscription_id", Utf8),
-            ("resource_group", Utf8), ("region", Utf8), ("sku_name", Utf8), ("sku_tier", Utf8), ("kind", Utf8),
-            ("tags", Utf8), ("power_state", Utf8), ("vm_size", Utf8), ("managed_by", Utf8), ("disk_state", Utf8),
-            ("disk_size_gb", Float64), ("attached_to", Utf8), ("provisioning_state", Utf8), ("created_time", utc()),
-            ("properties", Utf8), ("snapshot_date", Date32),
+            ("resource_id", Utf8),
+            ("resource_name", Utf8),
+            ("resource_type", Utf8),
+            ("subscription_id", Utf8),
+            ("resource_group", Utf8),
+            ("region", Utf8),
+            ("sku_name", Utf8),
+            ("sku_tier", Utf8),
+            ("kind", Utf8),
+            ("tags", Utf8),
+            ("power_state", Utf8),
+            ("vm_size", Utf8),
+            ("managed_by", Utf8),
+            ("disk_state", Utf8),
+            ("disk_size_gb", Float64),
+            ("attached_to", Utf8),
+            ("provisioning_state", Utf8),
+            ("created_time", utc()),
+            ("properties", Utf8),
+            ("snapshot_date", Date32),
         ]),
         partition_by: &["snapshot_date"],
     }
@@ -93,8 +200,16 @@ pub fn metrics() -> TableDef {
     TableDef {
         name: "metrics",
         schema: schema(vec![
-            ("resource_id", Utf8), ("metric_name", Utf8), ("unit", Utf8), ("timestamp", utc()), ("average", Float64),
-            ("minimum", Float64), ("maximum", Float64), ("total", Float64), ("count", Float64), ("date", Date32),
+            ("resource_id", Utf8),
+            ("metric_name", Utf8),
+            ("unit", Utf8),
+            ("timestamp", utc()),
+            ("average", Float64),
+            ("minimum", Float64),
+            ("maximum", Float64),
+            ("total", Float64),
+            ("count", Float64),
+            ("date", Date32),
         ]),
         partition_by: &["date"],
     }
@@ -105,11 +220,24 @@ pub fn recommendations() -> TableDef {
     TableDef {
         name: "recommendations",
         schema: schema(vec![
-            ("run_id", Utf8), ("rule_id", Utf8), ("title", Utf8), ("category", Utf8), ("severity", Utf8),
-            ("resource_id", Utf8), ("subscription_id", Utf8), ("resource_group", Utf8), ("resource_name", Utf8),
-            ("region", Utf8), ("reason", Utf8), ("evidence", Utf8), ("monthly_cost", Float64),
-            ("est_monthly_savings", Float64), ("est_annual_savings", Float64), ("fit_score", Float64),
-            ("remediation", Utf8), ("run_date", Date32),
+            ("run_id", Utf8),
+            ("rule_id", Utf8),
+            ("title", Utf8),
+            ("category", Utf8),
+            ("severity", Utf8),
+            ("resource_id", Utf8),
+            ("subscription_id", Utf8),
+            ("resource_group", Utf8),
+            ("resource_name", Utf8),
+            ("region", Utf8),
+            ("reason", Utf8),
+            ("evidence", Utf8),
+            ("monthly_cost", Float64),
+            ("est_monthly_savings", Float64),
+            ("est_annual_savings", Float64),
+            ("fit_score", Float64),
+            ("remediation", Utf8),
+            ("run_date", Date32),
         ]),
         partition_by: &["run_date"],
     }
@@ -120,9 +248,17 @@ pub fn forecasts() -> TableDef {
     TableDef {
         name: "forecasts",
         schema: schema(vec![
-            ("run_id", Utf8), ("scope", Utf8), ("date", Date32), ("horizon_day", Int32), ("point", Float64),
-            ("lower_80", Float64), ("upper_80", Float64), ("lower_95", Float64), ("upper_95", Float64),
-            ("model", Utf8), ("run_date", Date32),
+            ("run_id", Utf8),
+            ("scope", Utf8),
+            ("date", Date32),
+            ("horizon_day", Int32),
+            ("point", Float64),
+            ("lower_80", Float64),
+            ("upper_80", Float64),
+            ("lower_95", Float64),
+            ("upper_95", Float64),
+            ("model", Utf8),
+            ("run_date", Date32),
         ]),
         partition_by: &["run_date"],
     }
@@ -133,7 +269,11 @@ pub fn quarantine() -> TableDef {
     TableDef {
         name: "quarantine",
         schema: schema(vec![
-            ("run_id", Utf8), ("source_file", Utf8), ("line", Int64), ("reason", Utf8), ("raw", Utf8),
+            ("run_id", Utf8),
+            ("source_file", Utf8),
+            ("line", Int64),
+            ("reason", Utf8),
+            ("raw", Utf8),
             ("dataset", Utf8),
         ]),
         partition_by: &["dataset"],
@@ -145,8 +285,14 @@ pub fn runs() -> TableDef {
     TableDef {
         name: "_runs",
         schema: schema(vec![
-            ("run_id", Utf8), ("pipeline", Utf8), ("as_of", Date32), ("started_at", utc()), ("finished_at", utc()),
-            ("status", Utf8), ("stages", Utf8), ("errors", Utf8),
+            ("run_id", Utf8),
+            ("pipeline", Utf8),
+            ("as_of", Date32),
+            ("started_at", utc()),
+            ("finished_at", utc()),
+            ("status", Utf8),
+            ("stages", Utf8),
+            ("errors", Utf8),
         ]),
         partition_by: &[],
     }
@@ -154,7 +300,15 @@ pub fn runs() -> TableDef {
 
 /// Every table the lake knows, in the order `sql` lists them.
 pub fn all() -> Vec<TableDef> {
-    vec![costs(), resources(), metrics(), recommendations(), forecasts(), quarantine(), runs()]
+    vec![
+        costs(),
+        resources(),
+        metrics(),
+        recommendations(),
+        forecasts(),
+        quarantine(),
+        runs(),
+    ]
 }
 
 #[cfg(test)]
@@ -167,8 +321,16 @@ mod tests {
         names.sort();
         names.dedup();
         assert_eq!(n, names.len(), "duplicate cost column");
-        for p in super::all().iter().flat_map(|t| t.partition_by.iter().map(move |p| (t, p))) {
-            assert!(p.0.schema.field_with_name(p.1).is_ok(), "{} lacks {}", p.0.name, p.1);
+        for p in super::all()
+            .iter()
+            .flat_map(|t| t.partition_by.iter().map(move |p| (t, p)))
+        {
+            assert!(
+                p.0.schema.field_with_name(p.1).is_ok(),
+                "{} lacks {}",
+                p.0.name,
+                p.1
+            );
         }
     }
 }

@@ -10,7 +10,9 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use chrono::{NaiveDate, Utc};
-use datafusion::arrow::array::{ArrayRef, Date32Array, Float64Array, Int32Array, RecordBatch, StringArray};
+use datafusion::arrow::array::{
+    ArrayRef, Date32Array, Float64Array, Int32Array, RecordBatch, StringArray,
+};
 use datafusion::prelude::SessionContext;
 use tracing::Instrument;
 
@@ -96,13 +98,20 @@ pub struct RunSummary {
 impl RunSummary {
     /// True when every stage succeeded and, under `strict`, nothing was quarantined.
     pub fn succeeded(&self) -> bool {
-        self.stages.iter().all(|s| !matches!(s.status, StageStatus::Failed(_))) && !(self.strict && self.quarantined > 0)
+        self.stages
+            .iter()
+            .all(|s| !matches!(s.status, StageStatus::Failed(_)))
+            && !(self.strict && self.quarantined > 0)
     }
 }
 
 fn new_run_id(pipeline: &str) -> String {
     let now = Utc::now();
-    format!("{pipeline}-{}-{:04x}", now.format("%Y%m%dT%H%M%SZ"), now.timestamp_subsec_micros() & 0xffff)
+    format!(
+        "{pipeline}-{}-{:04x}",
+        now.format("%Y%m%dT%H%M%SZ"),
+        now.timestamp_subsec_micros() & 0xffff
+    )
 }
 
 /// Run every stage of `spec` once. `progress` is called as each stage ends.
@@ -131,19 +140,30 @@ pub async fn run(
             unreconciled: Vec::new(),
             strict: spec.strict,
         };
-        let mut stage = |s: &mut RunSummary, name, t: Instant, status, rows, detail: String| {
-            let r = StageResult { name, status, elapsed_ms: t.elapsed().as_millis() as u64, rows, detail };
+        let stage = |s: &mut RunSummary, name, t: Instant, status, rows, detail: String| {
+            let r = StageResult {
+                name,
+                status,
+                elapsed_ms: t.elapsed().as_millis() as u64,
+                rows,
+                detail,
+            };
             progress(&r);
             s.stages.push(r);
         };
 
         // Extract.
         let t = Instant::now();
-        let cx = ExtractContext { lake: &lake, run_id: &run_id, as_of: opts.as_of };
+        let cx = ExtractContext {
+            lake: &lake,
+            run_id: &run_id,
+            as_of: opts.as_of,
+        };
         let mut landed = Vec::new();
         let mut extract_error = None;
         for source in &spec.sources {
-            let _g = tracing::info_span!("stage", name = "extract", source = source.kind()).entered();
+            let _g =
+                tracing::info_span!("stage", name = "extract", source = source.kind()).entered();
             match extract::extract(source, &cx) {
                 Ok(files) => landed.extend(files),
                 Err(e) => extract_error = Some(format!("source `{}`: {e}", source.kind())),
@@ -151,12 +171,21 @@ pub async fn run(
         }
         let ok_upstream = extract_error.is_none();
         let status = extract_error.map_or(StageStatus::Ok, StageStatus::Failed);
-        stage(&mut s, "extract", t, status, landed.len(), format!("{} file(s) landed", landed.len()));
+        stage(
+            &mut s,
+            "extract",
+            t,
+            status,
+            landed.len(),
+            format!("{} file(s) landed", landed.len()),
+        );
 
         // Transform.
         let t = Instant::now();
         let transformed = if ok_upstream {
-            transform::run(&lake, &landed, &run_id, opts.as_of).instrument(tracing::info_span!("stage", name = "transform")).await
+            transform::run(&lake, &landed, &run_id, opts.as_of)
+                .instrument(tracing::info_span!("stage", name = "transform"))
+                .await
         } else {
             Err(Error::Internal("skipped".into()))
         };
@@ -167,9 +196,18 @@ pub async fn run(
                 let rows: usize = report.rows.values().sum();
                 let detail = format!(
                     "{}; {} quarantined{}",
-                    report.rows.iter().map(|(t, n)| format!("{t} {n}")).collect::<Vec<_>>().join(", "),
+                    report
+                        .rows
+                        .iter()
+                        .map(|(t, n)| format!("{t} {n}"))
+                        .collect::<Vec<_>>()
+                        .join(", "),
                     report.quarantined.len(),
-                    if report.unreconciled.is_empty() { "; billed totals reconcile".to_string() } else { format!("; NOT reconciled: {}", report.unreconciled.join("; ")) }
+                    if report.unreconciled.is_empty() {
+                        "; billed totals reconcile".to_string()
+                    } else {
+                        format!("; NOT reconciled: {}", report.unreconciled.join("; "))
+                    }
                 );
                 let status = if report.unreconciled.is_empty() {
                     StageStatus::Ok
@@ -180,11 +218,25 @@ pub async fn run(
                 true
             }
             Err(e) if ok_upstream => {
-                stage(&mut s, "transform", t, StageStatus::Failed(e.to_string()), 0, String::new());
+                stage(
+                    &mut s,
+                    "transform",
+                    t,
+                    StageStatus::Failed(e.to_string()),
+                    0,
+                    String::new(),
+                );
                 false
             }
             Err(_) => {
-                stage(&mut s, "transform", t, StageStatus::Skipped("extract failed".into()), 0, String::new());
+                stage(
+                    &mut s,
+                    "transform",
+                    t,
+                    StageStatus::Skipped("extract failed".into()),
+                    0,
+                    String::new(),
+                );
                 false
             }
         };
@@ -206,7 +258,7 @@ pub async fn run(
             return Ok(s);
         }
 
-        let ctx = SessionContext::new();
+        let ctx = crate::lake::session();
         lake.register_all(&ctx).await?;
 
         // Rules.
@@ -226,10 +278,15 @@ pub async fn run(
         let t = Instant::now();
         let mut points = Vec::new();
         if spec.forecast.enabled {
-            let result = run_forecast(&lake, &ctx, spec, opts, &run_id).instrument(tracing::info_span!("stage", name = "forecast")).await;
+            let result = run_forecast(&lake, &ctx, spec, opts, &run_id)
+                .instrument(tracing::info_span!("stage", name = "forecast"))
+                .await;
             match result {
                 Ok(p) => {
-                    for days in [30u32, 60, 90].into_iter().filter(|d| *d as usize <= p.len()) {
+                    for days in [30u32, 60, 90]
+                        .into_iter()
+                        .filter(|d| *d as usize <= p.len())
+                    {
                         let slice = &p[..days as usize];
                         s.forecast_totals.push((
                             days,
@@ -240,22 +297,50 @@ pub async fn run(
                     }
                     let n = p.len();
                     points = p;
-                    stage(&mut s, "forecast", t, StageStatus::Ok, n, format!("{n} day(s) ahead, model {}", forecast::MODEL));
+                    stage(
+                        &mut s,
+                        "forecast",
+                        t,
+                        StageStatus::Ok,
+                        n,
+                        format!("{n} day(s) ahead, model {}", forecast::MODEL),
+                    );
                 }
-                Err(e) => stage(&mut s, "forecast", t, StageStatus::Failed(e.to_string()), 0, String::new()),
+                Err(e) => stage(
+                    &mut s,
+                    "forecast",
+                    t,
+                    StageStatus::Failed(e.to_string()),
+                    0,
+                    String::new(),
+                ),
             }
         } else {
-            stage(&mut s, "forecast", t, StageStatus::Skipped("disabled in pipeline".into()), 0, String::new());
+            stage(
+                &mut s,
+                "forecast",
+                t,
+                StageStatus::Skipped("disabled in pipeline".into()),
+                0,
+                String::new(),
+            );
         }
 
         // Report and delivery.
         if spec.report.enabled {
             let t = Instant::now();
-            let ctx = SessionContext::new();
+            let ctx = crate::lake::session();
             lake.register_all(&ctx).await?;
             match build_report(&ctx, config, spec, opts, points).await {
                 Ok((path, pdf_bytes, summary_text)) => {
-                    stage(&mut s, "report", t, StageStatus::Ok, 1, format!("{}", path.display()));
+                    stage(
+                        &mut s,
+                        "report",
+                        t,
+                        StageStatus::Ok,
+                        1,
+                        format!("{}", path.display()),
+                    );
                     s.pdf = Some(path.clone());
                     let t = Instant::now();
                     match deliver(config, spec, opts, &path, pdf_bytes, &summary_text).await {
@@ -263,12 +348,33 @@ pub async fn run(
                             stage(&mut s, "deliver", t, StageStatus::Ok, 1, d.to_string());
                             s.delivered = Some(d);
                         }
-                        Ok(None) => stage(&mut s, "deliver", t, StageStatus::Skipped("no recipients".into()), 0, String::new()),
-                        Err(e) => stage(&mut s, "deliver", t, StageStatus::Failed(e.to_string()), 0, String::new()),
+                        Ok(None) => stage(
+                            &mut s,
+                            "deliver",
+                            t,
+                            StageStatus::Skipped("no recipients".into()),
+                            0,
+                            String::new(),
+                        ),
+                        Err(e) => stage(
+                            &mut s,
+                            "deliver",
+                            t,
+                            StageStatus::Failed(e.to_string()),
+                            0,
+                            String::new(),
+                        ),
                     }
                 }
                 Err(e) => {
-                    stage(&mut s, "report", t, StageStatus::Failed(e.to_string()), 0, String::new());
+                    stage(
+                        &mut s,
+                        "report",
+                        t,
+                        StageStatus::Failed(e.to_string()),
+                        0,
+                        String::new(),
+                    );
                     skip(&mut s, &["deliver"]);
                 }
             }
@@ -276,6 +382,9 @@ pub async fn run(
             skip(&mut s, &["report", "deliver"]);
         }
 
+        // A fresh session: the analysis stages have committed new table versions since `ctx` was made.
+        let ctx = crate::lake::session();
+        lake.register_all(&ctx).await?;
         for def in schema::all().iter().filter(|d| d.name != "_runs") {
             if let Ok(df) = ctx.table(def.name).await {
                 if let Ok(n) = df.count().await {
@@ -309,15 +418,27 @@ async fn run_rules(
     let mut batches = Vec::new();
     let mut errors = Vec::new();
     for rule in selected {
-        match rule.run(ctx, spec.rules.params.get(&rule.id), run_id, opts.as_of).await {
+        match rule
+            .run(ctx, spec.rules.params.get(&rule.id), run_id, opts.as_of)
+            .await
+        {
             Ok(b) => {
                 let findings = b.iter().map(RecordBatch::num_rows).sum();
                 let savings = b
                     .iter()
-                    .filter_map(|b| b.column_by_name("est_monthly_savings")?.as_any().downcast_ref::<Float64Array>().cloned())
+                    .filter_map(|b| {
+                        b.column_by_name("est_monthly_savings")?
+                            .as_any()
+                            .downcast_ref::<Float64Array>()
+                            .cloned()
+                    })
                     .flat_map(|a| a.iter().flatten().collect::<Vec<_>>())
                     .sum();
-                outcomes.push(RuleOutcome { rule_id: rule.id.clone(), findings, monthly_savings: savings });
+                outcomes.push(RuleOutcome {
+                    rule_id: rule.id.clone(),
+                    findings,
+                    monthly_savings: savings,
+                });
                 batches.extend(b);
             }
             Err(e) => {
@@ -328,10 +449,21 @@ async fn run_rules(
     }
     let rows = batches.iter().map(RecordBatch::num_rows).sum();
     let predicate = format!("run_date = '{}'", opts.as_of.format("%Y-%m-%d"));
-    if let Err(e) = lake.write_batches(&schema::recommendations(), batches, WriteMode::Replace(predicate)).await {
+    if let Err(e) = lake
+        .write_batches(
+            &schema::recommendations(),
+            batches,
+            WriteMode::Replace(predicate),
+        )
+        .await
+    {
         errors.push(e.to_string());
     }
-    if errors.is_empty() { (StageStatus::Ok, rows) } else { (StageStatus::Failed(errors.join("; ")), rows) }
+    if errors.is_empty() {
+        (StageStatus::Ok, rows)
+    } else {
+        (StageStatus::Failed(errors.join("; ")), rows)
+    }
 }
 
 async fn run_forecast(
@@ -342,17 +474,27 @@ async fn run_forecast(
     run_id: &str,
 ) -> Result<Vec<forecast::ForecastPoint>> {
     let daily = model::daily_cost(ctx, &opts.report_sql_dir, opts.as_of).await?;
-    let history: Vec<_> = forecast::daily_series(&daily).into_iter().filter(|(d, _)| *d < opts.as_of).collect();
+    let history: Vec<_> = forecast::daily_series(&daily)
+        .into_iter()
+        .filter(|(d, _)| *d < opts.as_of)
+        .collect();
     let points = forecast::forecast(&history, spec.forecast.horizon_days as usize)?;
     let def = schema::forecasts();
     let n = points.len();
-    let f = |g: fn(&forecast::ForecastPoint) -> f64| -> ArrayRef { Arc::new(Float64Array::from(points.iter().map(g).collect::<Vec<_>>())) };
+    let f = |g: fn(&forecast::ForecastPoint) -> f64| -> ArrayRef {
+        Arc::new(Float64Array::from(points.iter().map(g).collect::<Vec<_>>()))
+    };
     let batch = RecordBatch::try_new(
         def.schema.clone(),
         vec![
             Arc::new(StringArray::from(vec![run_id; n])),
             Arc::new(StringArray::from(vec!["total"; n])),
-            Arc::new(Date32Array::from(points.iter().map(|p| epoch_days(p.date)).collect::<Vec<_>>())),
+            Arc::new(Date32Array::from(
+                points
+                    .iter()
+                    .map(|p| epoch_days(p.date))
+                    .collect::<Vec<_>>(),
+            )),
             Arc::new(Int32Array::from((1..=n as i32).collect::<Vec<_>>())),
             f(|p| p.point),
             f(|p| p.lower_80),
@@ -365,7 +507,8 @@ async fn run_forecast(
     )
     .map_err(|e| Error::Internal(e.to_string()))?;
     let predicate = format!("run_date = '{}'", opts.as_of.format("%Y-%m-%d"));
-    lake.write_batches(&def, vec![batch], WriteMode::Replace(predicate)).await?;
+    lake.write_batches(&def, vec![batch], WriteMode::Replace(predicate))
+        .await?;
     Ok(points)
 }
 
@@ -376,11 +519,22 @@ async fn build_report(
     opts: &RunOptions,
     points: Vec<forecast::ForecastPoint>,
 ) -> Result<(PathBuf, Vec<u8>, String)> {
-    let m = model::ReportModel::build(ctx, &opts.report_sql_dir, &spec.report.title, opts.as_of, points).await?;
+    let m = model::ReportModel::build(
+        ctx,
+        &opts.report_sql_dir,
+        &spec.report.title,
+        opts.as_of,
+        points,
+    )
+    .await?;
     let bytes = pdf::render(&m);
     let dir = &config.output.reports_dir;
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    let path = dir.join(format!("{}-{}.pdf", spec.name, opts.as_of.format("%Y-%m-%d")));
+    let path = dir.join(format!(
+        "{}-{}.pdf",
+        spec.name,
+        opts.as_of.format("%Y-%m-%d")
+    ));
     std::fs::write(&path, &bytes).map_err(|e| Error::io(&path, e))?;
     Ok((path, bytes, m.summary().join("\n")))
 }
@@ -396,11 +550,23 @@ async fn deliver(
     if spec.report.recipients.is_empty() {
         return Ok(None);
     }
-    let from = config.smtp.as_ref().map_or("cloudoptima <cloudoptima@localhost>", |s| s.from.as_str());
+    let from = config
+        .smtp
+        .as_ref()
+        .map_or("cloudoptima <cloudoptima@localhost>", |s| s.from.as_str());
     let subject = format!("{} - {}", spec.report.title, opts.as_of.format("%Y-%m-%d"));
     let body = format!("{summary}\n\nThe full report is attached.\n");
-    let name = pdf_path.file_name().map_or("report.pdf".into(), |n| n.to_string_lossy().into_owned());
-    let message = delivery::message(from, &spec.report.recipients, &subject, &body, &name, pdf_bytes)?;
+    let name = pdf_path
+        .file_name()
+        .map_or("report.pdf".into(), |n| n.to_string_lossy().into_owned());
+    let message = delivery::message(
+        from,
+        &spec.report.recipients,
+        &subject,
+        &body,
+        &name,
+        pdf_bytes,
+    )?;
     Ok(Some(match &config.smtp {
         Some(smtp) => delivery::send_smtp(smtp, message).await?,
         None => delivery::write_eml(&config.output.outbox_dir, message).await?,

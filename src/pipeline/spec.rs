@@ -60,7 +60,10 @@ pub struct ForecastSpec {
 
 impl Default for ForecastSpec {
     fn default() -> Self {
-        ForecastSpec { enabled: true, horizon_days: default_horizon() }
+        ForecastSpec {
+            enabled: true,
+            horizon_days: default_horizon(),
+        }
     }
 }
 
@@ -79,7 +82,11 @@ pub struct ReportSpec {
 
 impl Default for ReportSpec {
     fn default() -> Self {
-        ReportSpec { enabled: true, title: default_title(), recipients: Vec::new() }
+        ReportSpec {
+            enabled: true,
+            title: default_title(),
+            recipients: Vec::new(),
+        }
     }
 }
 
@@ -105,7 +112,10 @@ impl PipelineSpec {
             sources: vec![SourceSpec::Demo(Default::default())],
             rules: RuleSelection::default(),
             forecast: ForecastSpec::default(),
-            report: ReportSpec { recipients: vec!["finops@example.com".into()], ..ReportSpec::default() },
+            report: ReportSpec {
+                recipients: vec!["finops@example.com".into()],
+                ..ReportSpec::default()
+            },
             file: PathBuf::from("<built-in>"),
         }
     }
@@ -147,7 +157,11 @@ pub fn load_dir(dir: &Path) -> Result<Vec<PipelineSpec>> {
     let mut names: Vec<&str> = specs.iter().map(|s| s.name.as_str()).collect();
     names.sort();
     for pair in names.windows(2).filter(|w| w[0] == w[1]) {
-        problems.push(format!("{}: more than one pipeline is named `{}`", dir.display(), pair[0]));
+        problems.push(format!(
+            "{}: more than one pipeline is named `{}`",
+            dir.display(),
+            pair[0]
+        ));
     }
     if !problems.is_empty() {
         return Err(Error::Invalid(problems));

@@ -15,22 +15,40 @@ use crate::{Error, Result};
 /// Where a message went.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Delivered {
-    Smtp { host: String, port: u16, recipients: usize },
+    Smtp {
+        host: String,
+        port: u16,
+        recipients: usize,
+    },
     File(PathBuf),
 }
 
 impl std::fmt::Display for Delivered {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Delivered::Smtp { host, port, recipients } => write!(f, "sent to {recipients} recipient(s) via {host}:{port}"),
+            Delivered::Smtp {
+                host,
+                port,
+                recipients,
+            } => write!(f, "sent to {recipients} recipient(s) via {host}:{port}"),
             Delivered::File(p) => write!(f, "written to {}", p.display()),
         }
     }
 }
 
 /// Build the message: a plain-text body and the PDF attached.
-pub fn message(from: &str, to: &[String], subject: &str, body: &str, pdf_name: &str, pdf: Vec<u8>) -> Result<Message> {
-    let parse = |a: &str| a.parse::<Mailbox>().map_err(|e| Error::Delivery(format!("address {a:?}: {e}")));
+pub fn message(
+    from: &str,
+    to: &[String],
+    subject: &str,
+    body: &str,
+    pdf_name: &str,
+    pdf: Vec<u8>,
+) -> Result<Message> {
+    let parse = |a: &str| {
+        a.parse::<Mailbox>()
+            .map_err(|e| Error::Delivery(format!("address {a:?}: {e}")))
+    };
     let mut builder = Message::builder().from(parse(from)?).subject(subject);
     if to.is_empty() {
         return Err(Error::Delivery("no recipients".into()));
@@ -55,10 +73,16 @@ pub async fn send_smtp(smtp: &SmtpConfig, message: Message) -> Result<Delivered>
         SmtpTls::Implicit => 465,
         SmtpTls::None => 25,
     });
-    let map = |e: lettre::transport::smtp::Error| Error::Delivery(format!("SMTP {}:{port}: {e}", smtp.host));
+    let map = |e: lettre::transport::smtp::Error| {
+        Error::Delivery(format!("SMTP {}:{port}: {e}", smtp.host))
+    };
     let mut builder = match smtp.tls {
-        SmtpTls::Starttls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&smtp.host).map_err(map)?,
-        SmtpTls::Implicit => AsyncSmtpTransport::<Tokio1Executor>::relay(&smtp.host).map_err(map)?,
+        SmtpTls::Starttls => {
+            AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&smtp.host).map_err(map)?
+        }
+        SmtpTls::Implicit => {
+            AsyncSmtpTransport::<Tokio1Executor>::relay(&smtp.host).map_err(map)?
+        }
         SmtpTls::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&smtp.host),
     }
     .port(port)
@@ -70,7 +94,11 @@ pub async fn send_smtp(smtp: &SmtpConfig, message: Message) -> Result<Delivered>
     }
     let recipients = message.envelope().to().len();
     builder.build().send(message).await.map_err(map)?;
-    Ok(Delivered::Smtp { host: smtp.host.clone(), port, recipients })
+    Ok(Delivered::Smtp {
+        host: smtp.host.clone(),
+        port,
+        recipients,
+    })
 }
 
 /// Write the message as `<id>.eml` into `outbox`.

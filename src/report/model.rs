@@ -48,7 +48,12 @@ pub struct ReportModel {
 }
 
 /// Run `sql/report/<name>.sql` with `{{as_of}}` filled in.
-pub async fn query(ctx: &SessionContext, dir: &Path, name: &str, as_of: NaiveDate) -> Result<Vec<RecordBatch>> {
+pub async fn query(
+    ctx: &SessionContext,
+    dir: &Path,
+    name: &str,
+    as_of: NaiveDate,
+) -> Result<Vec<RecordBatch>> {
     let path = dir.join(format!("{name}.sql"));
     let sql = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
     let sql = sql.replace("{{as_of}}", &format!("DATE '{}'", as_of.format("%Y-%m-%d")));
@@ -65,7 +70,13 @@ fn strings(batches: &[RecordBatch], i: usize) -> Result<Vec<String>> {
     for b in batches {
         let col = cast(b.column(i), &DataType::Utf8).map_err(|e| Error::Report(e.to_string()))?;
         let col = col.as_string::<i32>();
-        out.extend((0..col.len()).map(|r| if col.is_null(r) { String::new() } else { col.value(r).to_string() }));
+        out.extend((0..col.len()).map(|r| {
+            if col.is_null(r) {
+                String::new()
+            } else {
+                col.value(r).to_string()
+            }
+        }));
     }
     Ok(out)
 }
@@ -74,7 +85,8 @@ fn strings(batches: &[RecordBatch], i: usize) -> Result<Vec<String>> {
 fn numbers(batches: &[RecordBatch], i: usize) -> Result<Vec<f64>> {
     let mut out = Vec::new();
     for b in batches {
-        let col = cast(b.column(i), &DataType::Float64).map_err(|e| Error::Report(e.to_string()))?;
+        let col =
+            cast(b.column(i), &DataType::Float64).map_err(|e| Error::Report(e.to_string()))?;
         let col = col.as_primitive::<datafusion::arrow::datatypes::Float64Type>();
         out.extend((0..col.len()).map(|r| if col.is_null(r) { 0.0 } else { col.value(r) }));
     }
@@ -84,12 +96,19 @@ fn numbers(batches: &[RecordBatch], i: usize) -> Result<Vec<f64>> {
 fn dates(batches: &[RecordBatch], i: usize) -> Result<Vec<NaiveDate>> {
     strings(batches, i)?
         .iter()
-        .map(|s| NaiveDate::parse_from_str(&s[..s.len().min(10)], "%Y-%m-%d").map_err(|e| Error::Report(format!("{s:?}: {e}"))))
+        .map(|s| {
+            NaiveDate::parse_from_str(&s[..s.len().min(10)], "%Y-%m-%d")
+                .map_err(|e| Error::Report(format!("{s:?}: {e}")))
+        })
         .collect()
 }
 
 /// Total cost per day, every day the lake has (used by the forecast and the report).
-pub async fn daily_cost(ctx: &SessionContext, dir: &Path, as_of: NaiveDate) -> Result<Vec<(NaiveDate, f64)>> {
+pub async fn daily_cost(
+    ctx: &SessionContext,
+    dir: &Path,
+    as_of: NaiveDate,
+) -> Result<Vec<(NaiveDate, f64)>> {
     let b = query(ctx, dir, "daily_cost", as_of).await?;
     Ok(dates(&b, 0)?.into_iter().zip(numbers(&b, 1)?).collect())
 }
@@ -103,24 +122,45 @@ impl ReportModel {
         forecast: Vec<ForecastPoint>,
     ) -> Result<ReportModel> {
         let daily_all = daily_cost(ctx, dir, as_of).await?;
-        let last_day = daily_all.last().map(|d| d.0).unwrap_or(as_of - Duration::days(1));
-        let month_start = NaiveDate::from_ymd_opt(last_day.year(), last_day.month(), 1).expect("valid");
-        let month_to_date = daily_all.iter().filter(|(d, _)| *d >= month_start && *d <= last_day).map(|(_, v)| v).sum();
-        let yesterday_cost = daily_all.iter().find(|(d, _)| *d == as_of - Duration::days(1)).map_or(0.0, |d| d.1);
+        let last_day = daily_all
+            .last()
+            .map(|d| d.0)
+            .unwrap_or(as_of - Duration::days(1));
+        let month_start =
+            NaiveDate::from_ymd_opt(last_day.year(), last_day.month(), 1).expect("valid");
+        let month_to_date = daily_all
+            .iter()
+            .filter(|(d, _)| *d >= month_start && *d <= last_day)
+            .map(|(_, v)| v)
+            .sum();
+        let yesterday_cost = daily_all
+            .iter()
+            .find(|(d, _)| *d == as_of - Duration::days(1))
+            .map_or(0.0, |d| d.1);
         let forecast_month_end = (!forecast.is_empty()).then(|| {
             month_to_date
                 + forecast
                     .iter()
-                    .filter(|p| p.date.month() == last_day.month() && p.date.year() == last_day.year())
+                    .filter(|p| {
+                        p.date.month() == last_day.month() && p.date.year() == last_day.year()
+                    })
                     .map(|p| p.point)
                     .sum::<f64>()
         });
         let services = query(ctx, dir, "cost_by_service", as_of).await?;
-        let by_service = strings(&services, 0)?.into_iter().zip(numbers(&services, 1)?).collect();
+        let by_service = strings(&services, 0)?
+            .into_iter()
+            .zip(numbers(&services, 1)?)
+            .collect();
         let recs = query(ctx, dir, "recommendations", as_of).await?;
         let findings: Vec<Finding> = {
-            let (rule, title_col, name, group, reason) =
-                (strings(&recs, 0)?, strings(&recs, 1)?, strings(&recs, 2)?, strings(&recs, 3)?, strings(&recs, 4)?);
+            let (rule, title_col, name, group, reason) = (
+                strings(&recs, 0)?,
+                strings(&recs, 1)?,
+                strings(&recs, 2)?,
+                strings(&recs, 3)?,
+                strings(&recs, 4)?,
+            );
             let (savings, fit) = (numbers(&recs, 5)?, numbers(&recs, 6)?);
             (0..rule.len())
                 .map(|i| Finding {
@@ -134,7 +174,10 @@ impl ReportModel {
                 })
                 .collect()
         };
-        let currency = strings(&query(ctx, dir, "currency", as_of).await?, 0)?.into_iter().next().unwrap_or_else(|| "USD".into());
+        let currency = strings(&query(ctx, dir, "currency", as_of).await?, 0)?
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| "USD".into());
         let start = last_day - Duration::days(89);
         Ok(ReportModel {
             title: title.to_string(),
@@ -160,7 +203,10 @@ impl ReportModel {
             money(self.yesterday_cost)
         )];
         if let Some(end) = self.forecast_month_end {
-            s.push(format!("At the current trend the month ends near {} {c}.", money(end)));
+            s.push(format!(
+                "At the current trend the month ends near {} {c}.",
+                money(end)
+            ));
         }
         if let Some((name, cost)) = self.by_service.first() {
             let total: f64 = self.by_service.iter().map(|x| x.1).sum();

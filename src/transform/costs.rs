@@ -13,7 +13,9 @@ use polars::prelude::*;
 
 use super::Quarantined;
 use super::parse;
-use crate::lake::schema::{COST_BOOLEAN_COLUMNS, COST_DECIMAL_COLUMNS, COST_STRING_COLUMNS, COST_TIMESTAMP_COLUMNS};
+use crate::lake::schema::{
+    COST_BOOLEAN_COLUMNS, COST_DECIMAL_COLUMNS, COST_STRING_COLUMNS, COST_TIMESTAMP_COLUMNS,
+};
 use crate::{Error, Result};
 
 /// Columns whose values are ids used for joins: lowercased.
@@ -31,10 +33,15 @@ pub struct CostBatch {
 
 /// Read one landed cost file (CSV, with or without a byte-order mark, or Parquet).
 pub fn read(path: &Path, key: &str) -> Result<CostBatch> {
-    let data_err = |message: String| Error::Data { file: key.to_string(), message };
+    let data_err = |message: String| Error::Data {
+        file: key.to_string(),
+        message,
+    };
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
     let raw = if path.extension().is_some_and(|x| x == "parquet") {
-        let df = ParquetReader::new(Cursor::new(bytes)).finish().map_err(|e| data_err(e.to_string()))?;
+        let df = ParquetReader::new(Cursor::new(bytes))
+            .finish()
+            .map_err(|e| data_err(e.to_string()))?;
         let cols = df
             .columns()
             .iter()
@@ -43,7 +50,10 @@ pub fn read(path: &Path, key: &str) -> Result<CostBatch> {
             .map_err(|e| data_err(e.to_string()))?;
         DataFrame::new(df.height(), cols).map_err(|e| data_err(e.to_string()))?
     } else {
-        let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes).to_vec();
+        let body = bytes
+            .strip_prefix(b"\xEF\xBB\xBF")
+            .unwrap_or(&bytes)
+            .to_vec();
         if body.iter().all(u8::is_ascii_whitespace) {
             DataFrame::empty()
         } else {
@@ -63,8 +73,11 @@ fn normalize(raw: &DataFrame, key: &str) -> Result<CostBatch> {
     let height = raw.height();
     // FOCUS name -> source column, matched without regard to case or surrounding spaces.
     let mut source: HashMap<&str, Vec<Option<String>>> = HashMap::new();
-    let lookup: HashMap<String, &Column> =
-        raw.columns().iter().map(|c| (c.name().trim().to_lowercase(), c)).collect();
+    let lookup: HashMap<String, &Column> = raw
+        .columns()
+        .iter()
+        .map(|c| (c.name().trim().to_lowercase(), c))
+        .collect();
     let all_columns = COST_DECIMAL_COLUMNS
         .iter()
         .chain(COST_TIMESTAMP_COLUMNS)
@@ -73,7 +86,11 @@ fn normalize(raw: &DataFrame, key: &str) -> Result<CostBatch> {
         .copied();
     for name in all_columns {
         if let Some(col) = lookup.get(&name.to_lowercase()) {
-            let values = col.str()?.into_iter().map(|v| parse::present(v).map(str::to_string)).collect();
+            let values = col
+                .str()?
+                .iter()
+                .map(|v| parse::present(v).map(str::to_string))
+                .collect();
             source.insert(name, values);
         }
     }
@@ -91,7 +108,12 @@ fn normalize(raw: &DataFrame, key: &str) -> Result<CostBatch> {
                 .map(|c| c.str().ok().and_then(|s| s.get(row)).unwrap_or(""))
                 .collect::<Vec<_>>()
                 .join(",");
-            quarantined.push(Quarantined { source_file: key.into(), line: row as i64 + 2, reason, raw: raw_row });
+            quarantined.push(Quarantined {
+                source_file: key.into(),
+                line: row as i64 + 2,
+                reason,
+                raw: raw_row,
+            });
         }
     };
 
@@ -136,7 +158,9 @@ fn normalize(raw: &DataFrame, key: &str) -> Result<CostBatch> {
     }
     let mut strings: Vec<(&str, Vec<Option<String>>)> = Vec::new();
     for &name in COST_STRING_COLUMNS {
-        let mut out: Vec<Option<String>> = (0..height).map(|row| get(name, row).map(str::to_string)).collect();
+        let mut out: Vec<Option<String>> = (0..height)
+            .map(|row| get(name, row).map(str::to_string))
+            .collect();
         if JOIN_KEYS.contains(&name) {
             for (row, v) in out.iter_mut().enumerate() {
                 if let Some(s) = v.as_mut().filter(|s| s.chars().any(char::is_uppercase)) {
@@ -162,20 +186,41 @@ fn normalize(raw: &DataFrame, key: &str) -> Result<CostBatch> {
     }
 
     // Required values and fills.
-    let charge_start = &times.iter().find(|(n, _)| *n == "ChargePeriodStart").expect("listed").1;
-    let period_start = &times.iter().find(|(n, _)| *n == "BillingPeriodStart").expect("listed").1;
+    let charge_start = &times
+        .iter()
+        .find(|(n, _)| *n == "ChargePeriodStart")
+        .expect("listed")
+        .1;
+    let period_start = &times
+        .iter()
+        .find(|(n, _)| *n == "BillingPeriodStart")
+        .expect("listed")
+        .1;
     let mut billing_period = vec![None; height];
     for row in 0..height {
         match period_start[row].or(charge_start[row]) {
             Some(t) => billing_period[row] = Some(month_of(t)),
-            None => reject(row, "ChargePeriodStart: missing (a charge needs its period)".into(), &mut keep),
+            None => reject(
+                row,
+                "ChargePeriodStart: missing (a charge needs its period)".into(),
+                &mut keep,
+            ),
         }
     }
-    let idx = |cols: &Vec<(&str, Vec<Option<f64>>)>, name: &str| cols.iter().position(|(n, _)| *n == name).expect("listed");
-    let (billed_i, effective_i) = (idx(&decimals, "BilledCost"), idx(&decimals, "EffectiveCost"));
+    let idx = |cols: &Vec<(&str, Vec<Option<f64>>)>, name: &str| {
+        cols.iter().position(|(n, _)| *n == name).expect("listed")
+    };
+    let (billed_i, effective_i) = (
+        idx(&decimals, "BilledCost"),
+        idx(&decimals, "EffectiveCost"),
+    );
     for row in 0..height {
         match (decimals[billed_i].1[row], decimals[effective_i].1[row]) {
-            (None, None) => reject(row, "BilledCost and EffectiveCost: both missing".into(), &mut keep),
+            (None, None) => reject(
+                row,
+                "BilledCost and EffectiveCost: both missing".into(),
+                &mut keep,
+            ),
             (Some(b), None) => {
                 decimals[effective_i].1[row] = Some(b);
                 changes[row].push("EffectiveCost:filled-from-BilledCost".into());
@@ -187,51 +232,93 @@ fn normalize(raw: &DataFrame, key: &str) -> Result<CostBatch> {
             _ => {}
         }
     }
-    let provider_i = strings.iter().position(|(n, _)| *n == "ProviderName").expect("listed");
+    let provider_i = strings
+        .iter()
+        .position(|(n, _)| *n == "ProviderName")
+        .expect("listed");
     for row in 0..height {
         if strings[provider_i].1[row].is_none() {
             strings[provider_i].1[row] = Some("Unknown".into());
             changes[row].push("ProviderName:filled-Unknown".into());
         }
     }
-    let source_i = strings.iter().position(|(n, _)| *n == "x_SourceFile").expect("listed");
-    let changes_i = strings.iter().position(|(n, _)| *n == "x_SourceChanges").expect("listed");
+    let source_i = strings
+        .iter()
+        .position(|(n, _)| *n == "x_SourceFile")
+        .expect("listed");
+    let changes_i = strings
+        .iter()
+        .position(|(n, _)| *n == "x_SourceChanges")
+        .expect("listed");
     for row in 0..height {
         strings[source_i].1[row] = Some(key.to_string());
         strings[changes_i].1[row] = (!changes[row].is_empty()).then(|| changes[row].join(";"));
     }
 
     // Partitions and the file's own billed totals, for reconciliation.
-    let currency_i = strings.iter().position(|(n, _)| *n == "BillingCurrency").expect("listed");
+    let currency_i = strings
+        .iter()
+        .position(|(n, _)| *n == "BillingCurrency")
+        .expect("listed");
     let mut partitions = BTreeSet::new();
     let mut billed = HashMap::new();
     for row in (0..height).filter(|r| keep[*r]) {
-        let period = billing_period[row].clone().expect("kept rows have a period");
-        partitions.insert((period.clone(), strings[provider_i].1[row].clone().expect("filled")));
+        let period = billing_period[row]
+            .clone()
+            .expect("kept rows have a period");
+        partitions.insert((
+            period.clone(),
+            strings[provider_i].1[row].clone().expect("filled"),
+        ));
         let currency = strings[currency_i].1[row].clone().unwrap_or_default();
-        *billed.entry((period, currency)).or_insert(0.0) += decimals[billed_i].1[row].unwrap_or(0.0);
+        *billed.entry((period, currency)).or_insert(0.0) +=
+            decimals[billed_i].1[row].unwrap_or(0.0);
     }
 
     let pick = |v: &[bool]| -> Vec<usize> { (0..height).filter(|r| v[*r]).collect() };
     let rows = pick(&keep);
     let mut columns: Vec<Column> = Vec::new();
     for (name, v) in decimals {
-        columns.push(Column::new(name.into(), rows.iter().map(|r| v[*r]).collect::<Vec<_>>()));
+        columns.push(Column::new(
+            name.into(),
+            rows.iter().map(|r| v[*r]).collect::<Vec<_>>(),
+        ));
     }
     for (name, v) in times {
-        columns.push(Column::new(name.into(), rows.iter().map(|r| v[*r]).collect::<Vec<_>>()));
+        columns.push(Column::new(
+            name.into(),
+            rows.iter().map(|r| v[*r]).collect::<Vec<_>>(),
+        ));
     }
     for (name, v) in bools {
-        columns.push(Column::new(name.into(), rows.iter().map(|r| v[*r]).collect::<Vec<_>>()));
+        columns.push(Column::new(
+            name.into(),
+            rows.iter().map(|r| v[*r]).collect::<Vec<_>>(),
+        ));
     }
     for (name, v) in strings {
-        columns.push(Column::new(name.into(), rows.iter().map(|r| v[*r].clone()).collect::<Vec<_>>()));
+        columns.push(Column::new(
+            name.into(),
+            rows.iter().map(|r| v[*r].clone()).collect::<Vec<_>>(),
+        ));
     }
-    columns.push(Column::new("BillingPeriod".into(), rows.iter().map(|r| billing_period[*r].clone()).collect::<Vec<_>>()));
+    columns.push(Column::new(
+        "BillingPeriod".into(),
+        rows.iter()
+            .map(|r| billing_period[*r].clone())
+            .collect::<Vec<_>>(),
+    ));
     let frame = DataFrame::new(rows.len(), columns)?;
-    Ok(CostBatch { frame, quarantined, partitions, billed })
+    Ok(CostBatch {
+        frame,
+        quarantined,
+        partitions,
+        billed,
+    })
 }
 
 fn month_of(micros: i64) -> String {
-    chrono::DateTime::from_timestamp_micros(micros).map(|t| t.format("%Y-%m").to_string()).unwrap_or_default()
+    chrono::DateTime::from_timestamp_micros(micros)
+        .map(|t| t.format("%Y-%m").to_string())
+        .unwrap_or_default()
 }

@@ -33,17 +33,36 @@ pub fn epoch_days(d: NaiveDate) -> i32 {
 
 /// A Resource Graph response (`{"data": [...]}`) as one inventory snapshot taken on `snapshot`.
 pub fn resources(bytes: &[u8], key: &str, snapshot: NaiveDate) -> Result<DataFrame> {
-    let body: Value = serde_json::from_slice(bytes)
-        .map_err(|e| Error::Data { file: key.into(), message: format!("not a Resource Graph response: {e}") })?;
+    let body: Value = serde_json::from_slice(bytes).map_err(|e| Error::Data {
+        file: key.into(),
+        message: format!("not a Resource Graph response: {e}"),
+    })?;
     let rows = body
         .get("data")
         .and_then(Value::as_array)
-        .ok_or_else(|| Error::Data { file: key.into(), message: "no `data` array in Resource Graph response".into() })?;
+        .ok_or_else(|| Error::Data {
+            file: key.into(),
+            message: "no `data` array in Resource Graph response".into(),
+        })?;
     let n = rows.len();
     let mut cols: Vec<(&str, Vec<Option<String>>)> = [
-        "resource_id", "resource_name", "resource_type", "subscription_id", "resource_group", "region", "sku_name",
-        "sku_tier", "kind", "tags", "power_state", "vm_size", "managed_by", "disk_state", "attached_to",
-        "provisioning_state", "properties",
+        "resource_id",
+        "resource_name",
+        "resource_type",
+        "subscription_id",
+        "resource_group",
+        "region",
+        "sku_name",
+        "sku_tier",
+        "kind",
+        "tags",
+        "power_state",
+        "vm_size",
+        "managed_by",
+        "disk_state",
+        "attached_to",
+        "provisioning_state",
+        "properties",
     ]
     .into_iter()
     .map(|c| (c, Vec::with_capacity(n)))
@@ -51,12 +70,22 @@ pub fn resources(bytes: &[u8], key: &str, snapshot: NaiveDate) -> Result<DataFra
     let mut disk_size = Vec::with_capacity(n);
     let mut created = Vec::with_capacity(n);
     for r in rows {
-        let tags = r
-            .get("tags")
-            .filter(|t| t.is_object())
-            .map(|t| parse::canonical_tags(&t.to_string()).map(|(j, _)| j).unwrap_or_else(|_| t.to_string()));
-        let power = text(r, &["properties", "extended", "instanceView", "powerState", "code"])
-            .map(|c| c.trim_start_matches("PowerState/").to_lowercase());
+        let tags = r.get("tags").filter(|t| t.is_object()).map(|t| {
+            parse::canonical_tags(&t.to_string())
+                .map(|(j, _)| j)
+                .unwrap_or_else(|_| t.to_string())
+        });
+        let power = text(
+            r,
+            &[
+                "properties",
+                "extended",
+                "instanceView",
+                "powerState",
+                "code",
+            ],
+        )
+        .map(|c| c.trim_start_matches("PowerState/").to_lowercase());
         let attached = text(r, &["managedBy"])
             .or_else(|| text(r, &["properties", "ipConfiguration", "id"]))
             .or_else(|| text(r, &["properties", "natGateway", "id"]))
@@ -90,31 +119,59 @@ pub fn resources(bytes: &[u8], key: &str, snapshot: NaiveDate) -> Result<DataFra
                 .and_then(|t| parse::timestamp_micros(&t).ok()),
         );
     }
-    let mut columns: Vec<Column> = cols.into_iter().map(|(name, v)| Column::new(name.into(), v)).collect();
+    let mut columns: Vec<Column> = cols
+        .into_iter()
+        .map(|(name, v)| Column::new(name.into(), v))
+        .collect();
     columns.push(Column::new("disk_size_gb".into(), disk_size));
     columns.push(Column::new("created_time".into(), created));
-    columns.push(Column::new("snapshot_date".into(), vec![epoch_days(snapshot); n]));
+    columns.push(Column::new(
+        "snapshot_date".into(),
+        vec![epoch_days(snapshot); n],
+    ));
     Ok(DataFrame::new(n, columns)?)
 }
 
 /// A Monitor `metrics:getBatch` response (`{"values": [...]}`) as one row per resource, metric and time.
 pub fn metrics(bytes: &[u8], key: &str) -> Result<DataFrame> {
-    let body: Value = serde_json::from_slice(bytes)
-        .map_err(|e| Error::Data { file: key.into(), message: format!("not a metrics batch response: {e}") })?;
+    let body: Value = serde_json::from_slice(bytes).map_err(|e| Error::Data {
+        file: key.into(),
+        message: format!("not a metrics batch response: {e}"),
+    })?;
     let values = body
         .get("values")
         .and_then(Value::as_array)
-        .ok_or_else(|| Error::Data { file: key.into(), message: "no `values` array in metrics response".into() })?;
+        .ok_or_else(|| Error::Data {
+            file: key.into(),
+            message: "no `values` array in metrics response".into(),
+        })?;
     let (mut id, mut name, mut unit, mut ts, mut date) = (vec![], vec![], vec![], vec![], vec![]);
-    let (mut avg, mut min, mut max, mut total, mut count) = (vec![], vec![], vec![], vec![], vec![]);
+    let (mut avg, mut min, mut max, mut total, mut count) =
+        (vec![], vec![], vec![], vec![], vec![]);
     for v in values {
         let resource = lower(text(v, &["resourceid"]));
-        for metric in v.get("value").and_then(Value::as_array).into_iter().flatten() {
+        for metric in v
+            .get("value")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
             let metric_name = text(metric, &["name", "value"]);
             let metric_unit = text(metric, &["unit"]);
-            let series = metric.get("timeseries").and_then(Value::as_array).into_iter().flatten();
-            for point in series.flat_map(|s| s.get("data").and_then(Value::as_array).into_iter().flatten()) {
-                let Some(t) = text(point, &["timeStamp"]).and_then(|t| parse::timestamp_micros(&t).ok()) else {
+            let series = metric
+                .get("timeseries")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten();
+            for point in series.flat_map(|s| {
+                s.get("data")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+            }) {
+                let Some(t) =
+                    text(point, &["timeStamp"]).and_then(|t| parse::timestamp_micros(&t).ok())
+                else {
                     continue;
                 };
                 id.push(resource.clone());

@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
-use datafusion::prelude::{ParquetReadOptions, SessionContext};
+use datafusion::prelude::ParquetReadOptions;
 use polars::prelude::{DataFrame, ParquetWriter};
 
 use crate::extract::{Dataset, Landed};
@@ -45,7 +45,9 @@ struct Staging(PathBuf);
 
 impl Staging {
     fn new(lake: &Lake, run_id: &str) -> Result<Self> {
-        let root = lake.local_root().ok_or_else(|| Error::Internal("staging needs a local lake".into()))?;
+        let root = lake
+            .local_root()
+            .ok_or_else(|| Error::Internal("staging needs a local lake".into()))?;
         let dir = root.join("_staging").join(run_id);
         std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
         Ok(Staging(dir))
@@ -68,19 +70,38 @@ impl Drop for Staging {
     }
 }
 
-async fn commit_staged(lake: &Lake, def: &schema::TableDef, dir: &Path, mode: WriteMode) -> Result<()> {
-    let ctx = SessionContext::new();
+async fn commit_staged(
+    lake: &Lake,
+    def: &schema::TableDef,
+    dir: &Path,
+    mode: WriteMode,
+) -> Result<()> {
+    let ctx = crate::lake::session();
     let location = format!("{}/", dir.display());
-    let df = ctx.read_parquet(location, ParquetReadOptions::default().parquet_pruning(false)).await?;
+    let df = ctx
+        .read_parquet(
+            location,
+            ParquetReadOptions::default().parquet_pruning(false),
+        )
+        .await?;
     lake.write(def, df, mode).await
 }
 
 fn sql_list<'a>(values: impl IntoIterator<Item = &'a str>) -> String {
-    values.into_iter().map(|v| format!("'{}'", v.replace('\'', "''"))).collect::<Vec<_>>().join(", ")
+    values
+        .into_iter()
+        .map(|v| format!("'{}'", v.replace('\'', "''")))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Transform everything that landed in this run.
-pub async fn run(lake: &Lake, landed: &[Landed], run_id: &str, as_of: NaiveDate) -> Result<TransformReport> {
+pub async fn run(
+    lake: &Lake,
+    landed: &[Landed],
+    run_id: &str,
+    as_of: NaiveDate,
+) -> Result<TransformReport> {
     let staging = Staging::new(lake, run_id)?;
     let mut report = TransformReport::default();
 
@@ -90,7 +111,11 @@ pub async fn run(lake: &Lake, landed: &[Landed], run_id: &str, as_of: NaiveDate)
     let mut cost_dir = None;
     let mut cost_keys = Vec::new();
     let mut cost_rows = 0;
-    for (n, file) in landed.iter().filter(|l| l.dataset == Dataset::Costs).enumerate() {
+    for (n, file) in landed
+        .iter()
+        .filter(|l| l.dataset == Dataset::Costs)
+        .enumerate()
+    {
         let mut batch = costs::read(&file.path, &file.key)?;
         cost_rows += batch.frame.height();
         partitions.extend(batch.partitions);
@@ -105,7 +130,11 @@ pub async fn run(lake: &Lake, landed: &[Landed], run_id: &str, as_of: NaiveDate)
         let predicate = partitions
             .iter()
             .map(|(period, provider)| {
-                format!("(\"BillingPeriod\" = {} AND \"ProviderName\" = {})", sql_list([period.as_str()]), sql_list([provider.as_str()]))
+                format!(
+                    "(\"BillingPeriod\" = {} AND \"ProviderName\" = {})",
+                    sql_list([period.as_str()]),
+                    sql_list([provider.as_str()])
+                )
             })
             .collect::<Vec<_>>()
             .join(" OR ");
@@ -116,14 +145,29 @@ pub async fn run(lake: &Lake, landed: &[Landed], run_id: &str, as_of: NaiveDate)
 
     // Inventory.
     let mut resource_rows = 0;
-    for (n, file) in landed.iter().filter(|l| l.dataset == Dataset::Resources).enumerate() {
+    for (n, file) in landed
+        .iter()
+        .filter(|l| l.dataset == Dataset::Resources)
+        .enumerate()
+    {
         let bytes = std::fs::read(&file.path).map_err(|e| Error::io(&file.path, e))?;
         let mut frame = inventory::resources(&bytes, &file.key, as_of)?;
         resource_rows += frame.height();
         let dir = staging.put("resources", n, &mut frame)?;
-        if n == landed.iter().filter(|l| l.dataset == Dataset::Resources).count() - 1 {
+        if n == landed
+            .iter()
+            .filter(|l| l.dataset == Dataset::Resources)
+            .count()
+            - 1
+        {
             let predicate = format!("snapshot_date = '{}'", as_of.format("%Y-%m-%d"));
-            commit_staged(lake, &schema::resources(), &dir, WriteMode::Replace(predicate)).await?;
+            commit_staged(
+                lake,
+                &schema::resources(),
+                &dir,
+                WriteMode::Replace(predicate),
+            )
+            .await?;
         }
     }
     report.rows.insert("resources", resource_rows);
@@ -132,19 +176,37 @@ pub async fn run(lake: &Lake, landed: &[Landed], run_id: &str, as_of: NaiveDate)
     let mut metric_rows = 0;
     let mut days = BTreeSet::new();
     let mut metric_dir = None;
-    for (n, file) in landed.iter().filter(|l| l.dataset == Dataset::Metrics).enumerate() {
+    for (n, file) in landed
+        .iter()
+        .filter(|l| l.dataset == Dataset::Metrics)
+        .enumerate()
+    {
         let bytes = std::fs::read(&file.path).map_err(|e| Error::io(&file.path, e))?;
         let mut frame = inventory::metrics(&bytes, &file.key)?;
         metric_rows += frame.height();
         if let Ok(col) = frame.column("date").and_then(|c| c.i32().cloned()) {
-            days.extend(col.into_iter().flatten());
+            days.extend(col.iter().flatten());
         }
         metric_dir = Some(staging.put("metrics", n, &mut frame)?);
     }
     if let (Some(dir), Some(first), Some(last)) = (metric_dir, days.first(), days.last()) {
-        let day = |d: i32| (NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch") + chrono::Duration::days(d.into())).format("%Y-%m-%d").to_string();
-        let predicate = format!("\"date\" >= '{}' AND \"date\" <= '{}'", day(*first), day(*last));
-        commit_staged(lake, &schema::metrics(), &dir, WriteMode::Replace(predicate)).await?;
+        let day = |d: i32| {
+            (NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch") + chrono::Duration::days(d.into()))
+                .format("%Y-%m-%d")
+                .to_string()
+        };
+        let predicate = format!(
+            "\"date\" >= '{}' AND \"date\" <= '{}'",
+            day(*first),
+            day(*last)
+        );
+        commit_staged(
+            lake,
+            &schema::metrics(),
+            &dir,
+            WriteMode::Replace(predicate),
+        )
+        .await?;
     }
     report.rows.insert("metrics", metric_rows);
 
@@ -155,7 +217,12 @@ pub async fn run(lake: &Lake, landed: &[Landed], run_id: &str, as_of: NaiveDate)
     Ok(report)
 }
 
-async fn write_quarantine(lake: &Lake, run_id: &str, keys: &[String], rows: &[Quarantined]) -> Result<()> {
+async fn write_quarantine(
+    lake: &Lake,
+    run_id: &str,
+    keys: &[String],
+    rows: &[Quarantined],
+) -> Result<()> {
     use datafusion::arrow::array::{ArrayRef, Int64Array, StringArray};
     use datafusion::arrow::record_batch::RecordBatch;
     use std::sync::Arc;
@@ -171,22 +238,32 @@ async fn write_quarantine(lake: &Lake, run_id: &str, keys: &[String], rows: &[Qu
         vec![
             strings(&|_| run_id.to_string()),
             strings(&|q| q.source_file.clone()),
-            Arc::new(Int64Array::from(rows.iter().map(|q| q.line).collect::<Vec<_>>())),
+            Arc::new(Int64Array::from(
+                rows.iter().map(|q| q.line).collect::<Vec<_>>(),
+            )),
             strings(&|q| q.reason.clone()),
             strings(&|q| q.raw.clone()),
             strings(&|_| "costs".to_string()),
         ],
     )
     .map_err(|e| Error::Internal(e.to_string()))?;
-    let predicate = format!("dataset = 'costs' AND source_file IN ({})", sql_list(keys.iter().map(String::as_str)));
-    lake.write_batches(&def, vec![batch], WriteMode::Replace(predicate)).await
+    let predicate = format!(
+        "dataset = 'costs' AND source_file IN ({})",
+        sql_list(keys.iter().map(String::as_str))
+    );
+    lake.write_batches(&def, vec![batch], WriteMode::Replace(predicate))
+        .await
 }
 
 /// Compare the files' billed totals with what the lake now holds for the same files.
-async fn reconcile(lake: &Lake, billed: &HashMap<(String, String), f64>, keys: &[String]) -> Result<Vec<String>> {
+async fn reconcile(
+    lake: &Lake,
+    billed: &HashMap<(String, String), f64>,
+    keys: &[String],
+) -> Result<Vec<String>> {
     use datafusion::arrow::array::{Array, AsArray};
     use datafusion::arrow::datatypes::Float64Type;
-    let ctx = SessionContext::new();
+    let ctx = crate::lake::session();
     lake.register_all(&ctx).await?;
     let sql = format!(
         "SELECT \"BillingPeriod\", COALESCE(\"BillingCurrency\", ''), SUM(\"BilledCost\") FROM costs \
@@ -195,9 +272,21 @@ async fn reconcile(lake: &Lake, billed: &HashMap<(String, String), f64>, keys: &
     );
     let mut lake_totals: HashMap<(String, String), f64> = HashMap::new();
     for batch in ctx.sql(&sql).await?.collect().await? {
-        let cast = |i: usize| datafusion::arrow::compute::cast(batch.column(i), &datafusion::arrow::datatypes::DataType::Utf8);
-        let (p, c) = (cast(0).map_err(|e| Error::Internal(e.to_string()))?, cast(1).map_err(|e| Error::Internal(e.to_string()))?);
-        let (p, c, s) = (p.as_string::<i32>(), c.as_string::<i32>(), batch.column(2).as_primitive::<Float64Type>());
+        let cast = |i: usize| {
+            datafusion::arrow::compute::cast(
+                batch.column(i),
+                &datafusion::arrow::datatypes::DataType::Utf8,
+            )
+        };
+        let (p, c) = (
+            cast(0).map_err(|e| Error::Internal(e.to_string()))?,
+            cast(1).map_err(|e| Error::Internal(e.to_string()))?,
+        );
+        let (p, c, s) = (
+            p.as_string::<i32>(),
+            c.as_string::<i32>(),
+            batch.column(2).as_primitive::<Float64Type>(),
+        );
         for i in 0..batch.num_rows() {
             let total = if s.is_null(i) { 0.0 } else { s.value(i) };
             lake_totals.insert((p.value(i).to_string(), c.value(i).to_string()), total);
@@ -205,7 +294,10 @@ async fn reconcile(lake: &Lake, billed: &HashMap<(String, String), f64>, keys: &
     }
     let mut problems = Vec::new();
     for ((period, currency), expected) in billed {
-        let got = lake_totals.get(&(period.clone(), currency.clone())).copied().unwrap_or(0.0);
+        let got = lake_totals
+            .get(&(period.clone(), currency.clone()))
+            .copied()
+            .unwrap_or(0.0);
         if (got - expected).abs() >= 0.005 {
             problems.push(format!(
                 "BilledCost for {period} {currency}: source files {expected:.2}, lake {got:.2} (difference {:.2})",

@@ -6,7 +6,11 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime};
 /// `None` for an absent value: empty, blank, or the text `NULL`/`null`.
 pub fn present(raw: Option<&str>) -> Option<&str> {
     let v = raw?.trim();
-    if v.is_empty() || v.eq_ignore_ascii_case("null") { None } else { Some(v) }
+    if v.is_empty() || v.eq_ignore_ascii_case("null") {
+        None
+    } else {
+        Some(v)
+    }
 }
 
 /// A number, including scientific notation (`1.5E-3`). `Err` names what could not be read.
@@ -23,14 +27,23 @@ pub fn timestamp_micros(raw: &str) -> Result<i64, String> {
     if let Ok(t) = DateTime::parse_from_rfc3339(raw) {
         return Ok(t.timestamp_micros());
     }
-    for fmt in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%m/%d/%Y %H:%M:%S", "%m/%d/%Y %I:%M:%S %p"] {
+    for fmt in [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%m/%d/%Y %H:%M:%S",
+        "%m/%d/%Y %I:%M:%S %p",
+    ] {
         if let Ok(t) = NaiveDateTime::parse_from_str(raw, fmt) {
             return Ok(t.and_utc().timestamp_micros());
         }
     }
     for fmt in ["%Y-%m-%d", "%m/%d/%Y"] {
         if let Ok(d) = NaiveDate::parse_from_str(raw, fmt) {
-            return Ok(d.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc().timestamp_micros());
+            return Ok(d
+                .and_hms_opt(0, 0, 0)
+                .expect("midnight exists")
+                .and_utc()
+                .timestamp_micros());
         }
     }
     Err(format!("cannot read {raw:?} as a date or time"))
@@ -44,8 +57,9 @@ pub fn boolean(raw: &str) -> Result<bool, String> {
     }
 }
 
-/// Tags as a canonical JSON object: keys trimmed and lowercased, sorted; when two keys collide
-/// after that, the first one in the input wins. Returns `(json, changed)`; `Err` if not JSON.
+/// Tags as a canonical JSON object: keys trimmed and lowercased, sorted. When two keys collide after
+/// that, a key already in canonical form wins; otherwise the original key first in byte order wins
+/// (JSON objects have no reliable order). Returns `(json, changed)`; `Err` if not JSON.
 pub fn canonical_tags(raw: &str) -> Result<(String, bool), String> {
     let text = raw.trim();
     let wrapped;
@@ -66,7 +80,12 @@ pub fn canonical_tags(raw: &str) -> Result<(String, bool), String> {
             serde_json::Value::String(s) => s,
             other => other.to_string(),
         };
-        out.entry(k.trim().to_lowercase()).or_insert(v);
+        let canonical = k.trim().to_lowercase();
+        if k == canonical {
+            out.insert(canonical, v);
+        } else {
+            out.entry(canonical).or_insert(v);
+        }
     }
     let json = serde_json::to_string(&out).expect("string maps serialize");
     let changed = json != raw.trim();
@@ -85,15 +104,25 @@ mod tests {
         let iso = timestamp_micros("2026-01-05T00:00:00Z").unwrap();
         assert_eq!(timestamp_micros("2026-01-05").unwrap(), iso);
         assert_eq!(timestamp_micros("01/05/2026").unwrap(), iso);
-        assert_eq!(timestamp_micros("2026-01-05T00:00:00.0000000Z").unwrap(), iso);
+        assert_eq!(
+            timestamp_micros("2026-01-05T00:00:00.0000000Z").unwrap(),
+            iso
+        );
         assert!(timestamp_micros("yesterday").is_err());
     }
 
     #[test]
     fn tags_are_canonical() {
-        let (json, changed) = canonical_tags(r#""Env":"prod"," env ":"dev","CostCenter":"1""#).unwrap();
-        assert_eq!(json, r#"{"costcenter":"1","env":"prod"}"#);
+        let (json, changed) =
+            canonical_tags(r#""Env":"prod"," env ":"dev","CostCenter":"1""#).unwrap();
+        assert_eq!(json, r#"{"costcenter":"1","env":"dev"}"#);
         assert!(changed);
+        let (json, _) = canonical_tags(r#"{"Env":"prod","env":"test"," ENV":"dev"}"#).unwrap();
+        assert_eq!(json, r#"{"env":"test"}"#, "the canonical key wins");
+        assert_eq!(
+            canonical_tags(r#"{"a":"1"}"#).unwrap(),
+            (r#"{"a":"1"}"#.to_string(), false)
+        );
         assert!(canonical_tags("not json").is_err());
     }
 }

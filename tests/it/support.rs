@@ -16,13 +16,21 @@ pub fn python() -> String {
 pub struct Workspace {
     pub dir: tempfile::TempDir,
     pub pipelines: PathBuf,
+    pub rules: PathBuf,
 }
 
 impl Workspace {
     /// A workspace using the repository's `pipelines/`.
     pub fn new() -> Self {
-        let dir = tempfile::Builder::new().prefix("cloudoptima it ").tempdir().expect("temp dir");
-        Workspace { dir, pipelines: repo().join("pipelines") }
+        let dir = tempfile::Builder::new()
+            .prefix("cloudoptima it ")
+            .tempdir()
+            .expect("temp dir");
+        Workspace {
+            dir,
+            pipelines: repo().join("pipelines"),
+            rules: repo().join("sql/rules"),
+        }
     }
 
     /// A workspace with its own pipelines folder holding `files`.
@@ -47,7 +55,7 @@ impl Workspace {
             .arg("--pipelines")
             .arg(&self.pipelines)
             .arg("--rules")
-            .arg(repo().join("sql/rules"))
+            .arg(&self.rules)
             .arg("--report-sql")
             .arg(repo().join("sql/report"))
             .args(args)
@@ -76,7 +84,8 @@ impl Workspace {
     /// `cloudoptima sql --format json` parsed.
     pub fn sql(&self, query: &str) -> Vec<serde_json::Value> {
         let out = self.ok(&["sql", "--format", "json", query]);
-        serde_json::from_str(out.trim()).unwrap_or_else(|e| panic!("bad JSON from sql ({e}): {out}"))
+        serde_json::from_str(out.trim())
+            .unwrap_or_else(|e| panic!("bad JSON from sql ({e}): {out}"))
     }
 
     pub fn count(&self, table: &str) -> i64 {
@@ -87,9 +96,13 @@ impl Workspace {
 
 /// Every file directly in `dir` with extension `ext`.
 pub fn files_with_ext(dir: &Path, ext: &str) -> Vec<PathBuf> {
-    let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
-    let mut v: Vec<PathBuf> =
-        entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == ext)).collect();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut v: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == ext))
+        .collect();
     v.sort();
     v
 }

@@ -3,6 +3,7 @@
 Usage: smtp_sink.py OUT_DIR  ->  prints the port it listens on (127.0.0.1), then serves until stdin closes.
 """
 import os
+import socket
 import sys
 import uuid
 
@@ -24,9 +25,13 @@ class Store:
 def main():
     out = sys.argv[1]
     os.makedirs(out, exist_ok=True)
-    controller = Controller(Store(out), hostname="127.0.0.1", port=0)
+    # aiosmtpd cannot listen on port 0 (it connects to itself to check it started): take a free one.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(Store(out), hostname="127.0.0.1", port=port)
     controller.start()
-    print(controller.server.sockets[0].getsockname()[1], flush=True)
+    print(port, flush=True)
     sys.stdin.read()
     controller.stop()
 

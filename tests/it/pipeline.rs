@@ -1,0 +1,194 @@
+//! The demo pipeline end to end, run twice on a fixed date, checked from the outside.
+
+use std::collections::BTreeSet;
+use std::process::Command;
+
+use chrono::NaiveDate;
+use cloudoptima::extract::demo::{DemoSpec, DemoTenant, Truth};
+
+use crate::support::{Workspace, files_with_ext, python, repo};
+
+const AS_OF: &str = "2026-06-15";
+const TABLES: [&str; 5] = [
+    "costs",
+    "resources",
+    "metrics",
+    "recommendations",
+    "forecasts",
+];
+
+#[test]
+fn demo_pipeline_end_to_end() {
+    let ws = Workspace::new();
+    let out = ws.ok(&["run", "--as-of", AS_OF]);
+    assert!(out.contains("succeeded"), "{out}");
+    assert!(out.contains("billed totals reconcile"), "{out}");
+
+    // The lake holds Delta tables.
+    for table in TABLES {
+        let log = ws.path().join("lake").join(table).join("_delta_log");
+        assert!(
+            files_with_ext(&log, "json").len() >= 1,
+            "{table} is not a Delta table"
+        );
+        assert!(ws.count(table) > 0, "{table} is empty");
+    }
+    let plain = ws.ok(&["sql", "SELECT COUNT(*) FROM costs"]);
+    assert!(plain.contains('|'), "table output expected: {plain}");
+
+    // Every planted case is found; no look-alike is.
+    let as_of = NaiveDate::parse_from_str(AS_OF, "%Y-%m-%d").unwrap();
+    let planted = DemoTenant::new(&DemoSpec::default(), as_of).planted();
+    let found: BTreeSet<(String, String)> = ws
+        .sql("SELECT rule_id, resource_id FROM recommendations")
+        .iter()
+        .map(|r| {
+            (
+                r["rule_id"].as_str().unwrap().to_string(),
+                r["resource_id"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    for p in &planted {
+        let hit = found.contains(&(p.rule_id.to_string(), p.resource_id.clone()));
+        match p.truth {
+            Truth::Waste => assert!(hit, "missed planted waste {} {}", p.rule_id, p.resource_id),
+            Truth::NotWaste => assert!(!hit, "flagged non-waste {} {}", p.rule_id, p.resource_id),
+        }
+    }
+    let waste = planted.iter().filter(|p| p.truth == Truth::Waste).count();
+    assert_eq!(
+        found.len(),
+        waste,
+        "findings beyond the planted ones: {found:?}"
+    );
+    let savings = ws.sql("SELECT MIN(est_monthly_savings) AS lo FROM recommendations");
+    assert!(
+        savings[0]["lo"].as_f64().unwrap() > 0.0,
+        "every finding carries its resource's cost"
+    );
+
+    // The PDF's headline figures are extractable text, and match the lake.
+    let pdf = ws
+        .path()
+        .join("out/reports")
+        .join(format!("daily-{AS_OF}.pdf"));
+    let text = pdftotext(&pdf);
+    for heading in [
+        "Month-to-date cost",
+        "Forecast month-end",
+        "Potential monthly savings",
+        "Recommendations",
+    ] {
+        assert!(text.contains(heading), "PDF lacks {heading:?}:\n{text}");
+    }
+    let mtd = ws.sql(&format!(
+        "SELECT SUM(\"EffectiveCost\") AS v FROM costs WHERE CAST(\"ChargePeriodStart\" AS DATE) >= DATE '2026-06-01' \
+         AND CAST(\"ChargePeriodStart\" AS DATE) < DATE '{AS_OF}'"
+    ))[0]["v"]
+        .as_f64()
+        .unwrap();
+    assert!(
+        text.contains(&cloudoptima::report::model::money(mtd)),
+        "PDF lacks MTD {mtd}:\n{text}"
+    );
+
+    // One .eml in the outbox whose attachment is that PDF (read by Python's MIME parser).
+    let outbox = files_with_ext(&ws.path().join("out/outbox"), "eml");
+    assert_eq!(outbox.len(), 1, "{outbox:?}");
+    let extracted = ws.path().join("attachment.pdf");
+    let meta = py(&[
+        repo()
+            .join("tests/support/eml_attachment.py")
+            .to_str()
+            .unwrap(),
+        outbox[0].to_str().unwrap(),
+        extracted.to_str().unwrap(),
+    ]);
+    assert!(meta.contains("application/pdf"), "{meta}");
+    assert_eq!(
+        std::fs::read(&extracted).unwrap(),
+        std::fs::read(&pdf).unwrap(),
+        "attachment differs from the report"
+    );
+
+    // An independent reader (log replay + DuckDB) sees the same total as `cloudoptima sql`.
+    let ours = ws.sql("SELECT SUM(\"EffectiveCost\") AS v, COUNT(*) AS n FROM costs");
+    let theirs: serde_json::Value = serde_json::from_str(&py(&[
+        repo().join("tests/support/delta_sum.py").to_str().unwrap(),
+        ws.path().join("lake/costs").to_str().unwrap(),
+        "EffectiveCost",
+    ]))
+    .unwrap();
+    let (a, b) = (
+        ours[0]["v"].as_f64().unwrap(),
+        theirs["sum"].as_f64().unwrap(),
+    );
+    assert!(
+        (a - b).abs() < 1e-6 * a.abs().max(1.0),
+        "cloudoptima {a} vs DuckDB {b}"
+    );
+    assert_eq!(
+        ours[0]["n"].as_i64().unwrap(),
+        theirs["rows"].as_i64().unwrap()
+    );
+
+    // Read-only SQL: refused with a clear message, and nothing changes.
+    let before = ws.count("costs");
+    for statement in [
+        "DROP TABLE costs",
+        "COPY costs TO 'x.csv'",
+        "INSERT INTO costs SELECT * FROM costs",
+    ] {
+        let out = ws.run(&["sql", statement]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{statement}: {err}");
+        assert!(err.contains("read-only"), "{statement}: {err}");
+    }
+    assert!(!ws.path().join("x.csv").exists());
+    assert_eq!(ws.count("costs"), before);
+
+    // A second run of the same day leaves every table's row count unchanged (the `_runs` log grows by one).
+    let counts: Vec<i64> = TABLES.iter().map(|t| ws.count(t)).collect();
+    let runs = ws.count("_runs");
+    ws.ok(&["run", "--as-of", AS_OF]);
+    let again: Vec<i64> = TABLES.iter().map(|t| ws.count(t)).collect();
+    assert_eq!(counts, again, "row counts changed on re-run ({TABLES:?})");
+    assert_eq!(ws.count("_runs"), runs + 1);
+    let manifest = ws.sql("SELECT status, stages FROM _runs ORDER BY started_at DESC LIMIT 1");
+    assert_eq!(manifest[0]["status"], "succeeded");
+    assert!(
+        manifest[0]["stages"]
+            .as_str()
+            .unwrap()
+            .contains("\"transform\"")
+    );
+}
+
+fn pdftotext(pdf: &std::path::Path) -> String {
+    let out = Command::new("pdftotext")
+        .args(["-layout"])
+        .arg(pdf)
+        .arg("-")
+        .output()
+        .expect("pdftotext is installed (poppler-utils)");
+    assert!(
+        out.status.success(),
+        "pdftotext failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn py(args: &[&str]) -> String {
+    let out = Command::new(python())
+        .args(args)
+        .output()
+        .expect("python runs");
+    assert!(
+        out.status.success(),
+        "python {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}

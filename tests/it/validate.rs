@@ -1,0 +1,80 @@
+//! `validate` reports configuration and rule errors with the file and the key or column, exit 2.
+
+use crate::support::{Workspace, repo};
+
+#[test]
+fn repository_config_pipelines_and_rules_are_valid() {
+    let ws = Workspace::new();
+    let example = repo().join("config/cloudoptima.example.toml");
+    let out = ws
+        .cmd(&["--config", example.to_str().unwrap(), "validate"])
+        .env("CLOUDOPTIMA_SMTP_USERNAME", "u")
+        .env("CLOUDOPTIMA_SMTP_PASSWORD", "p")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("Everything is valid."), "{text}");
+}
+
+#[test]
+fn misspelt_config_key_exits_2_naming_file_and_key() {
+    let ws = Workspace::new();
+    let cfg = ws.path().join("bad.toml");
+    std::fs::write(
+        &cfg,
+        "[lake]\nurl = \"./lake\"\n\n[outptu]\nreports_dir = \"r\"\n",
+    )
+    .unwrap();
+    let out = ws.run(&["--config", cfg.to_str().unwrap(), "validate"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(
+        text.contains("bad.toml")
+            && text.contains("outptu")
+            && text.contains("did you mean `output`"),
+        "{text}"
+    );
+    assert!(text.contains("line 4"), "{text}");
+}
+
+#[test]
+fn rule_with_unknown_column_exits_2_naming_file_and_column() {
+    let mut ws = Workspace::new();
+    let rules = ws.path().join("rules");
+    std::fs::create_dir_all(&rules).unwrap();
+    for entry in std::fs::read_dir(repo().join("sql/rules")).unwrap() {
+        let p = entry.unwrap().path();
+        std::fs::copy(&p, rules.join(p.file_name().unwrap())).unwrap();
+    }
+    let broken = std::fs::read_to_string(rules.join("storage_disk_unattached.sql"))
+        .unwrap()
+        .replace("d.disk_state", "d.disk_stat");
+    std::fs::write(rules.join("storage_disk_unattached.sql"), broken).unwrap();
+    ws.rules = rules;
+    let out = ws.run(&["validate"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(
+        text.contains("storage_disk_unattached.sql") && text.contains("disk_stat"),
+        "{text}"
+    );
+    assert!(text.contains("1 problem(s) found."), "{text}");
+}
+
+#[test]
+fn pipeline_with_unknown_rule_and_param_is_rejected_with_suggestions() {
+    let ws = Workspace::with_pipelines(&[(
+        "p.toml",
+        "name = \"p\"\n[rules]\nselect = [\"compute_vm_idel\"]\n[rules.params.compute_vm_idle]\ncpu_treshold_pct = 3\n",
+    )]);
+    let out = ws.run(&["validate"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(text.contains("did you mean `compute_vm_idle`"), "{text}");
+    assert!(text.contains("did you mean `cpu_threshold_pct`"), "{text}");
+}
