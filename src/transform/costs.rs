@@ -96,7 +96,17 @@ fn normalize(raw: &DataFrame, key: &str) -> Result<CostBatch> {
     }
     let get = |name: &str, row: usize| source.get(name).and_then(|v| v[row].as_deref());
 
-    let mut keep = vec![true; height];
+    // Blank lines (`\r\n` between records, as some exporters write) are not records: skip them.
+    let mut keep: Vec<bool> = (0..height)
+        .map(|row| {
+            raw.columns().iter().any(|c| {
+                c.str()
+                    .ok()
+                    .and_then(|s| s.get(row))
+                    .is_some_and(|v| !v.trim().is_empty())
+            })
+        })
+        .collect();
     let mut quarantined = Vec::new();
     let mut changes: Vec<Vec<String>> = vec![Vec::new(); height];
     let mut reject = |row: usize, reason: String, keep: &mut Vec<bool>| {

@@ -1,11 +1,13 @@
 //! The one integration-test binary. Each module drives the real `cloudoptima` binary in a temporary
 //! folder and checks what a user would see, against independent components where users meet one.
 //!
+//! - `focus_files`: FOCUS files from any provider, messy input, quarantine and `strict`;
 //! - `pipeline`: the demo pipeline end to end (lake tables, planted waste, PDF, outbox, re-runs,
 //!   DuckDB reading the Delta files, read-only SQL);
 //! - `smtp`: delivery to a real SMTP server over TCP (aiosmtpd);
 //! - `validate`: configuration and rule errors reported with file and key.
 
+mod focus_files;
 mod pipeline;
 mod smtp;
 mod support;
