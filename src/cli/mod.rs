@@ -4,6 +4,7 @@
 mod rules;
 mod run;
 mod sql;
+mod status;
 mod validate;
 
 use std::path::PathBuf;
@@ -25,7 +26,12 @@ pub const EXIT_USAGE: u8 = 2;
 /// With no configuration it runs on a built-in demo tenant, writes the lake to ./lake, the report to
 /// out/reports/ and the email to out/outbox/.
 #[derive(Debug, Parser)]
-#[command(name = "cloudoptima", version, propagate_version = true)]
+#[command(
+    name = "cloudoptima",
+    version,
+    propagate_version = true,
+    after_help = "Exit codes: 0 success; 1 the run finished but a stage failed (or `strict` tripped); 2 usage, configuration, rule or query error."
+)]
 pub struct Cli {
     /// Config file [default: config/cloudoptima.toml if it exists, else built-in defaults].
     #[arg(long, global = true, env = "CLOUDOPTIMA_CONFIG")]
@@ -60,6 +66,8 @@ enum Command {
     /// List the rules or show one.
     #[command(subcommand)]
     Rules(rules::Command),
+    /// The last runs recorded in the lake: when, which pipeline, outcome, errors.
+    Status(status::Args),
 }
 
 /// Shared by the subcommands: resolved paths and the loaded config.
@@ -97,6 +105,7 @@ pub async fn main() -> ExitCode {
         Command::Sql(args) => sql::exec(&cx, args).await,
         Command::Validate(args) => validate::exec(&cx, args).await,
         Command::Rules(cmd) => rules::exec(&cx, cmd),
+        Command::Status(args) => status::exec(&cx, args).await,
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -163,6 +163,8 @@ fn demo_pipeline_end_to_end() {
             .unwrap()
             .contains("\"transform\"")
     );
+    let status = ws.ok(&["status"]);
+    assert_eq!(status.matches("succeeded").count(), 2, "{status}");
 }
 
 fn pdftotext(pdf: &std::path::Path) -> String {
