@@ -23,7 +23,10 @@ pub async fn exec(cx: &Context, args: Args) -> Result<u8> {
     );
     let batches = super::sql::query(&lake, &sql).await?;
     if batches.iter().all(|b| b.num_rows() == 0) {
-        println!("No runs recorded in {} yet. Start one with `cloudoptima run`.", config.lake.url);
+        println!(
+            "No runs recorded in {} yet. Start one with `cloudoptima run`.",
+            config.lake.url
+        );
         return Ok(EXIT_OK);
     }
     let text = datafusion::arrow::util::pretty::pretty_format_batches(&batches)

@@ -36,7 +36,7 @@ pub struct Config {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LakeConfig {
-    /// A local path or a `file://` URL. Default `./lake`.
+    /// A local path, a `file://` URL, or an Azure Blob / ADLS Gen2 URL (`az://`, `abfss://`). Default `./lake`.
     #[serde(default = "default_lake_url")]
     pub url: String,
 }

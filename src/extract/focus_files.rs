@@ -23,7 +23,7 @@ fn default_name() -> String {
     "focus_files".into()
 }
 
-pub fn extract(spec: &FocusFilesSpec, cx: &ExtractContext<'_>) -> Result<Vec<Landed>> {
+pub async fn extract(spec: &FocusFilesSpec, cx: &ExtractContext<'_>) -> Result<Vec<Landed>> {
     let mut files = Vec::new();
     collect(&spec.path, &mut files)?;
     files.sort();
@@ -33,7 +33,6 @@ pub fn extract(spec: &FocusFilesSpec, cx: &ExtractContext<'_>) -> Result<Vec<Lan
             message: "no .csv or .parquet files found".into(),
         });
     }
-    let dir = cx.lake.landing_dir(&spec.name, "costs", cx.run_id)?;
     let mut landed = Vec::new();
     for file in files {
         let rel = file.strip_prefix(&spec.path).unwrap_or(&file);
@@ -47,12 +46,7 @@ pub fn extract(spec: &FocusFilesSpec, cx: &ExtractContext<'_>) -> Result<Vec<Lan
             name
         };
         let bytes = std::fs::read(&file).map_err(|e| Error::io(&file, e))?;
-        let path = cx.lake.put_landing(&dir, &name, &bytes)?;
-        landed.push(Landed {
-            dataset: Dataset::Costs,
-            path,
-            key: format!("{}/costs/{name}", spec.name),
-        });
+        landed.push(cx.land(&spec.name, Dataset::Costs, &name, bytes).await?);
     }
     Ok(landed)
 }

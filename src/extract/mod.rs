@@ -7,8 +7,6 @@
 pub mod demo;
 pub mod focus_files;
 
-use std::path::PathBuf;
-
 use chrono::NaiveDate;
 use serde::Deserialize;
 
@@ -49,7 +47,8 @@ pub enum Dataset {
 #[derive(Debug, Clone)]
 pub struct Landed {
     pub dataset: Dataset,
-    pub path: PathBuf,
+    /// Lake-relative path of the landed object (`landing/<source>/<dataset>/<run_id>/<name>`).
+    pub path: String,
     /// Stable name of the input, independent of the run (`demo/costs/2026-01.csv`), used to
     /// attribute rows and quarantine entries to their source.
     pub key: String,
@@ -62,44 +61,69 @@ pub struct ExtractContext<'a> {
     pub as_of: NaiveDate,
 }
 
-/// Run one source: land its files and say what landed.
-pub fn extract(spec: &SourceSpec, cx: &ExtractContext<'_>) -> Result<Vec<Landed>> {
-    match spec {
-        SourceSpec::Demo(s) => demo_extract(s, cx),
-        SourceSpec::FocusFiles(s) => focus_files::extract(s, cx),
+impl ExtractContext<'_> {
+    /// Land `bytes` as `name` for `source` and `dataset` in this run, and describe what landed.
+    pub async fn land(
+        &self,
+        source: &str,
+        dataset: Dataset,
+        name: &str,
+        bytes: Vec<u8>,
+    ) -> Result<Landed> {
+        let folder = match dataset {
+            Dataset::Costs => "costs",
+            Dataset::Resources => "resources",
+            Dataset::Metrics => "metrics",
+        };
+        let path = Lake::landing_path(source, folder, self.run_id, name);
+        self.lake.put(&path, bytes).await?;
+        Ok(Landed {
+            dataset,
+            path,
+            key: format!("{source}/{folder}/{name}"),
+        })
     }
 }
 
-fn demo_extract(spec: &demo::DemoSpec, cx: &ExtractContext<'_>) -> Result<Vec<Landed>> {
+/// Run one source: land its files and say what landed.
+pub async fn extract(spec: &SourceSpec, cx: &ExtractContext<'_>) -> Result<Vec<Landed>> {
+    match spec {
+        SourceSpec::Demo(s) => demo_extract(s, cx).await,
+        SourceSpec::FocusFiles(s) => focus_files::extract(s, cx).await,
+    }
+}
+
+async fn demo_extract(spec: &demo::DemoSpec, cx: &ExtractContext<'_>) -> Result<Vec<Landed>> {
     let tenant = demo::DemoTenant::new(spec, cx.as_of);
     let mut landed = Vec::new();
-    let dir = cx.lake.landing_dir("demo", "costs", cx.run_id)?;
     for (month, bytes) in tenant.cost_exports() {
-        let name = format!("focuscost_{month}.csv");
-        let path = cx.lake.put_landing(&dir, &name, &bytes)?;
-        landed.push(Landed {
-            dataset: Dataset::Costs,
-            path,
-            key: format!("demo/costs/{name}"),
-        });
+        landed.push(
+            cx.land(
+                "demo",
+                Dataset::Costs,
+                &format!("focuscost_{month}.csv"),
+                bytes,
+            )
+            .await?,
+        );
     }
-    let dir = cx.lake.landing_dir("demo", "resources", cx.run_id)?;
-    let path = cx
-        .lake
-        .put_landing(&dir, "resource_graph.json", &tenant.resource_graph())?;
-    landed.push(Landed {
-        dataset: Dataset::Resources,
-        path,
-        key: "demo/resources/resource_graph.json".into(),
-    });
-    let dir = cx.lake.landing_dir("demo", "metrics", cx.run_id)?;
-    let path = cx
-        .lake
-        .put_landing(&dir, "metrics_batch.json", &tenant.metrics_batch())?;
-    landed.push(Landed {
-        dataset: Dataset::Metrics,
-        path,
-        key: "demo/metrics/metrics_batch.json".into(),
-    });
+    landed.push(
+        cx.land(
+            "demo",
+            Dataset::Resources,
+            "resource_graph.json",
+            tenant.resource_graph(),
+        )
+        .await?,
+    );
+    landed.push(
+        cx.land(
+            "demo",
+            Dataset::Metrics,
+            "metrics_batch.json",
+            tenant.metrics_batch(),
+        )
+        .await?,
+    );
     Ok(landed)
 }

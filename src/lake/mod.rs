@@ -1,6 +1,7 @@
 //! The lake: the one place that knows where things live and how they are committed.
 //!
-//! A lake is a URL (`./lake` by default; `file://`, or any object_store URL). Under it:
+//! A lake is a URL (`./lake` by default; `file://`, or Azure Blob / ADLS Gen2). Every byte goes
+//! through object_store. Under it:
 //! `landing/<source>/<dataset>/<run_id>/…` holds raw bytes as received, and `<table>/` holds one Delta
 //! table per name in [`schema::all`]. Every table write is one Delta commit: a crash leaves either the
 //! old version or the new one visible, never half a partition. Re-running a period replaces its
@@ -8,11 +9,13 @@
 
 pub mod schema;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::datasource::MemTable;
+use datafusion::object_store::path::Path as ObjectPath;
+use datafusion::object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 use datafusion::prelude::{DataFrame, SessionContext, col};
 use deltalake::DeltaTable;
 use deltalake::protocol::SaveMode;
@@ -35,12 +38,24 @@ pub enum WriteMode {
 #[derive(Debug, Clone)]
 pub struct Lake {
     url: Url,
+    /// The object store rooted at the lake's URL: landing files go through it.
+    store: Arc<dyn ObjectStore>,
 }
 
+/// URL schemes this binary can put a lake on.
+pub const SCHEMES: &[&str] = &["file", "az", "azure", "abfs", "abfss", "adl"];
+
 impl Lake {
-    /// Open (and for local paths, create) the lake at `location`: a path or a URL.
+    /// Open the lake at `location`: a local path (created if missing), a `file://` URL, or an Azure
+    /// Blob / ADLS Gen2 URL (`az://container/prefix`, `abfss://fs@account.dfs.core.windows.net/prefix`).
+    /// Azure credentials come from the `AZURE_STORAGE_*` / `AZURE_CLIENT_*` environment variables
+    /// (`AZURE_STORAGE_USE_EMULATOR=true` for Azurite).
     pub fn open(location: &str) -> Result<Self> {
-        let url = match Url::parse(location) {
+        let config_err = |message: String| Error::Config {
+            file: "lake".into(),
+            message,
+        };
+        let mut url = match Url::parse(location) {
             Ok(url) if url.scheme().len() > 1 => url,
             _ => {
                 let path = PathBuf::from(location);
@@ -51,20 +66,30 @@ impl Lake {
                 })?
             }
         };
-        let mut url = url;
+        if !SCHEMES.contains(&url.scheme()) {
+            return Err(config_err(format!(
+                "lake URL scheme `{}` is not supported; use a local path or one of {}{}",
+                url.scheme(),
+                SCHEMES
+                    .iter()
+                    .map(|s| format!("{s}://"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                crate::suggest::hint(url.scheme(), SCHEMES.iter().copied())
+            )));
+        }
         if !url.path().ends_with('/') {
             url.set_path(&format!("{}/", url.path()));
         }
-        if url.scheme() != "file" {
-            return Err(Error::Config {
-                file: "lake".into(),
-                message: format!(
-                    "lake URL scheme `{}` is not built into this binary yet; use a local path or file:// URL",
-                    url.scheme()
-                ),
-            });
+        if let Ok(dir) = url.to_file_path() {
+            std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
         }
-        Ok(Lake { url })
+        let store = deltalake::DeltaTableBuilder::from_url(url.clone())
+            .and_then(|b| b.build())
+            .map_err(|e| config_err(format!("cannot open lake {url}: {e}")))?
+            .log_store()
+            .object_store(None);
+        Ok(Lake { url, store })
     }
 
     pub fn url(&self) -> &Url {
@@ -82,48 +107,65 @@ impl Lake {
             .expect("table names are valid URL segments")
     }
 
-    /// Where raw bytes for one source, dataset and run land.
-    pub fn landing_dir(&self, source: &str, dataset: &str, run_id: &str) -> Result<PathBuf> {
-        let root = self
-            .local_root()
-            .ok_or_else(|| Error::Internal("landing needs a local lake".into()))?;
-        Ok(root.join("landing").join(source).join(dataset).join(run_id))
+    /// Lake-relative path of a landing file for one source, dataset and run.
+    pub fn landing_path(source: &str, dataset: &str, run_id: &str, name: &str) -> String {
+        format!("landing/{source}/{dataset}/{run_id}/{name}")
     }
 
-    /// Write `bytes` to a landing file, atomically (temp file + rename).
-    pub fn put_landing(&self, dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf> {
-        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-        let path = dir.join(name);
-        let tmp = dir.join(format!(".{name}.tmp"));
-        std::fs::write(&tmp, bytes).map_err(|e| Error::io(&tmp, e))?;
-        std::fs::rename(&tmp, &path).map_err(|e| Error::io(&path, e))?;
-        Ok(path)
+    /// Write `bytes` at the lake-relative `path`. Object stores write whole objects atomically
+    /// (local disk: temp file and rename), so a reader never sees half a file.
+    pub async fn put(&self, path: &str, bytes: Vec<u8>) -> Result<()> {
+        let location = ObjectPath::parse(path).map_err(|e| Error::lake(path, e))?;
+        self.store
+            .put(&location, PutPayload::from(bytes))
+            .await
+            .map_err(|e| Error::lake(path, e))?;
+        Ok(())
+    }
+
+    /// Read the object at the lake-relative `path`.
+    pub async fn get(&self, path: &str) -> Result<Vec<u8>> {
+        let location = ObjectPath::parse(path).map_err(|e| Error::lake(path, e))?;
+        let result = self
+            .store
+            .get(&location)
+            .await
+            .map_err(|e| Error::lake(path, e))?;
+        Ok(result
+            .bytes()
+            .await
+            .map_err(|e| Error::lake(path, e))?
+            .to_vec())
+    }
+
+    /// A folder on local disk for transient files of one run (staged Parquet before a commit):
+    /// inside a local lake, so data stays on its disk; in the system temp folder otherwise.
+    pub fn scratch_dir(&self, run_id: &str) -> PathBuf {
+        self.local_root()
+            .map(|root| root.join("_staging"))
+            .unwrap_or_else(|| std::env::temp_dir().join("cloudoptima-staging"))
+            .join(run_id)
     }
 
     /// The table at `<lake>/<table>/`, loaded when it has commits, or an unloaded handle (version
     /// `None`) that the first write creates.
     async fn open_table(&self, table: &str) -> Result<DeltaTable> {
         let url = self.table_url(table);
-        let dir = url
-            .to_file_path()
-            .map_err(|_| Error::Internal(format!("{url} is not a local path")))?;
-        std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-        let has_commits = std::fs::read_dir(dir.join("_delta_log"))
-            .map(|entries| {
-                entries
-                    .filter_map(|e| e.ok())
-                    .any(|e| e.file_name().to_string_lossy().ends_with(".json"))
-            })
-            .unwrap_or(false);
-        if has_commits {
-            DeltaTable::try_from_url(url)
-                .await
-                .map_err(|e| Error::lake(table, e))
-        } else {
-            deltalake::DeltaTableBuilder::from_url(url)
-                .and_then(|b| b.build())
-                .map_err(|e| Error::lake(table, e))
+        if let Ok(dir) = url.to_file_path() {
+            std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
         }
+        let mut handle = deltalake::DeltaTableBuilder::from_url(url)
+            .and_then(|b| b.build())
+            .map_err(|e| Error::lake(table, e))?;
+        if handle
+            .log_store()
+            .is_delta_table_location()
+            .await
+            .map_err(|e| Error::lake(table, e))?
+        {
+            handle.load().await.map_err(|e| Error::lake(table, e))?;
+        }
+        Ok(handle)
     }
 
     /// True when the table has at least one commit.

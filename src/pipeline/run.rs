@@ -162,9 +162,8 @@ pub async fn run(
         let mut landed = Vec::new();
         let mut extract_error = None;
         for source in &spec.sources {
-            let _g =
-                tracing::info_span!("stage", name = "extract", source = source.kind()).entered();
-            match extract::extract(source, &cx) {
+            let span = tracing::info_span!("stage", name = "extract", source = source.kind());
+            match extract::extract(source, &cx).instrument(span).await {
                 Ok(files) => landed.extend(files),
                 Err(e) => extract_error = Some(format!("source `{}`: {e}", source.kind())),
             }

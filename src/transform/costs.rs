@@ -7,7 +7,6 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::io::Cursor;
-use std::path::Path;
 
 use polars::prelude::*;
 
@@ -31,14 +30,13 @@ pub struct CostBatch {
     pub billed: HashMap<(String, String), f64>,
 }
 
-/// Read one landed cost file (CSV, with or without a byte-order mark, or Parquet).
-pub fn read(path: &Path, key: &str) -> Result<CostBatch> {
+/// Read one landed cost file (CSV, with or without a byte-order mark, or Parquet); `key` names it.
+pub fn read(bytes: Vec<u8>, parquet: bool, key: &str) -> Result<CostBatch> {
     let data_err = |message: String| Error::Data {
         file: key.to_string(),
         message,
     };
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    let raw = if path.extension().is_some_and(|x| x == "parquet") {
+    let raw = if parquet {
         let df = ParquetReader::new(Cursor::new(bytes))
             .finish()
             .map_err(|e| data_err(e.to_string()))?;

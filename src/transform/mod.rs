@@ -45,10 +45,7 @@ struct Staging(PathBuf);
 
 impl Staging {
     fn new(lake: &Lake, run_id: &str) -> Result<Self> {
-        let root = lake
-            .local_root()
-            .ok_or_else(|| Error::Internal("staging needs a local lake".into()))?;
-        let dir = root.join("_staging").join(run_id);
+        let dir = lake.scratch_dir(run_id);
         std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
         Ok(Staging(dir))
     }
@@ -116,7 +113,8 @@ pub async fn run(
         .filter(|l| l.dataset == Dataset::Costs)
         .enumerate()
     {
-        let mut batch = costs::read(&file.path, &file.key)?;
+        let bytes = lake.get(&file.path).await?;
+        let mut batch = costs::read(bytes, file.path.ends_with(".parquet"), &file.key)?;
         cost_rows += batch.frame.height();
         partitions.extend(batch.partitions);
         for (k, v) in batch.billed {
@@ -150,7 +148,7 @@ pub async fn run(
         .filter(|l| l.dataset == Dataset::Resources)
         .enumerate()
     {
-        let bytes = std::fs::read(&file.path).map_err(|e| Error::io(&file.path, e))?;
+        let bytes = lake.get(&file.path).await?;
         let mut frame = inventory::resources(&bytes, &file.key, as_of)?;
         resource_rows += frame.height();
         let dir = staging.put("resources", n, &mut frame)?;
@@ -181,7 +179,7 @@ pub async fn run(
         .filter(|l| l.dataset == Dataset::Metrics)
         .enumerate()
     {
-        let bytes = std::fs::read(&file.path).map_err(|e| Error::io(&file.path, e))?;
+        let bytes = lake.get(&file.path).await?;
         let mut frame = inventory::metrics(&bytes, &file.key)?;
         metric_rows += frame.height();
         if let Ok(col) = frame.column("date").and_then(|c| c.i32().cloned()) {

@@ -2,12 +2,14 @@
 //! folder and checks what a user would see, against independent components where users meet one.
 //!
 //! - `focus_files`: FOCUS files from any provider, messy input, quarantine and `strict`;
+//! - `lake_azure`: the lake on Azure Blob storage (Azurite) gives the same tables as on local disk;
 //! - `pipeline`: the demo pipeline end to end (lake tables, planted waste, PDF, outbox, re-runs,
 //!   DuckDB reading the Delta files, read-only SQL);
 //! - `smtp`: delivery to a real SMTP server over TCP (aiosmtpd);
 //! - `validate`: configuration and rule errors reported with file and key.
 
 mod focus_files;
+mod lake_azure;
 mod pipeline;
 mod smtp;
 mod support;

@@ -106,3 +106,86 @@ pub fn files_with_ext(dir: &Path, ext: &str) -> Vec<PathBuf> {
     v.sort();
     v
 }
+
+/// A port on 127.0.0.1 that was free a moment ago.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Azurite's blob service, started for one test and stopped when dropped.
+pub struct Azurite {
+    child: std::process::Child,
+    pub port: u16,
+}
+
+impl Azurite {
+    /// Start Azurite with its data under `dir` and create `container`.
+    pub fn start(dir: &Path, container: &str) -> Self {
+        let bin = std::env::var("CLOUDOPTIMA_TEST_AZURITE").unwrap_or_else(|_| {
+            repo()
+                .join("target/azurite/node_modules/.bin/azurite-blob")
+                .display()
+                .to_string()
+        });
+        let port = free_port();
+        let child = Command::new(&bin)
+            .args([
+                "--blobHost",
+                "127.0.0.1",
+                "--blobPort",
+                &port.to_string(),
+                "--silent",
+                "--skipApiVersionCheck",
+                "--loose",
+            ])
+            .arg("--location")
+            .arg(dir)
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!("cannot start Azurite ({bin}): {e}; run ./scripts/test, which installs it")
+            });
+        let azurite = Azurite { child, port };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "Azurite did not listen on {port}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        let out = Command::new(python())
+            .arg(repo().join("tests/support/azurite_container.py"))
+            .args([&port.to_string(), container])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "create container: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        azurite
+    }
+
+    /// Environment that points object_store at this emulator.
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("AZURE_STORAGE_USE_EMULATOR", "true".into()),
+            (
+                "AZURITE_BLOB_STORAGE_URL",
+                format!("http://127.0.0.1:{}", self.port),
+            ),
+        ]
+    }
+}
+
+impl Drop for Azurite {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
