@@ -109,6 +109,8 @@ pub struct SmtpConfig {
     pub password: Option<Secret>,
     /// Sender, e.g. `FinOps <finops@contoso.com>`.
     pub from: String,
+    /// PEM file with an extra certificate authority to trust, for a relay with a private CA.
+    pub ca_file: Option<PathBuf>,
     /// Seconds to wait for the server. Default 30.
     #[serde(default = "default_timeout")]
     pub timeout_secs: u64,

@@ -7,6 +7,7 @@ use std::time::Duration;
 use lettre::message::header::ContentType;
 use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use crate::config::{SmtpConfig, SmtpTls};
@@ -87,13 +88,38 @@ pub async fn send_smtp(smtp: &SmtpConfig, message: Message) -> Result<Delivered>
     }
     .port(port)
     .timeout(Some(Duration::from_secs(smtp.timeout_secs)));
+    if let (Some(ca), true) = (&smtp.ca_file, smtp.tls != SmtpTls::None) {
+        let pem = std::fs::read(ca).map_err(|e| Error::io(ca, e))?;
+        let cert = Certificate::from_pem(&pem)
+            .map_err(|e| Error::Delivery(format!("{}: {e}", ca.display())))?;
+        let params = TlsParameters::builder(smtp.host.clone())
+            .add_root_certificate(cert)
+            .build_rustls()
+            .map_err(map)?;
+        builder = builder.tls(if smtp.tls == SmtpTls::Starttls {
+            Tls::Required(params)
+        } else {
+            Tls::Wrapper(params)
+        });
+    }
     if let (Some(user), Some(pass)) = (smtp.username.as_ref(), smtp.password.as_ref()) {
         if let (Some(u), Some(p)) = (user.expose(), pass.expose()) {
             builder = builder.credentials(Credentials::new(u.to_string(), p.to_string()));
         }
     }
     let recipients = message.envelope().to().len();
-    builder.build().send(message).await.map_err(map)?;
+    // lettre's timeout covers each socket operation, not a server that stalls mid-dialogue (seen
+    // after a failed login); the whole exchange gets one deadline.
+    let deadline = Duration::from_secs(smtp.timeout_secs);
+    tokio::time::timeout(deadline, builder.build().send(message))
+        .await
+        .map_err(|_| {
+            Error::Delivery(format!(
+                "SMTP {}:{port}: no answer within {}s (smtp.timeout_secs)",
+                smtp.host, smtp.timeout_secs
+            ))
+        })?
+        .map_err(map)?;
     Ok(Delivered::Smtp {
         host: smtp.host.clone(),
         port,

@@ -1,7 +1,9 @@
-//! SMTP delivery against a real SMTP server over TCP (aiosmtpd, started and stopped by the test).
+//! SMTP delivery against a real SMTP server over TCP (aiosmtpd, started and stopped by each test):
+//! plain on loopback, and STARTTLS with a private CA and a login taken from the environment.
 
 use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
 
 use crate::support::{Workspace, files_with_ext, python, repo};
 
@@ -16,45 +18,50 @@ enabled = false
 recipients = ["cfo@example.com", "finops@example.com"]
 "#;
 
-#[test]
-fn report_arrives_over_smtp_with_pdf_attached() {
-    let ws = Workspace::with_pipelines(&[("mail.toml", PIPELINE)]);
-    let inbox = ws.path().join("inbox");
-    let mut server = Command::new(python())
-        .arg(repo().join("tests/support/smtp_sink.py"))
-        .arg(&inbox)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("start aiosmtpd");
-    let mut port = String::new();
-    BufReader::new(server.stdout.take().unwrap())
-        .read_line(&mut port)
-        .unwrap();
-    let port: u16 = port.trim().parse().expect("server printed its port");
+/// The SMTP server; closing its stdin stops it.
+struct Sink {
+    child: Child,
+    port: u16,
+}
 
-    let config = ws.path().join("smtp.toml");
-    std::fs::write(
-        &config,
-        format!("[smtp]\nhost = \"127.0.0.1\"\nport = {port}\ntls = \"none\"\nfrom = \"FinOps <finops@example.com>\"\n"),
-    )
-    .unwrap();
-    let out = ws.ok(&[
-        "--config",
-        config.to_str().unwrap(),
-        "run",
-        "--as-of",
-        "2026-06-15",
-    ]);
-    drop(server.stdin.take()); // closing stdin stops the server
-    let _ = server.wait();
+impl Sink {
+    fn start(inbox: &Path, extra: &[&str]) -> Sink {
+        let mut child = Command::new(python())
+            .arg(repo().join("tests/support/smtp_sink.py"))
+            .arg(inbox)
+            .args(extra)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start aiosmtpd");
+        let mut port = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut port)
+            .unwrap();
+        let port = port
+            .trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("server printed no port: {port:?}"));
+        Sink { child, port }
+    }
+}
 
-    assert!(out.contains(&format!("127.0.0.1:{port}")), "{out}");
-    let received = files_with_ext(&inbox, "eml");
+impl Drop for Sink {
+    fn drop(&mut self) {
+        drop(self.child.stdin.take());
+        let _ = self.child.wait();
+    }
+}
+
+/// The one message in `inbox`, checked to carry the run's PDF as its attachment.
+fn assert_received_report(ws: &Workspace, inbox: &Path) {
+    let received = files_with_ext(inbox, "eml");
     assert_eq!(received.len(), 1, "{received:?}");
     let text = String::from_utf8_lossy(&std::fs::read(&received[0]).unwrap()).into_owned();
-    assert!(text.contains("application/pdf"), "no PDF part");
-    assert!(text.contains("cfo@example.com") && text.contains("finops@example.com"));
+    assert!(
+        text.contains("cfo@example.com") && text.contains("finops@example.com"),
+        "{text}"
+    );
     let pdf = ws.path().join("attached.pdf");
     let meta = Command::new(python())
         .arg(repo().join("tests/support/eml_attachment.py"))
@@ -73,4 +80,155 @@ fn report_arrives_over_smtp_with_pdf_attached() {
         files_with_ext(&ws.path().join("out/outbox"), "eml").is_empty(),
         "SMTP configured: no outbox file"
     );
+}
+
+#[test]
+fn report_arrives_over_smtp_with_pdf_attached() {
+    let ws = Workspace::with_pipelines(&[("mail.toml", PIPELINE)]);
+    let inbox = ws.path().join("inbox");
+    let sink = Sink::start(&inbox, &[]);
+    let config = ws.path().join("smtp.toml");
+    std::fs::write(
+        &config,
+        format!("[smtp]\nhost = \"127.0.0.1\"\nport = {}\ntls = \"none\"\nfrom = \"FinOps <finops@example.com>\"\n", sink.port),
+    )
+    .unwrap();
+    let out = ws.ok(&[
+        "--config",
+        config.to_str().unwrap(),
+        "run",
+        "--as-of",
+        "2026-06-15",
+    ]);
+    assert!(out.contains(&format!("127.0.0.1:{}", sink.port)), "{out}");
+    drop(sink);
+    assert_received_report(&ws, &inbox);
+}
+
+#[test]
+fn starttls_with_private_ca_and_login_from_environment() {
+    let ws = Workspace::with_pipelines(&[("mail.toml", PIPELINE)]);
+    let (ca, cert, key) = make_certificates(ws.path());
+    let inbox = ws.path().join("inbox");
+    let sink = Sink::start(
+        &inbox,
+        &[
+            "--starttls",
+            cert.to_str().unwrap(),
+            key.to_str().unwrap(),
+            "--auth",
+            "reporter:s3cret-pass",
+        ],
+    );
+    let config = ws.path().join("smtp.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[smtp]\nhost = \"127.0.0.1\"\nport = {}\ntls = \"starttls\"\nca_file = {:?}\n\
+             timeout_secs = 5\nusername = \"${{TEST_SMTP_USER}}\"\npassword = \"${{TEST_SMTP_PASSWORD}}\"\nfrom = \"FinOps <finops@example.com>\"\n",
+            sink.port,
+            ca.display().to_string()
+        ),
+    )
+    .unwrap();
+    let run = |password: &str| {
+        ws.cmd(&[
+            "--config",
+            config.to_str().unwrap(),
+            "run",
+            "--as-of",
+            "2026-06-15",
+        ])
+        .env("TEST_SMTP_USER", "reporter")
+        .env("TEST_SMTP_PASSWORD", password)
+        .output()
+        .unwrap()
+    };
+
+    // A wrong password: the delivery stage fails, the run exits 1, and the password is not printed.
+    let bad = run("wrong-pass");
+    let stdout = String::from_utf8_lossy(&bad.stdout);
+    assert_eq!(bad.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("[FAIL] deliver"), "{stdout}");
+    assert!(
+        !stdout.contains("wrong-pass")
+            && !String::from_utf8_lossy(&bad.stderr).contains("wrong-pass")
+    );
+    assert!(files_with_ext(&inbox, "eml").is_empty());
+
+    let good = run("s3cret-pass");
+    assert!(
+        good.status.success(),
+        "{}",
+        String::from_utf8_lossy(&good.stdout)
+    );
+    drop(sink);
+    assert_received_report(&ws, &inbox);
+}
+
+/// A CA and a server certificate for 127.0.0.1 signed by it, made with the openssl CLI.
+fn make_certificates(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf, std::path::PathBuf) {
+    let p = |n: &str| dir.join(n);
+    let openssl = |args: &[&str]| {
+        let out = Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .expect("openssl is installed");
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    std::fs::write(
+        p("leaf.ext"),
+        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n",
+    )
+    .unwrap();
+    openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=cloudoptima test CA",
+    ]);
+    openssl(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "leaf.key",
+        "-out",
+        "leaf.csr",
+        "-subj",
+        "/CN=127.0.0.1",
+    ]);
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "leaf.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "leaf.pem",
+        "-days",
+        "2",
+        "-extfile",
+        "leaf.ext",
+    ]);
+    (p("ca.pem"), p("leaf.pem"), p("leaf.key"))
 }

@@ -1,13 +1,18 @@
 """A real SMTP server for the tests (aiosmtpd): stores each message it receives as an .eml file.
 
-Usage: smtp_sink.py OUT_DIR  ->  prints the port it listens on (127.0.0.1), then serves until stdin closes.
+Usage: smtp_sink.py OUT_DIR [--starttls CERT KEY] [--auth USER:PASSWORD]
+Prints the port it listens on (127.0.0.1), then serves until stdin closes. With --starttls the server
+refuses mail until the client has upgraded with STARTTLS; with --auth it requires that login (over TLS).
 """
+import argparse
 import os
 import socket
+import ssl
 import sys
 import uuid
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
 
 
 class Store:
@@ -23,13 +28,32 @@ class Store:
 
 
 def main():
-    out = sys.argv[1]
-    os.makedirs(out, exist_ok=True)
+    args = argparse.ArgumentParser()
+    args.add_argument("out")
+    args.add_argument("--starttls", nargs=2, metavar=("CERT", "KEY"))
+    args.add_argument("--auth")
+    opts = args.parse_args()
+    os.makedirs(opts.out, exist_ok=True)
+
+    kwargs = {}
+    if opts.starttls:
+        ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ctx.load_cert_chain(*opts.starttls)
+        kwargs.update(tls_context=ctx, require_starttls=True)
+    if opts.auth:
+        user, password = opts.auth.split(":", 1)
+
+        def check(server, session, envelope, mechanism, auth_data):
+            ok = auth_data.login.decode() == user and auth_data.password.decode() == password
+            return AuthResult(success=ok)
+
+        kwargs.update(authenticator=check, auth_required=True, auth_require_tls=bool(opts.starttls))
+
     # aiosmtpd cannot listen on port 0 (it connects to itself to check it started): take a free one.
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    controller = Controller(Store(out), hostname="127.0.0.1", port=port)
+    controller = Controller(Store(opts.out), hostname="127.0.0.1", port=port, **kwargs)
     controller.start()
     print(port, flush=True)
     sys.stdin.read()
