@@ -1,7 +1,8 @@
-//! `cloudoptima sql "…"`: ad hoc, read-only SQL over every lake table, printed as a table, CSV or JSON.
+//! `cloudoptima sql "…"`: ad hoc, read-only SQL over every lake table, printed as a table, CSV or JSON;
+//! with no query, a prompt on a terminal or one query from stdin.
 //! DDL, DML (`INSERT`, `COPY`) and `SET` are refused before anything runs.
 
-use std::io::{Read, Write};
+use std::io::{IsTerminal, Read, Write};
 
 use datafusion::arrow::util::pretty::pretty_format_batches;
 use datafusion::execution::context::SQLOptions;
@@ -19,7 +20,7 @@ pub enum Format {
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The query. Without it, the query is read from standard input.
+    /// The query. Without it: an interactive prompt on a terminal, else one query read from stdin.
     query: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value = "table")]
@@ -55,40 +56,64 @@ pub async fn query(
 pub async fn exec(cx: &Context, args: Args) -> Result<u8> {
     let config = cx.config()?;
     let lake = Lake::open(&config.lake.url)?;
-    let sql = match args.query {
-        Some(q) => q,
-        None => {
-            let mut s = String::new();
-            std::io::stdin()
-                .read_to_string(&mut s)
-                .map_err(|e| Error::io("<stdin>", e))?;
-            s
+    if let Some(q) = args.query {
+        return print(&query(&lake, &q).await?, args.format).map(|_| EXIT_OK);
+    }
+    if std::io::stdin().is_terminal() {
+        return repl(&lake, args.format).await;
+    }
+    let mut sql = String::new();
+    std::io::stdin().read_to_string(&mut sql).map_err(|e| Error::io("<stdin>", e))?;
+    print(&query(&lake, &sql).await?, args.format)?;
+    Ok(EXIT_OK)
+}
+
+/// Read statements ending in `;` from the terminal and run each; errors are shown, not fatal.
+async fn repl(lake: &Lake, format: Format) -> Result<u8> {
+    println!("cloudoptima sql on {} (read-only). End statements with `;`; `\\q` or Ctrl-D quits.", lake.url());
+    let stdin = std::io::stdin();
+    let mut buffer = String::new();
+    loop {
+        print!("{}", if buffer.is_empty() { "sql> " } else { "...> " });
+        std::io::stdout().flush().map_err(|e| Error::io("<stdout>", e))?;
+        let mut line = String::new();
+        if stdin.read_line(&mut line).map_err(|e| Error::io("<stdin>", e))? == 0 || line.trim() == "\\q" {
+            println!();
+            return Ok(EXIT_OK);
         }
-    };
-    let batches = query(&lake, &sql).await?;
+        buffer.push_str(&line);
+        if !buffer.trim_end().ends_with(';') {
+            continue;
+        }
+        let statement = std::mem::take(&mut buffer);
+        match query(lake, statement.trim().trim_end_matches(';')).await {
+            Ok(batches) => print(&batches, format)?,
+            Err(e) => eprintln!("error: {e}"),
+        }
+    }
+}
+
+fn print(batches: &[datafusion::arrow::record_batch::RecordBatch], format: Format) -> Result<()> {
     let mut out = std::io::stdout().lock();
     let io = |e: std::io::Error| Error::io("<stdout>", e);
-    match args.format {
+    match format {
         Format::Table => {
-            let text = pretty_format_batches(&batches).map_err(|e| Error::Query(e.to_string()))?;
+            let text = pretty_format_batches(batches).map_err(|e| Error::Query(e.to_string()))?;
             writeln!(out, "{text}").map_err(io)?;
         }
         Format::Csv => {
-            let mut w = datafusion::arrow::csv::WriterBuilder::new()
-                .with_header(true)
-                .build(&mut out);
-            for b in &batches {
+            let mut w = datafusion::arrow::csv::WriterBuilder::new().with_header(true).build(&mut out);
+            for b in batches {
                 w.write(b).map_err(|e| Error::Query(e.to_string()))?;
             }
         }
         Format::Json => {
             let mut w = datafusion::arrow::json::ArrayWriter::new(&mut out);
             let refs: Vec<_> = batches.iter().collect();
-            w.write_batches(&refs)
-                .map_err(|e| Error::Query(e.to_string()))?;
+            w.write_batches(&refs).map_err(|e| Error::Query(e.to_string()))?;
             w.finish().map_err(|e| Error::Query(e.to_string()))?;
             writeln!(out).map_err(io)?;
         }
     }
-    Ok(EXIT_OK)
+    Ok(())
 }
