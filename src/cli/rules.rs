@@ -1,4 +1,4 @@
-//! `cloudoptima rules list|show ID`: the rule catalog from the headers of `sql/rules/*.sql`.
+//! `cloudoptima rules list|show ID|docs`: the rule catalog from the headers of `sql/rules/*.sql`.
 
 use super::{Context, EXIT_OK};
 use crate::analyze::rules;
@@ -13,6 +13,8 @@ pub enum Command {
         /// Rule id, e.g. `compute_vm_idle`.
         id: String,
     },
+    /// Print the rules reference as Markdown (the source of `docs/rules.md`).
+    Docs,
 }
 
 pub fn exec(cx: &Context, cmd: Command) -> Result<u8> {
@@ -30,6 +32,7 @@ pub fn exec(cx: &Context, cmd: Command) -> Result<u8> {
                 );
             }
         }
+        Command::Docs => print!("{}", rules::reference_markdown(&all)),
         Command::Show { id } => {
             let Some(r) = all.iter().find(|r| r.id == id) else {
                 return Err(Error::Config {
@@ -51,6 +54,9 @@ pub fn exec(cx: &Context, cmd: Command) -> Result<u8> {
             println!("Params:");
             for (k, v) in &r.params {
                 println!("  {k} = {v}");
+                if let Some(doc) = r.param_docs.get(k) {
+                    println!("      {doc}");
+                }
             }
             println!("\nFile: {}\n\n{}", r.file.display(), r.sql);
         }

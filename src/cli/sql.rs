@@ -63,21 +63,33 @@ pub async fn exec(cx: &Context, args: Args) -> Result<u8> {
         return repl(&lake, args.format).await;
     }
     let mut sql = String::new();
-    std::io::stdin().read_to_string(&mut sql).map_err(|e| Error::io("<stdin>", e))?;
+    std::io::stdin()
+        .read_to_string(&mut sql)
+        .map_err(|e| Error::io("<stdin>", e))?;
     print(&query(&lake, &sql).await?, args.format)?;
     Ok(EXIT_OK)
 }
 
 /// Read statements ending in `;` from the terminal and run each; errors are shown, not fatal.
 async fn repl(lake: &Lake, format: Format) -> Result<u8> {
-    println!("cloudoptima sql on {} (read-only). End statements with `;`; `\\q` or Ctrl-D quits.", lake.url());
+    println!(
+        "cloudoptima sql on {} (read-only). End statements with `;`; `\\q` or Ctrl-D quits.",
+        lake.url()
+    );
     let stdin = std::io::stdin();
     let mut buffer = String::new();
     loop {
         print!("{}", if buffer.is_empty() { "sql> " } else { "...> " });
-        std::io::stdout().flush().map_err(|e| Error::io("<stdout>", e))?;
+        std::io::stdout()
+            .flush()
+            .map_err(|e| Error::io("<stdout>", e))?;
         let mut line = String::new();
-        if stdin.read_line(&mut line).map_err(|e| Error::io("<stdin>", e))? == 0 || line.trim() == "\\q" {
+        if stdin
+            .read_line(&mut line)
+            .map_err(|e| Error::io("<stdin>", e))?
+            == 0
+            || line.trim() == "\\q"
+        {
             println!();
             return Ok(EXIT_OK);
         }
@@ -102,7 +114,9 @@ fn print(batches: &[datafusion::arrow::record_batch::RecordBatch], format: Forma
             writeln!(out, "{text}").map_err(io)?;
         }
         Format::Csv => {
-            let mut w = datafusion::arrow::csv::WriterBuilder::new().with_header(true).build(&mut out);
+            let mut w = datafusion::arrow::csv::WriterBuilder::new()
+                .with_header(true)
+                .build(&mut out);
             for b in batches {
                 w.write(b).map_err(|e| Error::Query(e.to_string()))?;
             }
@@ -110,7 +124,8 @@ fn print(batches: &[datafusion::arrow::record_batch::RecordBatch], format: Forma
         Format::Json => {
             let mut w = datafusion::arrow::json::ArrayWriter::new(&mut out);
             let refs: Vec<_> = batches.iter().collect();
-            w.write_batches(&refs).map_err(|e| Error::Query(e.to_string()))?;
+            w.write_batches(&refs)
+                .map_err(|e| Error::Query(e.to_string()))?;
             w.finish().map_err(|e| Error::Query(e.to_string()))?;
             writeln!(out).map_err(io)?;
         }

@@ -5,12 +5,14 @@
 //! - `lake_azure`: the lake on Azure Blob storage (Azurite) gives the same tables as on local disk;
 //! - `pipeline`: the demo pipeline end to end (lake tables, planted waste, PDF, outbox, re-runs,
 //!   DuckDB reading the Delta files, read-only SQL);
+//! - `rules_slt`: each rule's sqllogictest file (findings and non-findings) passes;
 //! - `smtp`: delivery to a real SMTP server over TCP (aiosmtpd);
 //! - `validate`: configuration and rule errors reported with file and key.
 
 mod focus_files;
 mod lake_azure;
 mod pipeline;
+mod rules_slt;
 mod smtp;
 mod support;
 mod validate;

@@ -1,0 +1,171 @@
+//! Every rule in `sql/rules/` has a sqllogictest file in `tests/sql/rules/<rule_id>.slt` holding
+//! findings and non-findings. Each file runs in its own DataFusion session where the lake tables
+//! exist empty with their contract schemas (the file inserts its fixtures) and the rule is a view
+//! named after its id, rendered with its default params and the run date 2026-06-15.
+
+use std::path::{Path, PathBuf};
+
+use async_trait::async_trait;
+use chrono::NaiveDate;
+use cloudoptima::analyze::rules;
+use cloudoptima::lake::{register_empty, schema, session};
+use datafusion::arrow::array::{Array, RecordBatch};
+use datafusion::arrow::datatypes::DataType;
+use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
+use datafusion::prelude::SessionContext;
+use sqllogictest::{DBOutput, DefaultColumnType};
+
+use crate::support::repo;
+
+/// The run date every rule view is rendered with.
+pub const AS_OF: &str = "2026-06-15";
+
+struct RuleDb {
+    ctx: SessionContext,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct DbError(String);
+
+/// One cell as sqllogictest text: NULL, `(empty)`, numbers rounded to 4 decimals.
+fn cell(column: &dyn Array, row: usize) -> String {
+    if column.is_null(row) {
+        return "NULL".into();
+    }
+    if let Some(f) = column
+        .as_any()
+        .downcast_ref::<datafusion::arrow::array::Float64Array>()
+    {
+        let v = (f.value(row) * 10_000.0).round() / 10_000.0;
+        return format!("{v}");
+    }
+    let text = ArrayFormatter::try_new(column, &FormatOptions::default())
+        .unwrap()
+        .value(row)
+        .to_string();
+    if text.is_empty() {
+        "(empty)".into()
+    } else {
+        text
+    }
+}
+
+fn column_type(t: &DataType) -> DefaultColumnType {
+    match t {
+        t if t.is_integer() => DefaultColumnType::Integer,
+        t if t.is_floating() || matches!(t, DataType::Decimal128(..)) => {
+            DefaultColumnType::FloatingPoint
+        }
+        _ => DefaultColumnType::Text,
+    }
+}
+
+#[async_trait]
+impl sqllogictest::AsyncDB for RuleDb {
+    type Error = DbError;
+    type ColumnType = DefaultColumnType;
+
+    async fn run(&mut self, sql: &str) -> Result<DBOutput<Self::ColumnType>, Self::Error> {
+        let df = self
+            .ctx
+            .sql(sql)
+            .await
+            .map_err(|e| DbError(e.strip_backtrace()))?;
+        let types: Vec<DefaultColumnType> = df
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| column_type(f.data_type()))
+            .collect();
+        let is_query = sql.trim_start().to_lowercase().starts_with("select")
+            || sql.trim_start().to_lowercase().starts_with("with");
+        let batches: Vec<RecordBatch> = df
+            .collect()
+            .await
+            .map_err(|e| DbError(e.strip_backtrace()))?;
+        if !is_query {
+            return Ok(DBOutput::StatementComplete(0));
+        }
+        let rows = batches
+            .iter()
+            .flat_map(|b| {
+                (0..b.num_rows())
+                    .map(move |r| b.columns().iter().map(|c| cell(c.as_ref(), r)).collect())
+            })
+            .collect();
+        Ok(DBOutput::Rows { types, rows })
+    }
+
+    async fn shutdown(&mut self) {}
+
+    fn engine_name(&self) -> &str {
+        "cloudoptima"
+    }
+}
+
+async fn run_file(rule: &rules::Rule, slt: &Path) -> Result<(), String> {
+    let ctx = session();
+    for def in schema::all() {
+        register_empty(&ctx, &def).map_err(|e| e.to_string())?;
+    }
+    let sql = rule
+        .render(None, NaiveDate::parse_from_str(AS_OF, "%Y-%m-%d").unwrap())
+        .map_err(|e| e.to_string())?;
+    ctx.sql(&format!("CREATE VIEW {} AS {sql}", rule.id))
+        .await
+        .map_err(|e| e.strip_backtrace())?;
+    let mut runner = sqllogictest::Runner::new(move || {
+        let ctx = ctx.clone();
+        async move { Ok(RuleDb { ctx }) }
+    });
+    runner.with_column_validator(sqllogictest::strict_column_validator);
+    runner
+        .run_file_async(slt)
+        .await
+        .map_err(|e| e.display(true).to_string())
+}
+
+#[tokio::test]
+async fn every_rule_has_a_passing_slt_with_findings_and_non_findings() {
+    let all = rules::load_dir(&repo().join("sql/rules")).unwrap();
+    let dir = repo().join("tests/sql/rules");
+    let mut failures = Vec::new();
+    for rule in &all {
+        let slt: PathBuf = dir.join(format!("{}.slt", rule.id));
+        if !slt.exists() {
+            failures.push(format!("{}: no test file {}", rule.id, slt.display()));
+            continue;
+        }
+        let text = std::fs::read_to_string(&slt).unwrap();
+        for marker in ["# finding", "# non-finding"] {
+            if !text.contains(marker) {
+                failures.push(format!(
+                    "{}: {} has no `{marker}` case",
+                    rule.id,
+                    slt.display()
+                ));
+            }
+        }
+        if let Err(e) = run_file(rule, &slt).await {
+            failures.push(format!("{}:\n{e}", rule.id));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} rule test file(s) failed:\n\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
+}
+
+#[test]
+fn rules_reference_is_current() {
+    let all = rules::load_dir(&repo().join("sql/rules")).unwrap();
+    let generated = rules::reference_markdown(&all);
+    let checked_in = std::fs::read_to_string(repo().join("docs/rules.md")).unwrap_or_default();
+    assert!(
+        generated == checked_in,
+        "docs/rules.md is stale: regenerate it with `cargo run -- rules docs > docs/rules.md`"
+    );
+}
