@@ -15,15 +15,12 @@ cpu_threshold_pct = 5.0
 window_days = 7
 # Share of the window's hours that must have a data point (percent).
 min_coverage_pct = 80.0
-# Days of cost used for the savings estimate (scaled to 30 days).
-cost_window_days = 30
 --- */
 WITH vms AS (
     SELECT *
-    FROM resources
+    FROM latest_resources
     WHERE resource_type = 'microsoft.compute/virtualmachines'
       AND power_state = 'running'
-      AND snapshot_date = (SELECT MAX(snapshot_date) FROM resources)
 ),
 cpu AS (
     SELECT resource_id,
@@ -35,14 +32,6 @@ cpu AS (
       AND "date" >= {{as_of}} - INTERVAL '{{window_days}} days'
       AND "date" < {{as_of}}
     GROUP BY resource_id
-),
-cost AS (
-    SELECT "ResourceId" AS resource_id,
-           SUM("EffectiveCost") * 30.0 / {{cost_window_days}} AS monthly_cost
-    FROM costs
-    WHERE CAST("ChargePeriodStart" AS DATE) >= {{as_of}} - INTERVAL '{{cost_window_days}} days'
-      AND CAST("ChargePeriodStart" AS DATE) < {{as_of}}
-    GROUP BY "ResourceId"
 )
 SELECT
     v.resource_id,
@@ -55,13 +44,13 @@ SELECT
         || '%) over ' || CAST({{window_days}} AS VARCHAR) || ' days, under the ' || CAST({{cpu_threshold_pct}} AS VARCHAR) || '% threshold' AS reason,
     '{"avg_cpu_pct":' || CAST(ROUND(c.avg_cpu, 3) AS VARCHAR) || ',"max_cpu_pct":' || CAST(ROUND(c.max_cpu, 3) AS VARCHAR)
         || ',"hours":' || CAST(c.hours AS VARCHAR) || ',"vm_size":"' || COALESCE(v.vm_size, '') || '"}' AS evidence,
-    COALESCE(k.monthly_cost, 0.0) AS monthly_cost,
-    COALESCE(k.monthly_cost, 0.0) AS est_monthly_savings,
+    COALESCE(k.cost_30d, 0.0) AS monthly_cost,
+    COALESCE(k.cost_30d, 0.0) AS est_monthly_savings,
     CASE WHEN c.hours >= {{window_days}} * 24 * 0.95 THEN 5.0 ELSE 4.0 END
         - CASE WHEN c.max_cpu >= 50 THEN 1.0 ELSE 0.0 END AS fit_score,
     'az vm deallocate --ids ' || v.resource_id AS remediation
 FROM vms v
 JOIN cpu c ON c.resource_id = v.resource_id
-LEFT JOIN cost k ON k.resource_id = v.resource_id
+LEFT JOIN resource_cost_30d k ON k.resource_id = v.resource_id
 WHERE c.avg_cpu < {{cpu_threshold_pct}}
   AND c.hours >= {{window_days}} * 24 * {{min_coverage_pct}} / 100.0

@@ -9,23 +9,12 @@ why = "Static public IPs are billed by the hour even when nothing uses them."
 fix = "Delete the address, or keep it reserved only if a DNS record or allow-list depends on it."
 
 [params]
-# Days of cost used for the savings estimate (scaled to 30 days).
-cost_window_days = 30
 --- */
 WITH ips AS (
     SELECT *
-    FROM resources
+    FROM latest_resources
     WHERE resource_type = 'microsoft.network/publicipaddresses'
-      AND snapshot_date = (SELECT MAX(snapshot_date) FROM resources)
       AND (attached_to IS NULL OR attached_to = '')
-),
-cost AS (
-    SELECT "ResourceId" AS resource_id,
-           SUM("EffectiveCost") * 30.0 / {{cost_window_days}} AS monthly_cost
-    FROM costs
-    WHERE CAST("ChargePeriodStart" AS DATE) >= {{as_of}} - INTERVAL '{{cost_window_days}} days'
-      AND CAST("ChargePeriodStart" AS DATE) < {{as_of}}
-    GROUP BY "ResourceId"
 )
 SELECT
     i.resource_id,
@@ -36,9 +25,9 @@ SELECT
     'network_public_ip_unassociated' AS rule_id,
     COALESCE(i.sku_name, 'Unknown') || ' public IP is associated with nothing' AS reason,
     '{"sku":"' || COALESCE(i.sku_name, '') || '"}' AS evidence,
-    COALESCE(k.monthly_cost, 0.0) AS monthly_cost,
-    COALESCE(k.monthly_cost, 0.0) AS est_monthly_savings,
+    COALESCE(k.cost_30d, 0.0) AS monthly_cost,
+    COALESCE(k.cost_30d, 0.0) AS est_monthly_savings,
     5.0 AS fit_score,
     'az network public-ip delete --ids ' || i.resource_id AS remediation
 FROM ips i
-LEFT JOIN cost k ON k.resource_id = i.resource_id
+LEFT JOIN resource_cost_30d k ON k.resource_id = i.resource_id

@@ -11,25 +11,14 @@ fix = "Snapshot the disk if its data may be needed, then delete it."
 [params]
 # Tag keys (canonical, lowercase) that mark a disk as deliberately detached.
 exclude_tags_regex = '"(asr-replicadisk|asrseeddisk|kubernetes\.io-created-for-pvc|rsvaultbackup)"'
-# Days of cost used for the savings estimate (scaled to 30 days).
-cost_window_days = 30
 --- */
 WITH disks AS (
     SELECT *
-    FROM resources
+    FROM latest_resources
     WHERE resource_type = 'microsoft.compute/disks'
-      AND snapshot_date = (SELECT MAX(snapshot_date) FROM resources)
       AND (managed_by IS NULL OR managed_by = '')
       AND COALESCE(disk_state, '') <> 'ActiveSAS'
       AND NOT regexp_like(COALESCE(tags, ''), {{exclude_tags_regex}})
-),
-cost AS (
-    SELECT "ResourceId" AS resource_id,
-           SUM("EffectiveCost") * 30.0 / {{cost_window_days}} AS monthly_cost
-    FROM costs
-    WHERE CAST("ChargePeriodStart" AS DATE) >= {{as_of}} - INTERVAL '{{cost_window_days}} days'
-      AND CAST("ChargePeriodStart" AS DATE) < {{as_of}}
-    GROUP BY "ResourceId"
 )
 SELECT
     d.resource_id,
@@ -42,9 +31,9 @@ SELECT
         || ' GB) is attached to no VM; state ' || COALESCE(d.disk_state, 'unknown') AS reason,
     '{"sku":"' || COALESCE(d.sku_name, '') || '","size_gb":' || CAST(COALESCE(d.disk_size_gb, 0) AS VARCHAR)
         || ',"disk_state":"' || COALESCE(d.disk_state, '') || '"}' AS evidence,
-    COALESCE(k.monthly_cost, 0.0) AS monthly_cost,
-    COALESCE(k.monthly_cost, 0.0) AS est_monthly_savings,
+    COALESCE(k.cost_30d, 0.0) AS monthly_cost,
+    COALESCE(k.cost_30d, 0.0) AS est_monthly_savings,
     5.0 AS fit_score,
     'az snapshot create --source ' || d.resource_id || ' --name ' || d.resource_name || '-final && az disk delete --ids ' || d.resource_id AS remediation
 FROM disks d
-LEFT JOIN cost k ON k.resource_id = d.resource_id
+LEFT JOIN resource_cost_30d k ON k.resource_id = d.resource_id

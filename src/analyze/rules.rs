@@ -5,6 +5,9 @@
 //! `[params]` table of named thresholds with defaults. After it comes one `SELECT` returning the
 //! [`CONTRACT`] columns. `{{name}}` in the SQL is replaced by the param's value (pipelines may override
 //! it), and `{{as_of}}` by the run date as a `DATE` literal. Adding a rule is adding a file.
+//!
+//! Rules may read the shared views in `views/` beside them; each is registered under its file name
+//! (with `{{as_of}}` filled in) before any rule is planned or run.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -20,6 +23,10 @@ use crate::{Error, Result};
 
 /// Default folder for rule files.
 pub const DEFAULT_DIR: &str = "sql/rules";
+
+/// Sub-folder of the rules folder holding shared views (`latest_resources`, `resource_cost_30d`, …)
+/// that rules build on, so each rule states only what is particular to it.
+pub const VIEWS_SUBDIR: &str = "views";
 
 /// Columns every rule must return, in this order.
 pub const CONTRACT: &[&str] = &[
@@ -263,6 +270,44 @@ impl Rule {
             .await
             .map_err(|e| self.error(e.strip_backtrace()))
     }
+}
+
+/// Register every `views/*.sql` under `rules_dir` as a view named after its file, for `as_of`.
+/// Returns the view names.
+pub async fn register_views(
+    ctx: &SessionContext,
+    rules_dir: &Path,
+    as_of: NaiveDate,
+) -> Result<Vec<String>> {
+    let dir = rules_dir.join(VIEWS_SUBDIR);
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return Ok(Vec::new());
+    };
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "sql"))
+        .collect();
+    files.sort();
+    let mut names = Vec::new();
+    for file in files {
+        let name = file
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or_default()
+            .to_string();
+        let text = std::fs::read_to_string(&file).map_err(|e| Error::io(&file, e))?;
+        let sql = text.replace("{{as_of}}", &format!("DATE '{}'", as_of.format("%Y-%m-%d")));
+        let sql = sql.trim().trim_end_matches(';');
+        let created = ctx
+            .sql(&format!("CREATE OR REPLACE VIEW \"{name}\" AS {sql}"))
+            .await;
+        created.map_err(|e| Error::Config {
+            file: file.display().to_string(),
+            message: e.strip_backtrace(),
+        })?;
+        names.push(name);
+    }
+    Ok(names)
 }
 
 /// The rules reference (`docs/rules.md`), generated from the rule headers.

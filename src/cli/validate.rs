@@ -49,6 +49,20 @@ pub async fn exec(cx: &Context, _args: Args) -> Result<u8> {
     for def in schema::all() {
         register_empty(&ctx, &def)?;
     }
+    match rules::register_views(
+        &ctx,
+        &cx.rules,
+        chrono::NaiveDate::from_ymd_opt(2000, 1, 1).expect("valid date"),
+    )
+    .await
+    {
+        Ok(views) => checks.push(format!(
+            "{} shared view(s) in {}",
+            views.len(),
+            cx.rules.join(rules::VIEWS_SUBDIR).display()
+        )),
+        Err(e) => collect(&mut problems, e),
+    }
     for rule in &all {
         if let Err(e) = rule.check(&ctx, None).await {
             collect(&mut problems, e);

@@ -364,7 +364,7 @@ impl DemoTenant {
             Kind::Nic => (
                 "microsoft.network/networkinterfaces",
                 Value::Null,
-                json!({"provisioningState": "Succeeded", "virtualMachine": r.managed_by.as_ref().map(|m| json!({"id": m}))}),
+                json!({"provisioningState": "Succeeded", "virtualMachine": r.attached_to.as_ref().map(|m| json!({"id": m}))}),
             ),
             Kind::Storage { .. } => (
                 "microsoft.storage/storageaccounts",
@@ -447,190 +447,35 @@ impl DemoTenant {
     }
 }
 
-/// The estate repeated per scale unit; names carry the unit number past the first copy.
+/// Tags as written on a resource (deliberately untidy: the transform canonicalizes them).
+type Tags = &'static [(&'static str, &'static str)];
+
+/// The estate repeated per scale unit; resource group names carry the unit number past the first copy.
 fn estate(unit: u32) -> Vec<Resource> {
+    use Truth::*;
+    const IDLE: &str = "compute_vm_idle";
+    const UNATTACHED: &str = "storage_disk_unattached";
+    const UNASSOCIATED: &str = "network_public_ip_unassociated";
+    const PROD: Tags = &[
+        ("Env", "prod"),
+        ("CostCenter", "4711"),
+        ("owner", "web-team"),
+    ];
+    const DEV: Tags = &[(" env ", "dev"), ("costcenter", "4712")];
+    const DATA: Tags = &[("env", "prod"), ("CostCenter", "4713")];
     let sfx = if unit == 0 {
         String::new()
     } else {
         format!("-{unit}")
     };
     let g = |name: &str| format!("{name}{sfx}");
-    let vm = |size, hourly, cpu| Kind::Vm {
-        size,
-        hourly,
-        cpu: Some(cpu),
-        running: true,
-        deallocated_days: -1,
-    };
     let mut out = Vec::new();
     let mut add = |sub: usize,
                    group: &str,
                    name: &str,
                    region,
-                   kind,
-                   tags: Vec<(&'static str, &'static str)>,
-                   planted| {
-        out.push(Resource {
-            sub,
-            group: g(group),
-            name: name.to_string(),
-            region,
-            kind,
-            tags,
-            managed_by: None,
-            attached_to: None,
-            created_days_ago: 420,
-            planted,
-        });
-    };
-    let prod = vec![
-        ("Env", "prod"),
-        ("CostCenter", "4711"),
-        ("owner", "web-team"),
-    ];
-    let dev = vec![(" env ", "dev"), ("costcenter", "4712")];
-    let data = vec![("env", "prod"), ("CostCenter", "4713")];
-    // Virtual machines: busy, idle (planted), a borderline busy one, and a deallocated one.
-    use Truth::*;
-    const IDLE: &str = "compute_vm_idle";
-    add(
-        0,
-        "rg-web",
-        "vm-web-01",
-        "westeurope",
-        vm("Standard_D4s_v3", 0.192, 52.0),
-        prod.clone(),
-        Some((IDLE, NotWaste)),
-    );
-    add(
-        0,
-        "rg-web",
-        "vm-web-02",
-        "westeurope",
-        vm("Standard_D4s_v3", 0.192, 44.0),
-        prod.clone(),
-        None,
-    );
-    add(
-        0,
-        "rg-api",
-        "vm-api-01",
-        "westeurope",
-        vm("Standard_D2s_v3", 0.096, 31.0),
-        prod.clone(),
-        None,
-    );
-    add(
-        0,
-        "rg-api",
-        "vm-api-batch",
-        "westeurope",
-        vm("Standard_D2s_v3", 0.096, 7.5),
-        prod.clone(),
-        Some((IDLE, NotWaste)),
-    );
-    add(
-        1,
-        "rg-dev",
-        "vm-dev-build",
-        "westeurope",
-        vm("Standard_D4s_v3", 0.192, 1.4),
-        dev.clone(),
-        Some((IDLE, Waste)),
-    );
-    add(
-        1,
-        "rg-test",
-        "vm-test-legacy",
-        "eastus",
-        vm("Standard_B2ms", 0.0832, 2.6),
-        dev.clone(),
-        Some((IDLE, Waste)),
-    );
-    add(
-        2,
-        "rg-data",
-        "vm-etl-01",
-        "eastus",
-        vm("Standard_E8s_v5", 0.504, 9.0),
-        data.clone(),
-        Some((IDLE, NotWaste)),
-    );
-    add(
-        1,
-        "rg-dev",
-        "vm-dev-old",
-        "westeurope",
-        Kind::Vm {
-            size: "Standard_D2s_v3",
-            hourly: 0.096,
-            cpu: None,
-            running: false,
-            deallocated_days: 45,
-        },
-        dev.clone(),
-        Some((IDLE, NotWaste)),
-    );
-    // Each VM gets an attached OS disk and a NIC.
-    let vms: Vec<(
-        usize,
-        String,
-        String,
-        &'static str,
-        Vec<(&'static str, &'static str)>,
-    )> = out
-        .iter()
-        .map(|r| {
-            (
-                r.sub,
-                r.group.clone(),
-                r.name.clone(),
-                r.region,
-                r.tags.clone(),
-            )
-        })
-        .collect();
-    const UNATTACHED: &str = "storage_disk_unattached";
-    const UNASSOCIATED: &str = "network_public_ip_unassociated";
-    for (i, (sub, group, name, region, tags)) in vms.into_iter().enumerate() {
-        let vm_id = resource_id(sub, &group, "Microsoft.Compute/virtualMachines", &name);
-        let planted = (i == 0 || name == "vm-dev-old").then_some((UNATTACHED, NotWaste));
-        out.push(Resource {
-            sub,
-            group: group.clone(),
-            name: format!("{name}-osdisk"),
-            region,
-            kind: Kind::Disk {
-                sku: "Premium_LRS",
-                size_gb: 128,
-                monthly: 19.71,
-                state: "Reserved",
-            },
-            tags: tags.clone(),
-            managed_by: Some(vm_id.clone()),
-            attached_to: Some(vm_id.clone()),
-            created_days_ago: 420,
-            planted,
-        });
-        out.push(Resource {
-            sub,
-            group: group.clone(),
-            name: format!("{name}-nic"),
-            region,
-            kind: Kind::Nic,
-            tags,
-            managed_by: Some(vm_id),
-            attached_to: None,
-            created_days_ago: 420,
-            planted: None,
-        });
-    }
-    let mut add = |sub: usize,
-                   group: &str,
-                   name: &str,
-                   region,
-                   kind,
-                   tags: Vec<(&'static str, &'static str)>,
+                   kind: Kind,
+                   tags: Tags,
                    attached: Option<String>,
                    planted| {
         out.push(Resource {
@@ -639,7 +484,7 @@ fn estate(unit: u32) -> Vec<Resource> {
             name: name.to_string(),
             region,
             kind,
-            tags,
+            tags: tags.to_vec(),
             managed_by: attached
                 .clone()
                 .filter(|_| matches!(kind, Kind::Disk { .. })),
@@ -648,163 +493,169 @@ fn estate(unit: u32) -> Vec<Resource> {
             planted,
         });
     };
-    // Data disks: two unattached (planted), two unattached look-alikes that must be left alone.
-    let disk = |sku, size_gb, monthly, state| Kind::Disk {
-        sku,
-        size_gb,
-        monthly,
-        state,
-    };
-    add(
-        2,
-        "rg-data",
-        "disk-etl-scratch",
-        "eastus",
-        disk("Premium_LRS", 512, 73.22, "Attached"),
-        data.clone(),
-        Some(resource_id(
-            2,
-            &g("rg-data"),
-            "Microsoft.Compute/virtualMachines",
-            "vm-etl-01",
-        )),
-        Some((UNATTACHED, NotWaste)),
-    );
-    add(
-        1,
-        "rg-dev",
-        "disk-old-data",
-        "westeurope",
-        disk("Premium_LRS", 1024, 135.17, "Unattached"),
-        dev.clone(),
-        None,
-        Some((UNATTACHED, Waste)),
-    );
-    add(
-        0,
-        "rg-web",
-        "disk-migration-temp",
-        "westeurope",
-        disk("Standard_LRS", 256, 11.33, "Unattached"),
-        prod.clone(),
-        None,
-        Some((UNATTACHED, Waste)),
-    );
-    add(
-        1,
-        "rg-test",
-        "disk-asr-replica",
-        "eastus",
-        disk("Standard_LRS", 128, 5.89, "Unattached"),
-        vec![("ASR-ReplicaDisk", "vm-test-legacy"), ("env", "dev")],
-        None,
-        Some((UNATTACHED, NotWaste)),
-    );
-    add(
-        0,
-        "rg-api",
-        "disk-export-sas",
-        "westeurope",
-        disk("StandardSSD_LRS", 256, 19.2, "ActiveSAS"),
-        prod.clone(),
-        None,
-        Some((UNATTACHED, NotWaste)),
-    );
-    // Public IPs: three bound to NICs, one to a NAT gateway, two bound to nothing (planted).
-    let pip = |sku, hourly| Kind::PublicIp { sku, hourly };
-    for (sub, group, vm) in [
-        (0, "rg-web", "vm-web-01"),
-        (0, "rg-web", "vm-web-02"),
-        (0, "rg-api", "vm-api-01"),
-    ] {
-        let cfg = format!(
-            "{}/ipConfigurations/ipconfig1",
-            resource_id(
-                sub,
-                &g(group),
-                "Microsoft.Network/networkInterfaces",
-                &format!("{vm}-nic")
-            )
-        );
-        let planted = (vm == "vm-web-01").then_some((UNASSOCIATED, NotWaste));
+
+    // Virtual machines: busy, idle (planted), borderline busy, and one deallocated (no CPU figure).
+    #[rustfmt::skip]
+    let vms: [(usize, &str, &str, &str, &str, f64, Option<f64>, Tags, Option<Truth>); 8] = [
+        (0, "rg-web", "vm-web-01", "westeurope", "Standard_D4s_v3", 0.192, Some(52.0), PROD, Some(NotWaste)),
+        (0, "rg-web", "vm-web-02", "westeurope", "Standard_D4s_v3", 0.192, Some(44.0), PROD, None),
+        (0, "rg-api", "vm-api-01", "westeurope", "Standard_D2s_v3", 0.096, Some(31.0), PROD, None),
+        (0, "rg-api", "vm-api-batch", "westeurope", "Standard_D2s_v3", 0.096, Some(7.5), PROD, Some(NotWaste)),
+        (1, "rg-dev", "vm-dev-build", "westeurope", "Standard_D4s_v3", 0.192, Some(1.4), DEV, Some(Waste)),
+        (1, "rg-test", "vm-test-legacy", "eastus", "Standard_B2ms", 0.0832, Some(2.6), DEV, Some(Waste)),
+        (2, "rg-data", "vm-etl-01", "eastus", "Standard_E8s_v5", 0.504, Some(9.0), DATA, Some(NotWaste)),
+        (1, "rg-dev", "vm-dev-old", "westeurope", "Standard_D2s_v3", 0.096, None, DEV, Some(NotWaste)),
+    ];
+    for (i, (sub, group, name, region, size, hourly, cpu, tags, truth)) in
+        vms.into_iter().enumerate()
+    {
+        let kind = Kind::Vm {
+            size,
+            hourly,
+            cpu,
+            running: cpu.is_some(),
+            deallocated_days: if cpu.is_some() { -1 } else { 45 },
+        };
         add(
             sub,
             group,
-            &format!("pip-{}", vm.trim_start_matches("vm-")),
-            "westeurope",
-            pip("Standard", 0.005),
-            prod.clone(),
-            Some(cfg),
-            planted,
+            name,
+            region,
+            kind,
+            tags,
+            None,
+            truth.map(|t| (IDLE, t)),
+        );
+        // Each VM has an attached OS disk (two planted as look-alikes for the disk rule) and a NIC.
+        let vm_id = resource_id(sub, &g(group), "Microsoft.Compute/virtualMachines", name);
+        let os_disk = Kind::Disk {
+            sku: "Premium_LRS",
+            size_gb: 128,
+            monthly: 19.71,
+            state: "Reserved",
+        };
+        let disk_truth = (i == 0 || cpu.is_none()).then_some((UNATTACHED, NotWaste));
+        add(
+            sub,
+            group,
+            &format!("{name}-osdisk"),
+            region,
+            os_disk,
+            tags,
+            Some(vm_id.clone()),
+            disk_truth,
+        );
+        add(
+            sub,
+            group,
+            &format!("{name}-nic"),
+            region,
+            Kind::Nic,
+            tags,
+            Some(vm_id),
+            None,
         );
     }
-    add(
+
+    // Data disks: two unattached (planted), and look-alikes: attached, ASR replica, in use through a SAS.
+    let etl_vm = resource_id(
         2,
-        "rg-data",
-        "pip-natgw-egress",
-        "eastus",
-        pip("Standard", 0.005),
-        data.clone(),
-        Some(resource_id(
-            2,
-            &g("rg-data"),
-            "Microsoft.Network/natGateways",
-            "natgw-data",
-        )),
-        Some((UNASSOCIATED, NotWaste)),
+        &g("rg-data"),
+        "Microsoft.Compute/virtualMachines",
+        "vm-etl-01",
     );
-    add(
-        0,
-        "rg-web",
-        "pip-old-lb",
-        "westeurope",
-        pip("Standard", 0.005),
-        prod.clone(),
-        None,
-        Some((UNASSOCIATED, Waste)),
-    );
-    add(
-        1,
-        "rg-test",
-        "pip-dev-test",
-        "eastus",
-        pip("Basic", 0.0036),
-        dev.clone(),
-        None,
-        Some((UNASSOCIATED, Waste)),
-    );
+    #[rustfmt::skip]
+    let disks: [(usize, &str, &str, &str, &str, u32, f64, &str, Tags, Option<String>, Truth); 5] = [
+        (2, "rg-data", "disk-etl-scratch", "eastus", "Premium_LRS", 512, 73.22, "Attached", DATA, Some(etl_vm), NotWaste),
+        (1, "rg-dev", "disk-old-data", "westeurope", "Premium_LRS", 1024, 135.17, "Unattached", DEV, None, Waste),
+        (0, "rg-web", "disk-migration-temp", "westeurope", "Standard_LRS", 256, 11.33, "Unattached", PROD, None, Waste),
+        (1, "rg-test", "disk-asr-replica", "eastus", "Standard_LRS", 128, 5.89, "Unattached", &[("ASR-ReplicaDisk", "vm-test-legacy"), ("env", "dev")], None, NotWaste),
+        (0, "rg-api", "disk-export-sas", "westeurope", "StandardSSD_LRS", 256, 19.2, "ActiveSAS", PROD, None, NotWaste),
+    ];
+    for (sub, group, name, region, sku, size_gb, monthly, state, tags, owner, truth) in disks {
+        add(
+            sub,
+            group,
+            name,
+            region,
+            Kind::Disk {
+                sku,
+                size_gb,
+                monthly,
+                state,
+            },
+            tags,
+            owner,
+            Some((UNATTACHED, truth)),
+        );
+    }
+
+    // Public IPs: three bound to NICs, one to a NAT gateway, two bound to nothing (planted).
+    let nic_config = |sub, group: &str, vm: &str| {
+        let nic = resource_id(
+            sub,
+            &g(group),
+            "Microsoft.Network/networkInterfaces",
+            &format!("{vm}-nic"),
+        );
+        Some(format!("{nic}/ipConfigurations/ipconfig1"))
+    };
+    #[rustfmt::skip]
+    let ips: [(usize, &str, &str, &str, &str, f64, Tags, Option<String>, Option<Truth>); 6] = [
+        (0, "rg-web", "pip-web-01", "westeurope", "Standard", 0.005, PROD, nic_config(0, "rg-web", "vm-web-01"), Some(NotWaste)),
+        (0, "rg-web", "pip-web-02", "westeurope", "Standard", 0.005, PROD, nic_config(0, "rg-web", "vm-web-02"), None),
+        (0, "rg-api", "pip-api-01", "westeurope", "Standard", 0.005, PROD, nic_config(0, "rg-api", "vm-api-01"), None),
+        (2, "rg-data", "pip-natgw-egress", "eastus", "Standard", 0.005, DATA,
+            Some(resource_id(2, &g("rg-data"), "Microsoft.Network/natGateways", "natgw-data")), Some(NotWaste)),
+        (0, "rg-web", "pip-old-lb", "westeurope", "Standard", 0.005, PROD, None, Some(Waste)),
+        (1, "rg-test", "pip-dev-test", "eastus", "Basic", 0.0036, DEV, None, Some(Waste)),
+    ];
+    for (sub, group, name, region, sku, hourly, tags, bound_to, truth) in ips {
+        add(
+            sub,
+            group,
+            name,
+            region,
+            Kind::PublicIp { sku, hourly },
+            tags,
+            bound_to,
+            truth.map(|t| (UNASSOCIATED, t)),
+        );
+    }
+
     // Storage and App Service.
     add(
         0,
         "rg-web",
-        &format!("stprodweb{}", unit),
+        &format!("stprodweb{unit}"),
         "westeurope",
         Kind::Storage { daily: 2.5 },
-        prod.clone(),
+        PROD,
         None,
         None,
     );
     add(
         2,
         "rg-data",
-        &format!("stdatalake{}", unit),
+        &format!("stdatalake{unit}"),
         "eastus",
         Kind::Storage { daily: 6.0 },
-        data.clone(),
+        DATA,
         None,
         None,
     );
+    let plan = Kind::AppServicePlan {
+        sku: "P1v3",
+        hourly: 0.226,
+        sites: 3,
+    };
     add(
         0,
         "rg-web",
         "asp-prod-web",
         "westeurope",
-        Kind::AppServicePlan {
-            sku: "P1v3",
-            hourly: 0.226,
-            sites: 3,
-        },
-        prod,
+        plan,
+        PROD,
         None,
         None,
     );

@@ -414,6 +414,9 @@ async fn run_rules(
         Ok(r) => r,
         Err(e) => return (StageStatus::Failed(e.to_string()), 0),
     };
+    if let Err(e) = rules::register_views(ctx, &opts.rules_dir, opts.as_of).await {
+        return (StageStatus::Failed(e.to_string()), 0);
+    }
     let mut batches = Vec::new();
     let mut errors = Vec::new();
     for rule in selected {

@@ -24,6 +24,18 @@ fn latin1(s: &str) -> String {
         .collect()
 }
 
+fn line_points(pts: &[(f32, f32)]) -> Vec<LinePoint> {
+    pts.iter()
+        .map(|(x, y)| LinePoint {
+            p: Point {
+                x: Pt(*x),
+                y: Pt(*y),
+            },
+            bezier: false,
+        })
+        .collect()
+}
+
 struct Page {
     ops: Vec<Op>,
 }
@@ -74,16 +86,7 @@ impl Page {
     fn line(&mut self, pts: &[(f32, f32)], color: Color, width: f32) {
         self.ops.push(Op::SetOutlineColor { col: color });
         self.ops.push(Op::SetOutlineThickness { pt: Pt(width) });
-        let points = pts
-            .iter()
-            .map(|(x, y)| LinePoint {
-                p: Point {
-                    x: Pt(*x),
-                    y: Pt(*y),
-                },
-                bezier: false,
-            })
-            .collect();
+        let points = line_points(pts);
         self.ops.push(Op::DrawLine {
             line: Line {
                 points,
@@ -94,16 +97,7 @@ impl Page {
 
     fn polygon(&mut self, pts: &[(f32, f32)], color: Color) {
         self.fill(color);
-        let points = pts
-            .iter()
-            .map(|(x, y)| LinePoint {
-                p: Point {
-                    x: Pt(*x),
-                    y: Pt(*y),
-                },
-                bezier: false,
-            })
-            .collect();
+        let points = line_points(pts);
         self.ops.push(Op::DrawPolygon {
             polygon: Polygon {
                 rings: vec![PolygonRing { points }],

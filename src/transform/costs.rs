@@ -125,44 +125,30 @@ fn normalize(raw: &DataFrame, key: &str) -> Result<CostBatch> {
         }
     };
 
-    let mut decimals: Vec<(&str, Vec<Option<f64>>)> = Vec::new();
-    for &name in COST_DECIMAL_COLUMNS {
-        let mut out = vec![None; height];
-        for (row, slot) in out.iter_mut().enumerate() {
-            if let Some(v) = get(name, row) {
-                match parse::number(v) {
-                    Ok(n) => *slot = Some(n),
-                    Err(e) => reject(row, format!("{name}: {e}"), &mut keep),
-                }
-            }
-        }
-        decimals.push((name, out));
-    }
-    let mut times: Vec<(&str, Vec<Option<i64>>)> = Vec::new();
-    for &name in COST_TIMESTAMP_COLUMNS {
-        let mut out = vec![None; height];
-        for (row, slot) in out.iter_mut().enumerate() {
-            if let Some(v) = get(name, row) {
-                match parse::timestamp_micros(v) {
-                    Ok(t) => *slot = Some(t),
-                    Err(e) => reject(row, format!("{name}: {e}"), &mut keep),
-                }
-            }
-        }
-        times.push((name, out));
-    }
-    let mut bools: Vec<(&str, Vec<Option<bool>>)> = Vec::new();
-    for &name in COST_BOOLEAN_COLUMNS {
-        let mut out = vec![None; height];
-        for (row, slot) in out.iter_mut().enumerate() {
-            if let Some(v) = get(name, row) {
-                match parse::boolean(v) {
-                    Ok(b) => *slot = Some(b),
-                    Err(e) => reject(row, format!("{name}: {e}"), &mut keep),
-                }
-            }
-        }
-        bools.push((name, out));
+    let mut rejected = Vec::new();
+    let mut decimals = parse_columns(
+        COST_DECIMAL_COLUMNS,
+        height,
+        &get,
+        parse::number,
+        &mut rejected,
+    );
+    let times = parse_columns(
+        COST_TIMESTAMP_COLUMNS,
+        height,
+        &get,
+        parse::timestamp_micros,
+        &mut rejected,
+    );
+    let bools = parse_columns(
+        COST_BOOLEAN_COLUMNS,
+        height,
+        &get,
+        parse::boolean,
+        &mut rejected,
+    );
+    for (row, reason) in rejected {
+        reject(row, reason, &mut keep);
     }
     let mut strings: Vec<(&str, Vec<Option<String>>)> = Vec::new();
     for &name in COST_STRING_COLUMNS {
@@ -323,6 +309,31 @@ fn normalize(raw: &DataFrame, key: &str) -> Result<CostBatch> {
         partitions,
         billed,
     })
+}
+
+/// Parse each named column with `parse`; a value that does not parse is recorded in `rejected`
+/// as `(row, "Column: reason")` and left NULL.
+fn parse_columns<'a, T: Clone>(
+    names: &[&'static str],
+    height: usize,
+    get: &impl Fn(&str, usize) -> Option<&'a str>,
+    parse: fn(&str) -> Result<T, String>,
+    rejected: &mut Vec<(usize, String)>,
+) -> Vec<(&'static str, Vec<Option<T>>)> {
+    names
+        .iter()
+        .map(|&name| {
+            let values = (0..height)
+                .map(|row| {
+                    let raw = get(name, row)?;
+                    parse(raw)
+                        .map_err(|e| rejected.push((row, format!("{name}: {e}"))))
+                        .ok()
+                })
+                .collect();
+            (name, values)
+        })
+        .collect()
 }
 
 fn month_of(micros: i64) -> String {

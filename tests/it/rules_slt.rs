@@ -1,7 +1,8 @@
 //! Every rule in `sql/rules/` has a sqllogictest file in `tests/sql/rules/<rule_id>.slt` holding
 //! findings and non-findings. Each file runs in its own DataFusion session where the lake tables
-//! exist empty with their contract schemas (the file inserts its fixtures) and the rule is a view
-//! named after its id, rendered with its default params and the run date 2026-06-15.
+//! exist empty with their contract schemas (the file inserts its fixtures), the shared views of
+//! `sql/rules/views/` are registered, and the rule is a view named after its id, rendered with its
+//! default params and the run date 2026-06-15.
 
 use std::path::{Path, PathBuf};
 
@@ -109,9 +110,11 @@ async fn run_file(rule: &rules::Rule, slt: &Path) -> Result<(), String> {
     for def in schema::all() {
         register_empty(&ctx, &def).map_err(|e| e.to_string())?;
     }
-    let sql = rule
-        .render(None, NaiveDate::parse_from_str(AS_OF, "%Y-%m-%d").unwrap())
+    let as_of = NaiveDate::parse_from_str(AS_OF, "%Y-%m-%d").unwrap();
+    rules::register_views(&ctx, &repo().join("sql/rules"), as_of)
+        .await
         .map_err(|e| e.to_string())?;
+    let sql = rule.render(None, as_of).map_err(|e| e.to_string())?;
     ctx.sql(&format!("CREATE VIEW {} AS {sql}", rule.id))
         .await
         .map_err(|e| e.strip_backtrace())?;
