@@ -1,6 +1,6 @@
 //! `validate` reports configuration and rule errors with the file and the key or column, exit 2.
 
-use crate::support::{Workspace, repo};
+use crate::support::{Workspace, copy_dir, repo};
 
 #[test]
 fn repository_config_pipelines_and_rules_are_valid() {
@@ -46,11 +46,7 @@ fn misspelt_config_key_exits_2_naming_file_and_key() {
 fn rule_with_unknown_column_exits_2_naming_file_and_column() {
     let mut ws = Workspace::new();
     let rules = ws.path().join("rules");
-    std::fs::create_dir_all(&rules).unwrap();
-    for entry in std::fs::read_dir(repo().join("sql/rules")).unwrap() {
-        let p = entry.unwrap().path();
-        std::fs::copy(&p, rules.join(p.file_name().unwrap())).unwrap();
-    }
+    copy_dir(&repo().join("sql/rules"), &rules);
     let broken = std::fs::read_to_string(rules.join("storage_disk_unattached.sql"))
         .unwrap()
         .replace("d.disk_state", "d.disk_stat");
