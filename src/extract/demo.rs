@@ -3,9 +3,11 @@
 //! It writes what the real sources would land: a FOCUS 1.2 cost export per billing month (the column
 //! names and `x_` extensions of Cost Management's FocusCost export), a Resource Graph response with the
 //! inventory, and a Monitor `metrics:getBatch` response with 35 days of hourly `Percentage CPU`.
-//! Beside the normal estate it plants known waste (idle VMs, unattached disks, unassociated public IPs)
-//! and look-alikes that are *not* waste (busy or deallocated VMs, ASR replica and `ActiveSAS` disks,
-//! IPs bound to a NAT gateway); [`DemoTenant::planted`] says which is which so tests can score rules.
+//! Beside the normal estate it plants known waste for every rule in `sql/rules/` (idle, stopped and
+//! long-deallocated VMs, unattached disks, premium disks on stopped VMs, legacy storage accounts,
+//! unassociated public IPs, orphaned NICs) and look-alikes that are *not* waste (busy or recently
+//! deallocated VMs, ASR replica and `ActiveSAS` disks, IPs bound to a NAT gateway, NICs of private
+//! endpoints); [`DemoTenant::planted`] says which is which so tests can score rules.
 //! `scale` repeats the estate in more resource groups: about 13,000 cost rows per unit.
 
 use std::fmt::Write as _;
@@ -67,14 +69,33 @@ pub struct Planted {
     pub truth: Truth,
 }
 
+impl Power {
+    fn name(self) -> &'static str {
+        match self {
+            Power::Running(_) => "running",
+            Power::Stopped => "stopped",
+            Power::Deallocated(_) => "deallocated",
+        }
+    }
+}
+
+/// A VM's power state as Azure reports it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Power {
+    /// Running, with this average CPU (percent).
+    Running(f64),
+    /// Stopped from inside the OS: not deallocated, so compute is still billed.
+    Stopped,
+    /// Deallocated this many days ago: no compute charges since.
+    Deallocated(i64),
+}
+
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Kind {
     Vm {
         size: &'static str,
         hourly: f64,
-        cpu: Option<f64>,
-        running: bool,
-        deallocated_days: i64,
+        power: Power,
     },
     Disk {
         sku: &'static str,
@@ -89,6 +110,8 @@ enum Kind {
     Nic,
     Storage {
         daily: f64,
+        /// Account kind: `StorageV2`, or a legacy `Storage` / `BlobStorage`.
+        kind: &'static str,
     },
     AppServicePlan {
         sku: &'static str,
@@ -108,7 +131,7 @@ struct Resource {
     managed_by: Option<String>,
     attached_to: Option<String>,
     created_days_ago: i64,
-    planted: Option<(&'static str, Truth)>,
+    planted: Vec<(&'static str, Truth)>,
 }
 
 const SUBSCRIPTIONS: [(&str, &str); 3] = [
@@ -156,10 +179,11 @@ impl DemoTenant {
     pub fn planted(&self) -> Vec<Planted> {
         self.resources
             .iter()
-            .filter_map(|r| {
-                r.planted.map(|(rule_id, truth)| Planted {
+            .flat_map(|r| {
+                let id = self.id(r).to_lowercase();
+                r.planted.iter().map(move |&(rule_id, truth)| Planted {
                     rule_id,
-                    resource_id: self.id(r).to_lowercase(),
+                    resource_id: id.clone(),
                     truth,
                 })
             })
@@ -238,10 +262,11 @@ impl DemoTenant {
             Kind::Vm {
                 size,
                 hourly,
-                deallocated_days,
-                ..
+                power,
             } => {
-                if (self.as_of - day).num_days() <= deallocated_days {
+                if let Power::Deallocated(days) = power
+                    && (self.as_of - day).num_days() <= days
+                {
                     return None;
                 }
                 let mut l = base(
@@ -278,7 +303,7 @@ impl DemoTenant {
                 "Public IP address",
             ),
             Kind::Nic => return None,
-            Kind::Storage { daily } => {
+            Kind::Storage { daily, .. } => {
                 let months = (day - (self.as_of - Duration::days(400))).num_days() as f64 / 30.0;
                 let gb_months = daily / 0.0184 * (1.0 + 0.02 * months) * weekday_factor(day, 0.1);
                 base(
@@ -322,7 +347,7 @@ impl DemoTenant {
             .format("%Y-%m-%dT08:15:00.0000000+00:00")
             .to_string();
         let (rtype, sku, props) = match r.kind {
-            Kind::Vm { size, running, .. } => (
+            Kind::Vm { size, power, .. } => (
                 "microsoft.compute/virtualmachines",
                 Value::Null,
                 json!({
@@ -330,8 +355,8 @@ impl DemoTenant {
                     "provisioningState": "Succeeded",
                     "timeCreated": created,
                     "extended": {"instanceView": {"powerState": {
-                        "code": if running { "PowerState/running" } else { "PowerState/deallocated" },
-                        "displayStatus": if running { "VM running" } else { "VM deallocated" },
+                        "code": format!("PowerState/{}", power.name()),
+                        "displayStatus": format!("VM {}", power.name()),
                     }}},
                     "storageProfile": {"osDisk": {"managedDisk": {"id": resource_id(r.sub, &r.group, "Microsoft.Compute/disks", &format!("{}-osdisk", r.name))}}},
                 }),
@@ -364,7 +389,14 @@ impl DemoTenant {
             Kind::Nic => (
                 "microsoft.network/networkinterfaces",
                 Value::Null,
-                json!({"provisioningState": "Succeeded", "virtualMachine": r.attached_to.as_ref().map(|m| json!({"id": m}))}),
+                match &r.attached_to {
+                    Some(pe) if pe.contains("/privateEndpoints/") => {
+                        json!({"provisioningState": "Succeeded", "privateEndpoint": {"id": pe}})
+                    }
+                    other => {
+                        json!({"provisioningState": "Succeeded", "virtualMachine": other.as_ref().map(|m| json!({"id": m}))})
+                    }
+                },
             ),
             Kind::Storage { .. } => (
                 "microsoft.storage/storageaccounts",
@@ -386,7 +418,7 @@ impl DemoTenant {
             "subscriptionId": SUBSCRIPTIONS[r.sub].0,
             "tags": r.tags.iter().map(|(k, v)| (k.to_string(), json!(v))).collect::<serde_json::Map<_, _>>(),
             "sku": sku,
-            "kind": if matches!(r.kind, Kind::Storage { .. }) { json!("StorageV2") } else { json!("") },
+            "kind": if let Kind::Storage { kind, .. } = r.kind { json!(kind) } else { json!("") },
             "properties": props,
         });
         if let Some(m) = &r.managed_by {
@@ -404,8 +436,7 @@ impl DemoTenant {
         let mut values = Vec::new();
         for r in &self.resources {
             let Kind::Vm {
-                cpu: Some(base),
-                running: true,
+                power: Power::Running(base),
                 ..
             } = r.kind
             else {
@@ -450,12 +481,23 @@ impl DemoTenant {
 /// Tags as written on a resource (deliberately untidy: the transform canonicalizes them).
 type Tags = &'static [(&'static str, &'static str)];
 
+/// Rule ids the demo plants cases for.
+mod rule {
+    pub const IDLE: &str = "compute_vm_idle";
+    pub const STOPPED: &str = "compute_vm_stopped_not_deallocated";
+    pub const DEALLOCATED: &str = "compute_vm_deallocated_long";
+    pub const UNATTACHED: &str = "storage_disk_unattached";
+    pub const PREMIUM_IDLE_VM: &str = "storage_disk_premium_on_stopped_vm";
+    pub const LEGACY_STORAGE: &str = "storage_account_legacy";
+    pub const UNASSOCIATED: &str = "network_public_ip_unassociated";
+    pub const ORPHAN_NIC: &str = "network_nic_orphaned";
+}
+
 /// The estate repeated per scale unit; resource group names carry the unit number past the first copy.
 fn estate(unit: u32) -> Vec<Resource> {
+    use Power::*;
     use Truth::*;
-    const IDLE: &str = "compute_vm_idle";
-    const UNATTACHED: &str = "storage_disk_unattached";
-    const UNASSOCIATED: &str = "network_public_ip_unassociated";
+    use rule::*;
     const PROD: Tags = &[
         ("Env", "prod"),
         ("CostCenter", "4711"),
@@ -477,7 +519,7 @@ fn estate(unit: u32) -> Vec<Resource> {
                    kind: Kind,
                    tags: Tags,
                    attached: Option<String>,
-                   planted| {
+                   planted: &[(&'static str, Truth)]| {
         out.push(Resource {
             sub,
             group: g(group),
@@ -490,51 +532,56 @@ fn estate(unit: u32) -> Vec<Resource> {
                 .filter(|_| matches!(kind, Kind::Disk { .. })),
             attached_to: attached,
             created_days_ago: 420,
-            planted,
+            planted: planted.to_vec(),
         });
     };
 
-    // Virtual machines: busy, idle (planted), borderline busy, and one deallocated (no CPU figure).
+    // Virtual machines: busy, idle (planted), borderline busy, stopped-but-billed, deallocated long
+    // ago and deallocated recently. Each has an OS disk (Premium unless noted) and a NIC.
     #[rustfmt::skip]
-    let vms: [(usize, &str, &str, &str, &str, f64, Option<f64>, Tags, Option<Truth>); 8] = [
-        (0, "rg-web", "vm-web-01", "westeurope", "Standard_D4s_v3", 0.192, Some(52.0), PROD, Some(NotWaste)),
-        (0, "rg-web", "vm-web-02", "westeurope", "Standard_D4s_v3", 0.192, Some(44.0), PROD, None),
-        (0, "rg-api", "vm-api-01", "westeurope", "Standard_D2s_v3", 0.096, Some(31.0), PROD, None),
-        (0, "rg-api", "vm-api-batch", "westeurope", "Standard_D2s_v3", 0.096, Some(7.5), PROD, Some(NotWaste)),
-        (1, "rg-dev", "vm-dev-build", "westeurope", "Standard_D4s_v3", 0.192, Some(1.4), DEV, Some(Waste)),
-        (1, "rg-test", "vm-test-legacy", "eastus", "Standard_B2ms", 0.0832, Some(2.6), DEV, Some(Waste)),
-        (2, "rg-data", "vm-etl-01", "eastus", "Standard_E8s_v5", 0.504, Some(9.0), DATA, Some(NotWaste)),
-        (1, "rg-dev", "vm-dev-old", "westeurope", "Standard_D2s_v3", 0.096, None, DEV, Some(NotWaste)),
+    let vms: [(usize, &str, &str, &str, &str, f64, Power, Tags, &str, &[(&str, Truth)], &[(&str, Truth)]); 10] = [
+        (0, "rg-web", "vm-web-01", "westeurope", "Standard_D4s_v3", 0.192, Running(52.0), PROD, "Premium_LRS",
+            &[(IDLE, NotWaste), (STOPPED, NotWaste), (DEALLOCATED, NotWaste)], &[(UNATTACHED, NotWaste), (PREMIUM_IDLE_VM, NotWaste)]),
+        (0, "rg-web", "vm-web-02", "westeurope", "Standard_D4s_v3", 0.192, Running(44.0), PROD, "Premium_LRS", &[], &[]),
+        (0, "rg-api", "vm-api-01", "westeurope", "Standard_D2s_v3", 0.096, Running(31.0), PROD, "Premium_LRS", &[], &[]),
+        (0, "rg-api", "vm-api-batch", "westeurope", "Standard_D2s_v3", 0.096, Running(7.5), PROD, "Premium_LRS", &[(IDLE, NotWaste)], &[]),
+        (1, "rg-dev", "vm-dev-build", "westeurope", "Standard_D4s_v3", 0.192, Running(1.4), DEV, "Premium_LRS", &[(IDLE, Waste)], &[]),
+        (1, "rg-test", "vm-test-legacy", "eastus", "Standard_B2ms", 0.0832, Running(2.6), DEV, "Premium_LRS", &[(IDLE, Waste)], &[]),
+        (2, "rg-data", "vm-etl-01", "eastus", "Standard_E8s_v5", 0.504, Running(9.0), DATA, "Premium_LRS", &[(IDLE, NotWaste)], &[]),
+        (1, "rg-dev", "vm-dev-old", "westeurope", "Standard_D2s_v3", 0.096, Deallocated(45), DEV, "Premium_LRS",
+            &[(IDLE, NotWaste), (STOPPED, NotWaste), (DEALLOCATED, Waste)], &[(UNATTACHED, NotWaste), (PREMIUM_IDLE_VM, Waste)]),
+        (1, "rg-test", "vm-test-stopped", "eastus", "Standard_D2s_v3", 0.096, Stopped, DEV, "Premium_LRS",
+            &[(IDLE, NotWaste), (STOPPED, Waste), (DEALLOCATED, NotWaste)], &[(PREMIUM_IDLE_VM, Waste)]),
+        (1, "rg-test", "vm-test-paused", "eastus", "Standard_D2s_v3", 0.096, Deallocated(10), DEV, "StandardSSD_LRS",
+            &[(STOPPED, NotWaste), (DEALLOCATED, NotWaste)], &[(PREMIUM_IDLE_VM, NotWaste)]),
     ];
-    for (i, (sub, group, name, region, size, hourly, cpu, tags, truth)) in
-        vms.into_iter().enumerate()
-    {
-        let kind = Kind::Vm {
-            size,
-            hourly,
-            cpu,
-            running: cpu.is_some(),
-            deallocated_days: if cpu.is_some() { -1 } else { 45 },
-        };
+    for (sub, group, name, region, size, hourly, power, tags, os_sku, vm_truth, disk_truth) in vms {
         add(
             sub,
             group,
             name,
             region,
-            kind,
+            Kind::Vm {
+                size,
+                hourly,
+                power,
+            },
             tags,
             None,
-            truth.map(|t| (IDLE, t)),
+            vm_truth,
         );
-        // Each VM has an attached OS disk (two planted as look-alikes for the disk rule) and a NIC.
         let vm_id = resource_id(sub, &g(group), "Microsoft.Compute/virtualMachines", name);
+        let monthly = if os_sku.starts_with("Premium") {
+            19.71
+        } else {
+            9.6
+        };
         let os_disk = Kind::Disk {
-            sku: "Premium_LRS",
+            sku: os_sku,
             size_gb: 128,
-            monthly: 19.71,
+            monthly,
             state: "Reserved",
         };
-        let disk_truth = (i == 0 || cpu.is_none()).then_some((UNATTACHED, NotWaste));
         add(
             sub,
             group,
@@ -545,6 +592,11 @@ fn estate(unit: u32) -> Vec<Resource> {
             Some(vm_id.clone()),
             disk_truth,
         );
+        let nic_truth: &[(&str, Truth)] = if name == "vm-web-01" {
+            &[(ORPHAN_NIC, NotWaste)]
+        } else {
+            &[]
+        };
         add(
             sub,
             group,
@@ -553,9 +605,36 @@ fn estate(unit: u32) -> Vec<Resource> {
             Kind::Nic,
             tags,
             Some(vm_id),
-            None,
+            nic_truth,
         );
     }
+    // NICs without a VM: one left behind (planted), one serving a private endpoint (not waste).
+    add(
+        1,
+        "rg-test",
+        "nic-left-behind",
+        "eastus",
+        Kind::Nic,
+        DEV,
+        None,
+        &[(ORPHAN_NIC, Waste)],
+    );
+    let endpoint = resource_id(
+        2,
+        &g("rg-data"),
+        "Microsoft.Network/privateEndpoints",
+        "pe-sql",
+    );
+    add(
+        2,
+        "rg-data",
+        "nic-pe-sql",
+        "eastus",
+        Kind::Nic,
+        DATA,
+        Some(endpoint),
+        &[(ORPHAN_NIC, NotWaste)],
+    );
 
     // Data disks: two unattached (planted), and look-alikes: attached, ASR replica, in use through a SAS.
     let etl_vm = resource_id(
@@ -586,7 +665,7 @@ fn estate(unit: u32) -> Vec<Resource> {
             },
             tags,
             owner,
-            Some((UNATTACHED, truth)),
+            &[(UNATTACHED, truth)],
         );
     }
 
@@ -601,14 +680,14 @@ fn estate(unit: u32) -> Vec<Resource> {
         Some(format!("{nic}/ipConfigurations/ipconfig1"))
     };
     #[rustfmt::skip]
-    let ips: [(usize, &str, &str, &str, &str, f64, Tags, Option<String>, Option<Truth>); 6] = [
-        (0, "rg-web", "pip-web-01", "westeurope", "Standard", 0.005, PROD, nic_config(0, "rg-web", "vm-web-01"), Some(NotWaste)),
-        (0, "rg-web", "pip-web-02", "westeurope", "Standard", 0.005, PROD, nic_config(0, "rg-web", "vm-web-02"), None),
-        (0, "rg-api", "pip-api-01", "westeurope", "Standard", 0.005, PROD, nic_config(0, "rg-api", "vm-api-01"), None),
+    let ips: [(usize, &str, &str, &str, &str, f64, Tags, Option<String>, &[(&str, Truth)]); 6] = [
+        (0, "rg-web", "pip-web-01", "westeurope", "Standard", 0.005, PROD, nic_config(0, "rg-web", "vm-web-01"), &[(UNASSOCIATED, NotWaste)]),
+        (0, "rg-web", "pip-web-02", "westeurope", "Standard", 0.005, PROD, nic_config(0, "rg-web", "vm-web-02"), &[]),
+        (0, "rg-api", "pip-api-01", "westeurope", "Standard", 0.005, PROD, nic_config(0, "rg-api", "vm-api-01"), &[]),
         (2, "rg-data", "pip-natgw-egress", "eastus", "Standard", 0.005, DATA,
-            Some(resource_id(2, &g("rg-data"), "Microsoft.Network/natGateways", "natgw-data")), Some(NotWaste)),
-        (0, "rg-web", "pip-old-lb", "westeurope", "Standard", 0.005, PROD, None, Some(Waste)),
-        (1, "rg-test", "pip-dev-test", "eastus", "Basic", 0.0036, DEV, None, Some(Waste)),
+            Some(resource_id(2, &g("rg-data"), "Microsoft.Network/natGateways", "natgw-data")), &[(UNASSOCIATED, NotWaste)]),
+        (0, "rg-web", "pip-old-lb", "westeurope", "Standard", 0.005, PROD, None, &[(UNASSOCIATED, Waste)]),
+        (1, "rg-test", "pip-dev-test", "eastus", "Basic", 0.0036, DEV, None, &[(UNASSOCIATED, Waste)]),
     ];
     for (sub, group, name, region, sku, hourly, tags, bound_to, truth) in ips {
         add(
@@ -619,30 +698,48 @@ fn estate(unit: u32) -> Vec<Resource> {
             Kind::PublicIp { sku, hourly },
             tags,
             bound_to,
-            truth.map(|t| (UNASSOCIATED, t)),
+            truth,
         );
     }
 
-    // Storage and App Service.
+    // Storage accounts (one of the legacy kind, planted) and App Service.
+    let v2 = |daily| Kind::Storage {
+        daily,
+        kind: "StorageV2",
+    };
     add(
         0,
         "rg-web",
         &format!("stprodweb{unit}"),
         "westeurope",
-        Kind::Storage { daily: 2.5 },
+        v2(2.5),
         PROD,
         None,
-        None,
+        &[(LEGACY_STORAGE, NotWaste)],
     );
     add(
         2,
         "rg-data",
         &format!("stdatalake{unit}"),
         "eastus",
-        Kind::Storage { daily: 6.0 },
+        v2(6.0),
         DATA,
         None,
+        &[],
+    );
+    let legacy = Kind::Storage {
+        daily: 0.8,
+        kind: "Storage",
+    };
+    add(
+        1,
+        "rg-test",
+        &format!("stlegacylogs{unit}"),
+        "eastus",
+        legacy,
+        DEV,
         None,
+        &[(LEGACY_STORAGE, Waste)],
     );
     let plan = Kind::AppServicePlan {
         sku: "P1v3",
@@ -657,7 +754,7 @@ fn estate(unit: u32) -> Vec<Resource> {
         plan,
         PROD,
         None,
-        None,
+        &[],
     );
     out
 }
@@ -981,9 +1078,14 @@ mod tests {
     fn plants_waste_and_lookalikes_for_each_rule() {
         let planted = tenant().planted();
         for rule in [
-            "compute_vm_idle",
-            "storage_disk_unattached",
-            "network_public_ip_unassociated",
+            rule::IDLE,
+            rule::STOPPED,
+            rule::DEALLOCATED,
+            rule::UNATTACHED,
+            rule::PREMIUM_IDLE_VM,
+            rule::LEGACY_STORAGE,
+            rule::UNASSOCIATED,
+            rule::ORPHAN_NIC,
         ] {
             assert!(
                 planted

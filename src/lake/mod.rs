@@ -199,18 +199,20 @@ impl Lake {
     }
 
     /// Commit in-memory batches (analysis results, manifests) the same way as [`Lake::write`].
+    /// Each batch is matched to the table's columns by name, so batches from different queries
+    /// (whose types or nullability differ slightly) commit together.
     pub async fn write_batches(
         &self,
         def: &TableDef,
         batches: Vec<RecordBatch>,
         mode: WriteMode,
     ) -> Result<()> {
+        let batches = batches
+            .iter()
+            .map(|b| conform_batch(def, b))
+            .collect::<Result<Vec<_>>>()?;
         let ctx = session();
-        let schema = batches
-            .first()
-            .map(|b| b.schema())
-            .unwrap_or_else(|| def.schema.clone());
-        let mem = MemTable::try_new(schema, vec![batches])?;
+        let mem = MemTable::try_new(def.schema.clone(), vec![batches])?;
         let df = ctx.read_table(Arc::new(mem))?;
         self.write(def, df, mode).await
     }
@@ -248,6 +250,24 @@ pub fn register_empty(ctx: &SessionContext, def: &TableDef) -> Result<()> {
     let mem = MemTable::try_new(def.schema.clone(), vec![vec![]])?;
     ctx.register_table(def.name, Arc::new(mem))?;
     Ok(())
+}
+
+/// `batch` with exactly `def`'s columns, in order and type: found by name and cast, missing ones NULL.
+fn conform_batch(def: &TableDef, batch: &RecordBatch) -> Result<RecordBatch> {
+    use datafusion::arrow::array::new_null_array;
+    use datafusion::arrow::compute::cast;
+    let columns = def
+        .schema
+        .fields()
+        .iter()
+        .map(|f| match batch.column_by_name(f.name()) {
+            Some(c) => cast(c, f.data_type())
+                .map_err(|e| Error::Internal(format!("{}.{}: {e}", def.name, f.name()))),
+            None => Ok(new_null_array(f.data_type(), batch.num_rows())),
+        })
+        .collect::<Result<Vec<_>>>()?;
+    RecordBatch::try_new(def.schema.clone(), columns)
+        .map_err(|e| Error::Internal(format!("{}: {e}", def.name)))
 }
 
 /// Project and cast `df` onto the table's schema: missing columns become typed NULLs, extra

@@ -89,7 +89,8 @@ pub fn resources(bytes: &[u8], key: &str, snapshot: NaiveDate) -> Result<DataFra
         let attached = text(r, &["managedBy"])
             .or_else(|| text(r, &["properties", "ipConfiguration", "id"]))
             .or_else(|| text(r, &["properties", "natGateway", "id"]))
-            .or_else(|| text(r, &["properties", "virtualMachine", "id"]));
+            .or_else(|| text(r, &["properties", "virtualMachine", "id"]))
+            .or_else(|| text(r, &["properties", "privateEndpoint", "id"]));
         let values = [
             lower(text(r, &["id"])),
             text(r, &["name"]),

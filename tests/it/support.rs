@@ -155,6 +155,7 @@ impl Azurite {
                 "--silent",
                 "--skipApiVersionCheck",
                 "--loose",
+                "--disableTelemetry", // never phone home: tests talk to loopback only
             ])
             .arg("--location")
             .arg(dir)
