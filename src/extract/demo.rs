@@ -139,6 +139,8 @@ const SUBSCRIPTIONS: [(&str, &str); 3] = [
     ("8b1d5e2c-4a6f-4c3b-8e7d-2f9a0c1b3d02", "contoso-dev"),
     ("c7e4a9b3-1d2f-4b8e-a5c6-9e0d7f2b4c03", "contoso-data"),
 ];
+/// The subscription whose shared usage lines carry a cost center tag.
+const TAGGED_SHARED_COSTS: usize = 2;
 const BILLING_ACCOUNT: &str = "/providers/Microsoft.Billing/billingAccounts/8611537";
 
 /// The generated tenant.
@@ -177,17 +179,28 @@ impl DemoTenant {
 
     /// Every planted case and look-alike, with the rule it is meant for.
     pub fn planted(&self) -> Vec<Planted> {
-        self.resources
-            .iter()
-            .flat_map(|r| {
-                let id = self.id(r).to_lowercase();
-                r.planted.iter().map(move |&(rule_id, truth)| Planted {
-                    rule_id,
-                    resource_id: id.clone(),
-                    truth,
-                })
+        let resources = self.resources.iter().flat_map(|r| {
+            let id = self.id(r).to_lowercase();
+            r.planted.iter().map(move |&(rule_id, truth)| Planted {
+                rule_id,
+                resource_id: id.clone(),
+                truth,
             })
-            .collect()
+        });
+        // Subscription-level usage (Log Analytics, bandwidth) is untagged except in one subscription.
+        let subscriptions = SUBSCRIPTIONS
+            .iter()
+            .enumerate()
+            .map(|(i, (id, _))| Planted {
+                rule_id: rule::UNTAGGED,
+                resource_id: format!("/subscriptions/{id}"),
+                truth: if i == TAGGED_SHARED_COSTS {
+                    Truth::NotWaste
+                } else {
+                    Truth::Waste
+                },
+            });
+        resources.chain(subscriptions).collect()
     }
 
     /// Billing months covered, oldest first, as `yyyy-mm`.
@@ -491,6 +504,7 @@ mod rule {
     pub const LEGACY_STORAGE: &str = "storage_account_legacy";
     pub const UNASSOCIATED: &str = "network_public_ip_unassociated";
     pub const ORPHAN_NIC: &str = "network_nic_orphaned";
+    pub const UNTAGGED: &str = "governance_cost_untagged";
 }
 
 /// The estate repeated per scale unit; resource group names carry the unit number past the first copy.
@@ -796,7 +810,11 @@ fn shared_costs(
         unit: "1 GB".into(),
         quantity: qty.max(0.0),
         unit_price: price,
-        tags: "{}".into(),
+        tags: if sub == TAGGED_SHARED_COSTS {
+            r#"{"CostCenter":"4713"}"#.into()
+        } else {
+            "{}".into()
+        },
     };
     vec![
         line(
@@ -1086,6 +1104,7 @@ mod tests {
             rule::LEGACY_STORAGE,
             rule::UNASSOCIATED,
             rule::ORPHAN_NIC,
+            rule::UNTAGGED,
         ] {
             assert!(
                 planted

@@ -65,7 +65,8 @@ fn demo_pipeline_end_to_end() {
     // Findings carry their resource's cost, except the hygiene rules that estimate no direct saving.
     let savings = ws.sql(
         "SELECT rule_id, MIN(est_monthly_savings) AS lo FROM recommendations \
-         WHERE rule_id NOT IN ('network_nic_orphaned', 'storage_account_legacy') GROUP BY rule_id",
+         WHERE rule_id NOT IN ('network_nic_orphaned', 'storage_account_legacy', 'governance_cost_untagged') \
+         GROUP BY rule_id",
     );
     assert_eq!(savings.len(), 6, "{savings:?}");
     for rule in &savings {
