@@ -64,6 +64,10 @@ impl Staging {
 impl Drop for Staging {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
+        // The shared parent goes too once no run is using it (remove_dir fails while it has entries).
+        if let Some(parent) = self.0.parent() {
+            let _ = std::fs::remove_dir(parent);
+        }
     }
 }
 
@@ -141,32 +145,25 @@ pub async fn run(
     }
     report.rows.insert("costs", cost_rows);
 
-    // Inventory.
+    // Inventory: one snapshot per run date.
     let mut resource_rows = 0;
-    for (n, file) in landed
-        .iter()
-        .filter(|l| l.dataset == Dataset::Resources)
-        .enumerate()
-    {
+    let mut resource_dir = None;
+    let inventories = landed.iter().filter(|l| l.dataset == Dataset::Resources);
+    for (n, file) in inventories.enumerate() {
         let bytes = lake.get(&file.path).await?;
         let mut frame = inventory::resources(&bytes, &file.key, as_of)?;
         resource_rows += frame.height();
-        let dir = staging.put("resources", n, &mut frame)?;
-        if n == landed
-            .iter()
-            .filter(|l| l.dataset == Dataset::Resources)
-            .count()
-            - 1
-        {
-            let predicate = format!("snapshot_date = '{}'", as_of.format("%Y-%m-%d"));
-            commit_staged(
-                lake,
-                &schema::resources(),
-                &dir,
-                WriteMode::Replace(predicate),
-            )
-            .await?;
-        }
+        resource_dir = Some(staging.put("resources", n, &mut frame)?);
+    }
+    if let Some(dir) = resource_dir {
+        let predicate = format!("snapshot_date = '{}'", as_of.format("%Y-%m-%d"));
+        commit_staged(
+            lake,
+            &schema::resources(),
+            &dir,
+            WriteMode::Replace(predicate),
+        )
+        .await?;
     }
     report.rows.insert("resources", resource_rows);
 
