@@ -119,6 +119,21 @@ enum Kind {
         hourly: f64,
         sites: u32,
     },
+    /// A managed-disk snapshot taken `age_days` ago.
+    Snapshot {
+        sku: &'static str,
+        size_gb: u32,
+        monthly: f64,
+        age_days: i64,
+    },
+    LoadBalancer {
+        hourly: f64,
+        backend_pools: u32,
+    },
+    NatGateway {
+        hourly: f64,
+        subnets: u32,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -174,6 +189,9 @@ impl DemoTenant {
             Kind::Nic => "Microsoft.Network/networkInterfaces",
             Kind::Storage { .. } => "Microsoft.Storage/storageAccounts",
             Kind::AppServicePlan { .. } => "Microsoft.Web/serverfarms",
+            Kind::Snapshot { .. } => "Microsoft.Compute/snapshots",
+            Kind::LoadBalancer { .. } => "Microsoft.Network/loadBalancers",
+            Kind::NatGateway { .. } => "Microsoft.Network/natGateways",
         };
         resource_id(r.sub, &r.group, provider, &r.name)
     }
@@ -339,6 +357,36 @@ impl DemoTenant {
                 hourly,
                 "App Service plan",
             ),
+            Kind::Snapshot { sku, monthly, .. } => {
+                let days = days_in_month(day) as f64;
+                base(
+                    "Storage",
+                    "Storage",
+                    &format!("{sku} Snapshots"),
+                    "1/Month",
+                    1.0 / days,
+                    monthly,
+                    "Snapshot",
+                )
+            }
+            Kind::LoadBalancer { hourly, .. } => base(
+                "Load Balancer",
+                "Networking",
+                "Standard Overage LB Rules and Outbound Rules",
+                "1 Hour",
+                24.0,
+                hourly,
+                "Load balancer",
+            ),
+            Kind::NatGateway { hourly, .. } => base(
+                "NAT Gateway",
+                "Networking",
+                "Standard Gateway",
+                "1 Hour",
+                24.0,
+                hourly,
+                "NAT gateway",
+            ),
         })
     }
 
@@ -419,9 +467,34 @@ impl DemoTenant {
             ),
             Kind::AppServicePlan { sku, sites, .. } => (
                 "microsoft.web/serverfarms",
-                json!({"name": sku, "tier": "PremiumV3", "capacity": 1}),
+                json!({"name": sku, "tier": if sku.starts_with('P') { "PremiumV3" } else { "Basic" }, "capacity": 1}),
                 json!({"numberOfSites": sites, "provisioningState": "Succeeded", "status": "Ready"}),
             ),
+            Kind::Snapshot { sku, size_gb, .. } => (
+                "microsoft.compute/snapshots",
+                json!({"name": sku, "tier": sku.split('_').next().unwrap_or(sku)}),
+                json!({"diskSizeGB": size_gb, "provisioningState": "Succeeded", "timeCreated": created, "incremental": false}),
+            ),
+            Kind::LoadBalancer { backend_pools, .. } => {
+                let pools: Vec<Value> = (0..backend_pools)
+                    .map(|i| json!({"id": format!("{id}/backendAddressPools/pool{i}"), "name": format!("pool{i}")}))
+                    .collect();
+                (
+                    "microsoft.network/loadbalancers",
+                    json!({"name": "Standard", "tier": "Regional"}),
+                    json!({"provisioningState": "Succeeded", "backendAddressPools": pools, "frontendIPConfigurations": [{"name": "fe"}]}),
+                )
+            }
+            Kind::NatGateway { subnets, .. } => {
+                let subnets: Vec<Value> = (0..subnets)
+                    .map(|i| json!({"id": format!("/subscriptions/{}/resourceGroups/{}/providers/Microsoft.Network/virtualNetworks/vnet/subnets/s{i}", SUBSCRIPTIONS[r.sub].0, r.group)}))
+                    .collect();
+                (
+                    "microsoft.network/natgateways",
+                    json!({"name": "Standard"}),
+                    json!({"provisioningState": "Succeeded", "subnets": subnets, "idleTimeoutInMinutes": 4}),
+                )
+            }
         };
         let mut row = json!({
             "id": id,
@@ -506,6 +579,11 @@ mod rule {
     pub const UNASSOCIATED: &str = "network_public_ip_unassociated";
     pub const ORPHAN_NIC: &str = "network_nic_orphaned";
     pub const UNTAGGED: &str = "governance_cost_untagged";
+    pub const EMPTY_PLAN: &str = "appservice_plan_empty";
+    pub const OLD_SNAPSHOT: &str = "storage_snapshot_old";
+    pub const PREMIUM_SNAPSHOT: &str = "storage_snapshot_premium";
+    pub const LB_NO_BACKEND: &str = "network_lb_no_backend";
+    pub const NAT_NO_SUBNET: &str = "network_nat_gateway_no_subnet";
 }
 
 /// The estate repeated per scale unit; resource group names carry the unit number past the first copy.
@@ -756,21 +834,105 @@ fn estate(unit: u32) -> Vec<Resource> {
         None,
         &[(LEGACY_STORAGE, Waste)],
     );
-    let plan = Kind::AppServicePlan {
-        sku: "P1v3",
-        hourly: 0.226,
-        sites: 3,
-    };
+    // App Service plans: one hosting sites, one empty (planted).
+    let plan = |sku, hourly, sites| Kind::AppServicePlan { sku, hourly, sites };
     add(
         0,
         "rg-web",
         "asp-prod-web",
         "westeurope",
-        plan,
+        plan("P1v3", 0.226, 3),
         PROD,
         None,
-        &[],
+        &[(EMPTY_PLAN, NotWaste)],
     );
+    add(
+        1,
+        "rg-dev",
+        "asp-dev-leftover",
+        "westeurope",
+        plan("B2", 0.075, 0),
+        DEV,
+        None,
+        &[(EMPTY_PLAN, Waste)],
+    );
+
+    // Snapshots: old (planted), premium (planted for its own rule), and a recent standard one.
+    let snapshot = |sku, size_gb, per_gb: f64, age_days| Kind::Snapshot {
+        sku,
+        size_gb,
+        monthly: per_gb * f64::from(size_gb),
+        age_days,
+    };
+    #[rustfmt::skip]
+    let snapshots: [(usize, &str, &str, &str, Kind, Tags, &[(&str, Truth)]); 3] = [
+        (1, "rg-dev", "snap-before-upgrade-2025", "westeurope", snapshot("Standard_LRS", 1024, 0.05, 200), DEV,
+            &[(OLD_SNAPSHOT, Waste), (PREMIUM_SNAPSHOT, NotWaste)]),
+        (0, "rg-api", "snap-api-release", "westeurope", snapshot("Premium_LRS", 128, 0.132, 20), PROD,
+            &[(OLD_SNAPSHOT, NotWaste), (PREMIUM_SNAPSHOT, Waste)]),
+        (2, "rg-data", "snap-etl-weekly", "eastus", snapshot("Standard_ZRS", 512, 0.0625, 6), DATA,
+            &[(OLD_SNAPSHOT, NotWaste), (PREMIUM_SNAPSHOT, NotWaste)]),
+    ];
+    for (sub, group, name, region, kind, tags, truth) in snapshots {
+        add(sub, group, name, region, kind, tags, None, truth);
+    }
+
+    // Load balancers (one with no backend pool, planted) and NAT gateways (one with no subnet, planted).
+    let lb = |backend_pools| Kind::LoadBalancer {
+        hourly: 0.025,
+        backend_pools,
+    };
+    add(
+        0,
+        "rg-web",
+        "lb-web",
+        "westeurope",
+        lb(1),
+        PROD,
+        None,
+        &[(LB_NO_BACKEND, NotWaste)],
+    );
+    add(
+        1,
+        "rg-test",
+        "lb-test-old",
+        "eastus",
+        lb(0),
+        DEV,
+        None,
+        &[(LB_NO_BACKEND, Waste)],
+    );
+    let nat = |subnets| Kind::NatGateway {
+        hourly: 0.045,
+        subnets,
+    };
+    add(
+        2,
+        "rg-data",
+        "natgw-data",
+        "eastus",
+        nat(2),
+        DATA,
+        None,
+        &[(NAT_NO_SUBNET, NotWaste)],
+    );
+    add(
+        1,
+        "rg-dev",
+        "natgw-dev-unused",
+        "westeurope",
+        nat(0),
+        DEV,
+        None,
+        &[(NAT_NO_SUBNET, Waste)],
+    );
+
+    // A snapshot exists only from the day it was taken.
+    for r in &mut out {
+        if let Kind::Snapshot { age_days, .. } = r.kind {
+            r.created_days_ago = age_days;
+        }
+    }
     out
 }
 
@@ -1106,6 +1268,11 @@ mod tests {
             rule::UNASSOCIATED,
             rule::ORPHAN_NIC,
             rule::UNTAGGED,
+            rule::EMPTY_PLAN,
+            rule::OLD_SNAPSHOT,
+            rule::PREMIUM_SNAPSHOT,
+            rule::LB_NO_BACKEND,
+            rule::NAT_NO_SUBNET,
         ] {
             assert!(
                 planted

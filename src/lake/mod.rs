@@ -240,9 +240,14 @@ impl Lake {
 }
 
 /// A DataFusion session configured for the lake: delta-rs's planner (needed for its writes) and its
-/// settings, among them case-sensitive identifiers, so `SELECT BilledCost FROM costs` needs no quotes.
+/// settings, among them case-sensitive identifiers, so `SELECT BilledCost FROM costs` needs no quotes;
+/// plus JSON functions (`json_get_str(properties, 'accessTier')`, `json_length(…)`) for the raw
+/// Resource Graph `properties` and the `Tags` objects.
 pub fn session() -> SessionContext {
-    deltalake::delta_datafusion::create_session().into_inner()
+    let mut ctx = deltalake::delta_datafusion::create_session().into_inner();
+    datafusion_functions_json::register_all(&mut ctx)
+        .expect("JSON functions register on a fresh session");
+    ctx
 }
 
 /// Register `def` as an empty table with its contract schema.
