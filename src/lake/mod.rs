@@ -18,6 +18,7 @@ use datafusion::object_store::path::Path as ObjectPath;
 use datafusion::object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 use datafusion::prelude::{DataFrame, SessionContext, col};
 use deltalake::DeltaTable;
+use deltalake::operations::write::SchemaMode;
 use deltalake::protocol::SaveMode;
 use url::Url;
 
@@ -184,7 +185,9 @@ impl Lake {
             .write(Vec::<RecordBatch>::new())
             .with_input_plan(plan)
             .with_session_state(Arc::new(state))
-            .with_partition_columns(def.partition_by.iter().copied());
+            .with_partition_columns(def.partition_by.iter().copied())
+            // A newer cloudoptima may add columns to a table: merge them instead of refusing the write.
+            .with_schema_mode(SchemaMode::Merge);
         builder = match (&mode, exists) {
             (WriteMode::Append, _) | (WriteMode::Replace(_), false) => {
                 builder.with_save_mode(SaveMode::Append)

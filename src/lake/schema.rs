@@ -236,6 +236,8 @@ pub fn recommendations() -> TableDef {
             ("est_monthly_savings", Float64),
             ("est_annual_savings", Float64),
             ("fit_score", Float64),
+            ("effort", Utf8),
+            ("priority", Utf8),
             ("remediation", Utf8),
             ("run_date", Date32),
         ]),

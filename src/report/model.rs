@@ -24,6 +24,7 @@ pub struct Finding {
     pub reason: String,
     pub est_monthly_savings: f64,
     pub fit_score: f64,
+    pub priority: String,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -43,7 +44,7 @@ pub struct ReportModel {
     pub forecast: Vec<ForecastPoint>,
     /// Cost per service over the last 30 days, largest first.
     pub by_service: Vec<(String, f64)>,
-    /// This run's findings, largest savings first.
+    /// This run's findings, highest priority first, then largest savings.
     pub findings: Vec<Finding>,
 }
 
@@ -161,7 +162,8 @@ impl ReportModel {
                 strings(&recs, 3)?,
                 strings(&recs, 4)?,
             );
-            let (savings, fit) = (numbers(&recs, 5)?, numbers(&recs, 6)?);
+            let (savings, fit, priority) =
+                (numbers(&recs, 5)?, numbers(&recs, 6)?, strings(&recs, 7)?);
             (0..rule.len())
                 .map(|i| Finding {
                     rule_id: rule[i].clone(),
@@ -171,6 +173,7 @@ impl ReportModel {
                     reason: reason[i].clone(),
                     est_monthly_savings: savings[i],
                     fit_score: fit[i],
+                    priority: priority[i].clone(),
                 })
                 .collect()
         };

@@ -222,14 +222,15 @@ pub fn render(m: &ReportModel) -> Vec<u8> {
             12.0,
             true,
             &format!(
-                "Recommendations ({} findings, by savings)",
+                "Recommendations ({} findings, by priority and savings)",
                 m.findings.len()
             ),
         );
         let y = y - 18.0;
         p.text(MARGIN, y, 8.0, true, "Rule");
-        p.text(MARGIN + 150.0, y, 8.0, true, "Resource");
-        p.text(MARGIN + 290.0, y, 8.0, true, "Resource group");
+        p.text(MARGIN + 140.0, y, 8.0, true, "Resource");
+        p.text(MARGIN + 260.0, y, 8.0, true, "Resource group");
+        p.text(MARGIN + 350.0, y, 8.0, true, "Priority");
         p.text_right(W - MARGIN - 40.0, y, 8.0, true, "Savings/month");
         p.text_right(W - MARGIN, y, 8.0, true, "Fit");
         y - 14.0
@@ -254,21 +255,22 @@ pub fn render(m: &ReportModel) -> Vec<u8> {
             );
         }
         p.fill(rgb(0.0, 0.0, 0.0));
-        p.text(MARGIN, y, 8.0, false, &truncate(&f.title, 30));
+        p.text(MARGIN, y, 8.0, false, &truncate(&f.title, 28));
         p.text(
-            MARGIN + 150.0,
+            MARGIN + 140.0,
             y,
             8.0,
             false,
-            &truncate(&f.resource_name, 28),
+            &truncate(&f.resource_name, 24),
         );
         p.text(
-            MARGIN + 290.0,
+            MARGIN + 260.0,
             y,
             8.0,
             false,
-            &truncate(&f.resource_group, 20),
+            &truncate(&f.resource_group, 18),
         );
+        p.text(MARGIN + 350.0, y, 8.0, false, &f.priority);
         p.text_right(
             W - MARGIN - 40.0,
             y,

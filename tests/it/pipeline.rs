@@ -88,6 +88,16 @@ fn demo_pipeline_end_to_end() {
         );
     }
 
+    // Each finding has a priority; the demo's idle build VM is high, the orphaned NIC low.
+    let priority = |name: &str| {
+        ws.sql(&format!(
+            "SELECT priority FROM recommendations WHERE resource_name = '{name}'"
+        ))[0]["priority"]
+            .clone()
+    };
+    assert_eq!(priority("vm-dev-build"), "high");
+    assert_eq!(priority("nic-left-behind"), "low");
+
     // The PDF's headline figures are extractable text, and match the lake.
     let pdf = ws
         .path()
