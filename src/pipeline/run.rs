@@ -179,79 +179,76 @@ pub async fn run(
             format!("{} file(s) landed", landed.len()),
         );
 
-        // Transform.
+        // Transform (only on a complete extraction: analysis never runs on half of today's data).
         let t = Instant::now();
         let transformed = if ok_upstream {
-            transform::run(&lake, &landed, &run_id, opts.as_of)
+            let result = transform::run(&lake, &landed, &run_id, opts.as_of)
                 .instrument(tracing::info_span!("stage", name = "transform"))
-                .await
-        } else {
-            Err(Error::Internal("skipped".into()))
-        };
-        let ok_upstream = match transformed {
-            Ok(report) => {
-                s.quarantined = report.quarantined.len();
-                s.unreconciled = report.unreconciled.clone();
-                let rows: usize = report.rows.values().sum();
-                let detail = format!(
-                    "{}; {} quarantined{}",
-                    report
+                .await;
+            match result {
+                Ok(report) => {
+                    s.quarantined = report.quarantined.len();
+                    s.unreconciled = report.unreconciled.clone();
+                    let tables: Vec<String> = report
                         .rows
                         .iter()
                         .map(|(t, n)| format!("{t} {n}"))
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                    report.quarantined.len(),
-                    if report.unreconciled.is_empty() {
-                        "; billed totals reconcile".to_string()
+                        .collect();
+                    let reconciled = if report.unreconciled.is_empty() {
+                        "billed totals reconcile".to_string()
                     } else {
-                        format!("; NOT reconciled: {}", report.unreconciled.join("; "))
-                    }
-                );
-                let status = if report.unreconciled.is_empty() {
-                    StageStatus::Ok
-                } else {
-                    StageStatus::Failed(report.unreconciled.join("; "))
-                };
-                stage(&mut s, "transform", t, status, rows, detail);
-                true
+                        format!("NOT reconciled: {}", report.unreconciled.join("; "))
+                    };
+                    let detail = format!(
+                        "{}; {} quarantined; {reconciled}",
+                        tables.join(", "),
+                        report.quarantined.len()
+                    );
+                    let status = if report.unreconciled.is_empty() {
+                        StageStatus::Ok
+                    } else {
+                        StageStatus::Failed(report.unreconciled.join("; "))
+                    };
+                    stage(
+                        &mut s,
+                        "transform",
+                        t,
+                        status,
+                        report.rows.values().sum(),
+                        detail,
+                    );
+                    true
+                }
+                Err(e) => {
+                    stage(
+                        &mut s,
+                        "transform",
+                        t,
+                        StageStatus::Failed(e.to_string()),
+                        0,
+                        String::new(),
+                    );
+                    false
+                }
             }
-            Err(e) if ok_upstream => {
-                stage(
-                    &mut s,
-                    "transform",
-                    t,
-                    StageStatus::Failed(e.to_string()),
-                    0,
-                    String::new(),
-                );
-                false
-            }
-            Err(_) => {
-                stage(
-                    &mut s,
-                    "transform",
-                    t,
-                    StageStatus::Skipped("extract failed".into()),
-                    0,
-                    String::new(),
-                );
-                false
-            }
+        } else {
+            stage(
+                &mut s,
+                "transform",
+                t,
+                StageStatus::Skipped("extract failed".into()),
+                0,
+                String::new(),
+            );
+            false
         };
-
         let skip = |s: &mut RunSummary, names: &[&'static str]| {
             for name in names {
-                s.stages.push(StageResult {
-                    name,
-                    status: StageStatus::Skipped("an earlier stage failed".into()),
-                    elapsed_ms: 0,
-                    rows: 0,
-                    detail: String::new(),
-                });
+                let why = StageStatus::Skipped("an earlier stage failed".into());
+                stage(s, name, Instant::now(), why, 0, String::new());
             }
         };
-        if !ok_upstream {
+        if !transformed {
             skip(&mut s, &["rules", "forecast", "report", "deliver"]);
             manifest::write(&lake, &s, started, Utc::now()).await?;
             return Ok(s);

@@ -123,3 +123,33 @@ fn focus_files_ingest_and_quarantine_with_reasons() {
     );
     assert_eq!(strict.count("costs"), spec_rows + 3);
 }
+
+#[test]
+fn a_missing_source_folder_fails_the_run_and_skips_analysis() {
+    let ws = Workspace::with_pipelines(&[(
+        "focus.toml",
+        &pipeline(std::path::Path::new("/no/such/folder"), false),
+    )]);
+    let out = ws.run(&["run"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("[FAIL] extract") && stdout.contains("/no/such/folder"),
+        "{stdout}"
+    );
+    for stage in ["transform", "rules", "forecast", "report", "deliver"] {
+        assert!(
+            stdout.contains(&format!("[skip] {stage}")),
+            "{stage} not skipped:\n{stdout}"
+        );
+    }
+    assert_eq!(ws.count("costs"), 0);
+    let run = ws.sql("SELECT status, errors FROM _runs");
+    assert_eq!(run[0]["status"], "failed");
+    assert!(
+        run[0]["errors"]
+            .as_str()
+            .unwrap()
+            .contains("/no/such/folder")
+    );
+}
