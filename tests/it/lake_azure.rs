@@ -15,7 +15,7 @@ recipients = ["finops@example.com"]
 const AS_OF: &str = "2026-06-15";
 
 fn summary(ws: &Workspace, lake: &str, env: &[(&'static str, String)]) -> serde_json::Value {
-    let query = "SELECT (SELECT COUNT(*) FROM costs) AS costs, (SELECT SUM(EffectiveCost) FROM costs) AS total, \
+    let query = "SELECT (SELECT COUNT(*) FROM costs) AS costs, (SELECT ROUND(SUM(EffectiveCost), 4) FROM costs) AS total, \
                  (SELECT COUNT(*) FROM resources) AS resources, (SELECT COUNT(*) FROM metrics) AS metrics, \
                  (SELECT COUNT(*) FROM recommendations) AS findings, (SELECT COUNT(*) FROM forecasts) AS forecast_days";
     let out = ws
