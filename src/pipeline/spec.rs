@@ -18,7 +18,8 @@ pub const DEFAULT_DIR: &str = "pipelines";
 pub struct PipelineSpec {
     /// Unique name, used in run ids, logs and `cloudoptima run NAME`.
     pub name: String,
-    /// Cron with a seconds field (`sec min hour dom month dow`), used by `daemon`. Runs in UTC.
+    /// Cron with a seconds field (`sec min hour dom month dow`), UTC, for the built-in scheduler
+    /// (`daemon`, not built yet); kept so pipelines need no change when it arrives.
     pub schedule: Option<String>,
     /// Exit 1 when any input row was quarantined.
     #[serde(default)]
