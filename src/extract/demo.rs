@@ -219,7 +219,25 @@ impl DemoTenant {
                     Truth::Waste
                 },
             });
-        resources.chain(subscriptions).collect()
+        // Per copy of the estate, rg-data's cost jumps (a new feature store) while rg-web's stays flat.
+        let groups = (0..self.spec.scale.max(1)).flat_map(|unit| {
+            let sfx = if unit == 0 {
+                String::new()
+            } else {
+                format!("-{unit}")
+            };
+            [(2, "rg-data", Truth::Waste), (0, "rg-web", Truth::NotWaste)].map(
+                |(sub, group, truth)| Planted {
+                    rule_id: rule::COST_GROWTH,
+                    resource_id: format!(
+                        "/subscriptions/{}/resourcegroups/{group}{sfx}",
+                        SUBSCRIPTIONS[sub].0
+                    ),
+                    truth,
+                },
+            )
+        });
+        resources.chain(subscriptions).chain(groups).collect()
     }
 
     /// Billing months covered, oldest first, as `yyyy-mm`.
@@ -584,6 +602,7 @@ mod rule {
     pub const PREMIUM_SNAPSHOT: &str = "storage_snapshot_premium";
     pub const LB_NO_BACKEND: &str = "network_lb_no_backend";
     pub const NAT_NO_SUBNET: &str = "network_nat_gateway_no_subnet";
+    pub const COST_GROWTH: &str = "cost_growth_resource_group";
 }
 
 /// The estate repeated per scale unit; resource group names carry the unit number past the first copy.
@@ -926,6 +945,20 @@ fn estate(unit: u32) -> Vec<Resource> {
         None,
         &[(NAT_NO_SUBNET, Waste)],
     );
+
+    // A feature store added to rg-data 40 days ago at 20 a day: the group's cost jumps month over month.
+    add(
+        2,
+        "rg-data",
+        &format!("stmlfeatures{unit}"),
+        "eastus",
+        v2(20.0),
+        DATA,
+        None,
+        &[],
+    );
+    let feature_store = out.len() - 1;
+    out[feature_store].created_days_ago = 40;
 
     // A snapshot exists only from the day it was taken.
     for r in &mut out {
@@ -1273,6 +1306,7 @@ mod tests {
             rule::PREMIUM_SNAPSHOT,
             rule::LB_NO_BACKEND,
             rule::NAT_NO_SUBNET,
+            rule::COST_GROWTH,
         ] {
             assert!(
                 planted
