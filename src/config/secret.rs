@@ -21,14 +21,6 @@ impl Secret {
     pub fn expose(&self) -> Option<&str> {
         self.value.as_deref()
     }
-
-    pub fn from_value(value: impl Into<String>) -> Self {
-        Secret {
-            reference: None,
-            value: Some(value.into()),
-            literal: false,
-        }
-    }
 }
 
 impl fmt::Debug for Secret {

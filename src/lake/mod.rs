@@ -7,6 +7,7 @@
 //! old version or the new one visible, never half a partition. Re-running a period replaces its
 //! partitions (`replaceWhere`), so two runs leave the same rows as one.
 
+pub mod columns;
 pub mod schema;
 
 use std::path::PathBuf;

@@ -21,7 +21,7 @@ use super::spec::PipelineSpec;
 use crate::analyze::{forecast, rules};
 use crate::config::Config;
 use crate::extract::{self, ExtractContext};
-use crate::lake::{Lake, WriteMode, schema};
+use crate::lake::{Lake, WriteMode, columns, schema};
 use crate::report::delivery::{self, Delivered};
 use crate::report::{model, pdf};
 use crate::transform::{self, inventory::epoch_days};
@@ -322,11 +322,13 @@ pub async fn run(
             );
         }
 
+        // The rules and the forecast committed new table versions: report and count on a fresh session.
+        let ctx = crate::lake::session();
+        lake.register_all(&ctx).await?;
+
         // Report and delivery.
         if spec.report.enabled {
             let t = Instant::now();
-            let ctx = crate::lake::session();
-            lake.register_all(&ctx).await?;
             match build_report(&ctx, config, spec, opts, points).await {
                 Ok((path, pdf_bytes, summary_text)) => {
                     stage(
@@ -378,9 +380,6 @@ pub async fn run(
             skip(&mut s, &["report", "deliver"]);
         }
 
-        // A fresh session: the analysis stages have committed new table versions since `ctx` was made.
-        let ctx = crate::lake::session();
-        lake.register_all(&ctx).await?;
         for def in schema::all().iter().filter(|d| d.name != "_runs") {
             if let Ok(df) = ctx.table(def.name).await {
                 if let Ok(n) = df.count().await {
@@ -423,16 +422,12 @@ async fn run_rules(
         {
             Ok(b) => {
                 let findings = b.iter().map(RecordBatch::num_rows).sum();
-                let savings = b
-                    .iter()
-                    .filter_map(|b| {
-                        b.column_by_name("est_monthly_savings")?
-                            .as_any()
-                            .downcast_ref::<Float64Array>()
-                            .cloned()
-                    })
-                    .flat_map(|a| a.iter().flatten().collect::<Vec<_>>())
-                    .sum();
+                let savings_column = b
+                    .first()
+                    .and_then(|x| x.schema().index_of("est_monthly_savings").ok());
+                let savings = savings_column
+                    .and_then(|i| columns::numbers(&b, i).ok())
+                    .map_or(0.0, |v| v.iter().sum());
                 outcomes.push(RuleOutcome {
                     rule_id: rule.id.clone(),
                     findings,

@@ -4,12 +4,11 @@
 use std::path::Path;
 
 use chrono::{Datelike, Duration, NaiveDate};
-use datafusion::arrow::array::{Array, AsArray, RecordBatch};
-use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::DataType;
+use datafusion::arrow::array::RecordBatch;
 use datafusion::prelude::SessionContext;
 
 use crate::analyze::forecast::ForecastPoint;
+use crate::lake::columns::{numbers, strings};
 use crate::{Error, Result};
 
 /// Default folder for report queries.
@@ -63,35 +62,6 @@ pub async fn query(
         .await
         .map_err(|e| Error::Report(format!("{}: {}", path.display(), e.strip_backtrace())))?;
     Ok(df.collect().await?)
-}
-
-/// Column `i` of every batch as strings.
-fn strings(batches: &[RecordBatch], i: usize) -> Result<Vec<String>> {
-    let mut out = Vec::new();
-    for b in batches {
-        let col = cast(b.column(i), &DataType::Utf8).map_err(|e| Error::Report(e.to_string()))?;
-        let col = col.as_string::<i32>();
-        out.extend((0..col.len()).map(|r| {
-            if col.is_null(r) {
-                String::new()
-            } else {
-                col.value(r).to_string()
-            }
-        }));
-    }
-    Ok(out)
-}
-
-/// Column `i` of every batch as numbers (NULL → 0).
-fn numbers(batches: &[RecordBatch], i: usize) -> Result<Vec<f64>> {
-    let mut out = Vec::new();
-    for b in batches {
-        let col =
-            cast(b.column(i), &DataType::Float64).map_err(|e| Error::Report(e.to_string()))?;
-        let col = col.as_primitive::<datafusion::arrow::datatypes::Float64Type>();
-        out.extend((0..col.len()).map(|r| if col.is_null(r) { 0.0 } else { col.value(r) }));
-    }
-    Ok(out)
 }
 
 fn dates(batches: &[RecordBatch], i: usize) -> Result<Vec<NaiveDate>> {

@@ -256,8 +256,7 @@ async fn reconcile(
     billed: &HashMap<(String, String), f64>,
     keys: &[String],
 ) -> Result<Vec<String>> {
-    use datafusion::arrow::array::{Array, AsArray};
-    use datafusion::arrow::datatypes::Float64Type;
+    use crate::lake::columns::{numbers, strings};
     let ctx = crate::lake::session();
     lake.register_all(&ctx).await?;
     let sql = format!(
@@ -265,28 +264,14 @@ async fn reconcile(
          WHERE \"x_SourceFile\" IN ({}) GROUP BY 1, 2",
         sql_list(keys.iter().map(String::as_str))
     );
-    let mut lake_totals: HashMap<(String, String), f64> = HashMap::new();
-    for batch in ctx.sql(&sql).await?.collect().await? {
-        let cast = |i: usize| {
-            datafusion::arrow::compute::cast(
-                batch.column(i),
-                &datafusion::arrow::datatypes::DataType::Utf8,
-            )
-        };
-        let (p, c) = (
-            cast(0).map_err(|e| Error::Internal(e.to_string()))?,
-            cast(1).map_err(|e| Error::Internal(e.to_string()))?,
-        );
-        let (p, c, s) = (
-            p.as_string::<i32>(),
-            c.as_string::<i32>(),
-            batch.column(2).as_primitive::<Float64Type>(),
-        );
-        for i in 0..batch.num_rows() {
-            let total = if s.is_null(i) { 0.0 } else { s.value(i) };
-            lake_totals.insert((p.value(i).to_string(), c.value(i).to_string()), total);
-        }
-    }
+    let batches = ctx.sql(&sql).await?.collect().await?;
+    let (periods, currencies, totals) = (
+        strings(&batches, 0)?,
+        strings(&batches, 1)?,
+        numbers(&batches, 2)?,
+    );
+    let lake_totals: HashMap<(String, String), f64> =
+        periods.into_iter().zip(currencies).zip(totals).collect();
     let mut problems = Vec::new();
     for ((period, currency), expected) in billed {
         let got = lake_totals
