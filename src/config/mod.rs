@@ -164,6 +164,25 @@ mod tests {
     }
 
     #[test]
+    fn literal_user_name_is_used_and_env_password_is_resolved() {
+        // SAFETY: the variable name is unique to this test.
+        unsafe { std::env::set_var("CLOUDOPTIMA_TEST_SECRET_5501", "pw") };
+        let c = Config::parse(
+            "[smtp]\nhost = \"h\"\nfrom = \"a@b.c\"\nusername = \"reporter\"\npassword = \"${CLOUDOPTIMA_TEST_SECRET_5501}\"\n",
+            "c.toml",
+        )
+        .unwrap();
+        let smtp = c.smtp.unwrap();
+        assert_eq!(smtp.username.unwrap().expose(), Some("reporter"));
+        let password = smtp.password.unwrap();
+        assert_eq!(password.expose(), Some("pw"));
+        assert!(
+            !format!("{password:?}").contains("pw\""),
+            "Debug must redact"
+        );
+    }
+
+    #[test]
     fn literal_password_is_refused_without_echoing_it() {
         let err = Config::parse(
             "[smtp]\nhost = \"h\"\nfrom = \"a@b.c\"\npassword = \"hunter2\"\n",

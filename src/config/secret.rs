@@ -45,9 +45,11 @@ impl<'de> Deserialize<'de> for Secret {
                 value: std::env::var(name).ok(),
                 literal: false,
             }),
+            // A literal value: allowed where the key is not a secret (a user name), refused for
+            // passwords by `resolve_all`.
             _ => Ok(Secret {
                 reference: None,
-                value: None,
+                value: Some(raw),
                 literal: true,
             }),
         }
