@@ -1,6 +1,7 @@
 //! The command line. `main` stays thin: parse, dispatch to one file per subcommand, map the outcome
 //! to an exit code (0 success, 1 the run finished with failed stages, 2 usage or configuration error).
 
+mod demo_export;
 mod rules;
 mod run;
 mod sql;
@@ -68,6 +69,8 @@ enum Command {
     Rules(rules::Command),
     /// The last runs recorded in the lake: when, which pipeline, outcome, errors.
     Status(status::Args),
+    /// Write the demo tenant's costs as a Cost Management FOCUS export folder (with manifests).
+    DemoExport(demo_export::Args),
 }
 
 /// Shared by the subcommands: resolved paths and the loaded config.
@@ -106,6 +109,7 @@ pub async fn main() -> ExitCode {
         Command::Validate(args) => validate::exec(&cx, args).await,
         Command::Rules(cmd) => rules::exec(&cx, cmd),
         Command::Status(args) => status::exec(&cx, args).await,
+        Command::DemoExport(args) => demo_export::exec(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -254,34 +254,59 @@ impl DemoTenant {
 
     /// The FOCUS cost export, one CSV per billing month: `(yyyy-mm, bytes)`.
     pub fn cost_exports(&self) -> Vec<(String, Vec<u8>)> {
-        let mut files: Vec<(String, String)> = Vec::new();
+        let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+        self.write_cost_exports(|month, bytes| {
+            if files.last().is_none_or(|(m, _)| m != month) {
+                files.push((month.to_string(), Vec::new()));
+            }
+            files
+                .last_mut()
+                .expect("pushed above")
+                .1
+                .extend_from_slice(bytes);
+            Ok(())
+        })
+        .expect("writing to memory cannot fail");
+        files
+    }
+
+    /// Stream the cost export, one file per month: `write(month, bytes)` receives the header when a
+    /// month starts, then each day's rows. Memory stays at one day of rows. Returns rows written.
+    pub fn write_cost_exports(
+        &self,
+        mut write: impl FnMut(&str, &[u8]) -> std::io::Result<()>,
+    ) -> std::io::Result<u64> {
         let mut rng = Rng::new(self.spec.seed ^ 0xC057);
         let spike_day = self.as_of - Duration::days(20);
+        let mut month = String::new();
+        let mut rows = 0u64;
+        let mut out = String::new();
         for day in self.days() {
-            let month = day.format("%Y-%m").to_string();
-            if files.last().is_none_or(|(m, _)| *m != month) {
-                files.push((month, COST_HEADER.join(",") + "\n"));
+            let this_month = day.format("%Y-%m").to_string();
+            if this_month != month {
+                month = this_month;
+                write(&month, (COST_HEADER.join(",") + "\n").as_bytes())?;
             }
-            let out = &mut files.last_mut().expect("pushed above").1;
+            out.clear();
             for r in &self.resources {
                 let age = (self.as_of - day).num_days();
                 if age > r.created_days_ago {
                     continue;
                 }
                 if let Some(line) = self.resource_cost(r, day) {
-                    write_cost_row(out, self, &line, day);
+                    write_cost_row(&mut out, self, &line, day);
+                    rows += 1;
                 }
             }
             for sub in 0..SUBSCRIPTIONS.len() {
                 for line in shared_costs(sub, day, self.as_of, spike_day, &mut rng) {
-                    write_cost_row(out, self, &line, day);
+                    write_cost_row(&mut out, self, &line, day);
+                    rows += 1;
                 }
             }
+            write(&month, out.as_bytes())?;
         }
-        files
-            .into_iter()
-            .map(|(m, s)| (m, s.into_bytes()))
-            .collect()
+        Ok(rows)
     }
 
     fn resource_cost(&self, r: &Resource, day: NaiveDate) -> Option<CostLine> {

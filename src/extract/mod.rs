@@ -4,6 +4,7 @@
 //! Adding a source means one module and one variant in [`SourceSpec`] (the registry: serde picks the
 //! variant from `kind`, and an unknown kind is reported with the closest valid one).
 
+pub mod azure_exports;
 pub mod demo;
 pub mod focus_files;
 
@@ -12,6 +13,7 @@ use serde::Deserialize;
 
 use crate::Result;
 use crate::lake::Lake;
+pub use crate::transform::dialect::DatasetHint;
 
 /// `[[sources]]` in a pipeline file, chosen by `kind`.
 #[derive(Debug, Clone, Deserialize)]
@@ -21,6 +23,8 @@ pub enum SourceSpec {
     Demo(demo::DemoSpec),
     /// FOCUS cost files from any provider (CSV or Parquet), from a local folder.
     FocusFiles(focus_files::FocusFilesSpec),
+    /// Cost Management exports (manifest-aware) in a storage container or local folder.
+    AzureExports(azure_exports::AzureExportsSpec),
 }
 
 impl SourceSpec {
@@ -28,6 +32,7 @@ impl SourceSpec {
         match self {
             SourceSpec::Demo(_) => "demo",
             SourceSpec::FocusFiles(_) => "focus_files",
+            SourceSpec::AzureExports(_) => "azure_exports",
         }
     }
 }
@@ -52,6 +57,11 @@ pub struct Landed {
     /// Stable name of the input, independent of the run (`demo/costs/2026-01.csv`), used to
     /// attribute rows and quarantine entries to their source.
     pub key: String,
+    /// The source (and, for exports, the export) that owns the rows: re-ingesting a billing period
+    /// replaces this owner's rows for that period and no one else's.
+    pub owner: String,
+    /// What the source knows about the file's dataset (from an export manifest), if anything.
+    pub hint: DatasetHint,
 }
 
 /// What every source gets to work with.
@@ -81,6 +91,8 @@ impl ExtractContext<'_> {
             dataset,
             path,
             key: format!("{source}/{folder}/{name}"),
+            owner: source.to_string(),
+            hint: DatasetHint::default(),
         })
     }
 }
@@ -90,6 +102,7 @@ pub async fn extract(spec: &SourceSpec, cx: &ExtractContext<'_>) -> Result<Vec<L
     match spec {
         SourceSpec::Demo(s) => demo_extract(s, cx).await,
         SourceSpec::FocusFiles(s) => focus_files::extract(s, cx).await,
+        SourceSpec::AzureExports(s) => azure_exports::extract(s, cx).await,
     }
 }
 

@@ -44,6 +44,15 @@ pub struct Lake {
     store: Arc<dyn ObjectStore>,
 }
 
+/// One object found by [`Lake::list`].
+#[derive(Debug, Clone)]
+pub struct Listed {
+    /// Path relative to the location listed.
+    pub path: String,
+    pub size: u64,
+    pub modified: chrono::DateTime<chrono::Utc>,
+}
+
 /// URL schemes this binary can put a lake on.
 pub const SCHEMES: &[&str] = &["file", "az", "azure", "abfs", "abfss", "adl"];
 
@@ -138,6 +147,91 @@ impl Lake {
             .await
             .map_err(|e| Error::lake(path, e))?
             .to_vec())
+    }
+
+    /// Every object under this location (recursively), with its size and last-modified time.
+    pub async fn list(&self) -> Result<Vec<Listed>> {
+        use futures::TryStreamExt;
+        let objects: Vec<_> = self
+            .store
+            .list(None)
+            .try_collect()
+            .await
+            .map_err(|e| Error::lake(self.url.as_str(), e))?;
+        let mut out: Vec<Listed> = objects
+            .into_iter()
+            .map(|o| Listed {
+                path: o.location.to_string(),
+                size: o.size,
+                modified: o.last_modified,
+            })
+            .collect();
+        out.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(out)
+    }
+
+    /// Copy the object at `path` here to `dest_path` in `dest`, streaming (never whole in memory).
+    pub async fn copy_to(&self, path: &str, dest: &Lake, dest_path: &str) -> Result<u64> {
+        use datafusion::object_store::WriteMultipart;
+        use futures::StreamExt;
+        let from = ObjectPath::parse(path).map_err(|e| Error::lake(path, e))?;
+        let to = ObjectPath::parse(dest_path).map_err(|e| Error::lake(dest_path, e))?;
+        let result = self
+            .store
+            .get(&from)
+            .await
+            .map_err(|e| Error::lake(path, e))?;
+        let upload = dest
+            .store
+            .put_multipart(&to)
+            .await
+            .map_err(|e| Error::lake(dest_path, e))?;
+        let mut writer = WriteMultipart::new(upload);
+        let mut stream = result.into_stream();
+        let mut bytes = 0u64;
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|e| Error::lake(path, e))?;
+            bytes += chunk.len() as u64;
+            writer.write(&chunk);
+        }
+        writer
+            .finish()
+            .await
+            .map_err(|e| Error::lake(dest_path, e))?;
+        Ok(bytes)
+    }
+
+    /// The object at the lake-relative `path` as a file on local disk, for readers that need one:
+    /// the file itself in a local lake, otherwise a copy streamed into `scratch` (never held whole
+    /// in memory).
+    pub async fn local_file(&self, path: &str, scratch: &std::path::Path) -> Result<PathBuf> {
+        if let Some(root) = self.local_root() {
+            return Ok(root.join(path));
+        }
+        use futures::StreamExt;
+        use tokio::io::AsyncWriteExt;
+        let location = ObjectPath::parse(path).map_err(|e| Error::lake(path, e))?;
+        let result = self
+            .store
+            .get(&location)
+            .await
+            .map_err(|e| Error::lake(path, e))?;
+        let target = scratch.join("downloads").join(path.replace('/', "__"));
+        if let Some(dir) = target.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        }
+        let mut file = tokio::fs::File::create(&target)
+            .await
+            .map_err(|e| Error::io(&target, e))?;
+        let mut stream = result.into_stream();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|e| Error::lake(path, e))?;
+            file.write_all(&chunk)
+                .await
+                .map_err(|e| Error::io(&target, e))?;
+        }
+        file.flush().await.map_err(|e| Error::io(&target, e))?;
+        Ok(target)
     }
 
     /// A folder on local disk for transient files of one run (staged Parquet before a commit):

@@ -27,6 +27,10 @@ pub const COST_DECIMAL_COLUMNS: &[&str] = &[
     "x_EffectiveUnitPrice",
     "x_ListCostInUsd",
     "x_PricingBlockSize",
+    // Savings, computed by cloudoptima's transform where the inputs are known.
+    "x_CommitmentDiscountSavings",
+    "x_NegotiatedDiscountSavings",
+    "x_TotalSavings",
 ];
 
 /// FOCUS 1.2 cost columns that hold instants.
@@ -124,9 +128,19 @@ pub const COST_STRING_COLUMNS: &[&str] = &[
     "x_SkuServiceFamily",
     "x_SkuTerm",
     "x_SkuTier",
-    // Added by cloudoptima's transform.
+    // Kept from older FOCUS versions and legacy exports, which have no FOCUS 1.2 home for them.
+    "x_AvailabilityZone",
+    "x_ConsumedService",
+    "x_ServiceInfo1",
+    "x_ServiceInfo2",
+    "x_SkuDetails",
+    // Added by cloudoptima's transform: what each row was changed by, which file it came from, the
+    // dataset it was read as (`FocusCost 1.0`, `ActualCost (EA)`, …) and the configured source that
+    // owns it (re-ingesting a billing period replaces that source's rows for the period).
     "x_SourceChanges",
+    "x_SourceDataset",
     "x_SourceFile",
+    "x_SourceName",
 ];
 
 fn utc() -> DataType {
@@ -282,6 +296,34 @@ pub fn quarantine() -> TableDef {
     }
 }
 
+/// One row per ingested cost file per run: what was read, written and quarantined, and the data
+/// checks that do not stop a row but deserve a look.
+pub fn data_quality() -> TableDef {
+    use DataType::*;
+    TableDef {
+        name: "data_quality",
+        schema: schema(vec![
+            ("run_id", Utf8),
+            ("source_file", Utf8),
+            ("source_name", Utf8),
+            ("dataset", Utf8),
+            ("format", Utf8),
+            ("rows_read", Int64),
+            ("rows_written", Int64),
+            ("rows_quarantined", Int64),
+            // ListCost below ContractedCost, or ContractedCost below EffectiveCost, on usage rows.
+            ("list_below_contracted", Int64),
+            ("contracted_below_effective", Int64),
+            ("usage_without_quantity", Int64),
+            // BillingCurrency that is not an ISO 4217 code.
+            ("unknown_currency", Int64),
+            // Header columns no FOCUS or x_ column takes, comma-separated.
+            ("ignored_columns", Utf8),
+        ]),
+        partition_by: &[],
+    }
+}
+
 pub fn runs() -> TableDef {
     use DataType::*;
     TableDef {
@@ -309,6 +351,7 @@ pub fn all() -> Vec<TableDef> {
         recommendations(),
         forecasts(),
         quarantine(),
+        data_quality(),
         runs(),
     ]
 }

@@ -1,343 +1,840 @@
-//! FOCUS cost files → rows of the `costs` table.
+//! One cost file → staged Parquet rows for the `costs` table, streamed through polars.
 //!
-//! Columns are matched to FOCUS 1.2 names case-insensitively; values are typed; join keys
-//! (`ResourceId`, `SubAccountId`, `x_ResourceGroupName`) are lowercased; tags are canonicalized. Every
-//! change made to a row is named in `x_SourceChanges`. A row that cannot be read (a number that is
-//! not a number, a charge without a period) is quarantined with the reason instead of dropped.
+//! polars scans the file lazily (CSV, gzip CSV or Parquet of any compression) and its streaming
+//! engine reads it in morsels, so memory does not grow with the file. One plan types every column,
+//! derives what legacy datasets lack (see [`super::dialect`]), lowercases join keys, canonicalizes
+//! tags and fills costs, amortization class and savings; each change is named in `x_SourceChanges`.
+//! A row that cannot be read stays in the staged file with its reason in `__reason` and its text in
+//! `__raw`; the commit sends those rows to `quarantine` instead of `costs`.
 
-use std::collections::{BTreeSet, HashMap};
-use std::io::Cursor;
+use std::collections::HashMap;
+use std::io::{BufReader, Read};
+use std::path::Path;
+use std::sync::Arc;
 
 use polars::prelude::*;
 
-use super::Quarantined;
-use super::parse;
+use super::dialect::{self, DatasetHint, Dialect};
+use super::{lookups, parse};
 use crate::lake::schema::{
     COST_BOOLEAN_COLUMNS, COST_DECIMAL_COLUMNS, COST_STRING_COLUMNS, COST_TIMESTAMP_COLUMNS,
 };
 use crate::{Error, Result};
 
-/// Columns whose values are ids used for joins: lowercased.
+/// Staged column holding why a row cannot be used (NULL for good rows).
+pub const REASON: &str = "__reason";
+/// Staged column holding a rejected row's text.
+pub const RAW: &str = "__raw";
+/// Staged column holding the 0-based data record number in the file.
+pub const RECORD: &str = "__record";
+
+/// Columns the transform itself sets; never read from a file.
+const OWN_COLUMNS: &[&str] = &[
+    "x_SourceChanges",
+    "x_SourceDataset",
+    "x_SourceFile",
+    "x_SourceName",
+];
+
+/// Join keys: lowercased (display names are kept as given).
 const JOIN_KEYS: &[&str] = &["ResourceId", "SubAccountId", "x_ResourceGroupName"];
 
-/// A cost file read into typed columns, plus what could not be read.
-pub struct CostBatch {
-    pub frame: DataFrame,
-    pub quarantined: Vec<Quarantined>,
-    /// `(BillingPeriod, ProviderName)` pairs present in `frame`.
-    pub partitions: BTreeSet<(String, String)>,
-    /// Sum of `BilledCost` per `(BillingPeriod, BillingCurrency)` as read from the file.
-    pub billed: HashMap<(String, String), f64>,
+const DAY_MICROS: i64 = 86_400_000_000;
+
+/// How the bytes of a file are laid out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Csv,
+    CsvGzip,
+    Parquet,
 }
 
-/// Read one landed cost file (CSV, with or without a byte-order mark, or Parquet); `key` names it.
-pub fn read(bytes: Vec<u8>, parquet: bool, key: &str) -> Result<CostBatch> {
-    let data_err = |message: String| Error::Data {
-        file: key.to_string(),
-        message,
+impl Format {
+    /// From the file's first bytes: Parquet's `PAR1`, gzip's `1f 8b`, anything else is CSV.
+    pub fn sniff(path: &Path) -> Result<Format> {
+        let mut head = [0u8; 4];
+        let mut file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+        let n = file.read(&mut head).map_err(|e| Error::io(path, e))?;
+        Ok(match &head[..n] {
+            [b'P', b'A', b'R', b'1'] => Format::Parquet,
+            [0x1f, 0x8b, ..] => Format::CsvGzip,
+            _ => Format::Csv,
+        })
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Format::Csv => "csv",
+            Format::CsvGzip => "csv.gz",
+            Format::Parquet => "parquet",
+        }
+    }
+}
+
+/// One file to stage.
+pub struct Input<'a> {
+    /// The file on local disk.
+    pub path: &'a Path,
+    /// Stable name of the file (`x_SourceFile`, quarantine, errors).
+    pub key: &'a str,
+    /// The configured source that owns the rows (`x_SourceName`).
+    pub source_name: &'a str,
+    pub hint: &'a DatasetHint,
+}
+
+/// What staging found out about a file.
+#[derive(Debug, Clone)]
+pub struct Staged {
+    pub format: Format,
+    /// `x_SourceDataset` of its rows.
+    pub dataset: String,
+    /// Header columns no FOCUS or `x_` column takes (reported in `data_quality`).
+    pub ignored_columns: Vec<String>,
+}
+
+/// Stage `input` as Parquet at `out`. `Ok(None)` for a file with no header at all (empty).
+pub fn stage(input: &Input<'_>, out: &Path) -> Result<Option<Staged>> {
+    let data_err = |e: PolarsError| Error::Data {
+        file: input.key.to_string(),
+        message: e.to_string(),
     };
-    let raw = if parquet {
-        let df = ParquetReader::new(Cursor::new(bytes))
-            .finish()
-            .map_err(|e| data_err(e.to_string()))?;
-        let cols = df
-            .columns()
-            .iter()
-            .map(|c| c.cast(&DataType::String))
-            .collect::<PolarsResult<Vec<_>>>()
-            .map_err(|e| data_err(e.to_string()))?;
-        DataFrame::new(df.height(), cols).map_err(|e| data_err(e.to_string()))?
-    } else {
-        let body = bytes
-            .strip_prefix(b"\xEF\xBB\xBF")
-            .unwrap_or(&bytes)
-            .to_vec();
-        if body.iter().all(u8::is_ascii_whitespace) {
-            DataFrame::empty()
-        } else {
-            CsvReadOptions::default()
+    let format = Format::sniff(input.path)?;
+    let path = PlRefPath::new(input.path.to_string_lossy().into_owned());
+    let row_index = Some(RowIndex {
+        name: RECORD.into(),
+        offset: 0,
+    });
+    let mut scan = match format {
+        Format::Parquet => LazyFrame::scan_parquet(
+            path,
+            ScanArgsParquet {
+                row_index,
+                ..Default::default()
+            },
+        )
+        .map_err(data_err)?,
+        Format::Csv | Format::CsvGzip => {
+            if is_blank(input.path, format)? {
+                return Ok(None);
+            }
+            LazyCsvReader::new(path)
                 .with_has_header(true)
                 .with_infer_schema_length(Some(0))
-                .into_reader_with_file_handle(Cursor::new(body))
+                .with_row_index(row_index)
                 .finish()
-                .map_err(|e| data_err(e.to_string()))?
+                .map_err(data_err)?
         }
     };
-    normalize(&raw, key)
+    let schema = scan.collect_schema().map_err(data_err)?;
+    let headers: Vec<String> = schema
+        .iter_names()
+        .map(|n| n.to_string())
+        .filter(|n| n != RECORD)
+        .collect();
+    if headers.is_empty() {
+        return Ok(None);
+    }
+    let normalized: Vec<String> = headers.iter().map(|h| dialect::normalize_name(h)).collect();
+    let dialect = dialect::detect(&normalized, input.hint, input.key)?;
+    let targets = target_columns();
+    let map = dialect::map_columns(&headers, &dialect, &targets);
+    let dataset = dialect.label(input.hint.version.as_deref());
+
+    let mut plan = Plan::new(&schema, &map);
+    plan.type_columns(&targets);
+    if let Dialect::Legacy { amortized, .. } = dialect {
+        plan.derive_legacy(amortized);
+    }
+    plan.require_period_and_cost();
+    let blank_filter = (format != Format::Parquet).then(|| plan.non_blank(&headers));
+    let raw_text = plan.raw_text(&headers);
+    let (reasons, changes) = (joined(&plan.reasons, "; "), joined(&plan.changes, ";"));
+    let mut selected: Vec<Expr> = plan
+        .typed
+        .iter()
+        .map(|(name, e)| e.clone().alias(name.as_str()))
+        .collect();
+    selected.push(reasons.clone().alias(REASON));
+    selected.push(
+        when(reasons.is_not_null())
+            .then(raw_text)
+            .otherwise(lit(NULL).cast(DataType::String))
+            .alias(RAW),
+    );
+    selected.push(col(RECORD).cast(DataType::Int64));
+    selected.push(changes.alias("__changes"));
+
+    let mut lf = scan;
+    if let Some(filter) = blank_filter {
+        lf = lf.filter(filter);
+    }
+    let lf = lf.select(selected);
+    let lf = fill(lf, &dialect)
+        .with_columns([
+            lit(input.key.to_string()).alias("x_SourceFile"),
+            lit(input.source_name.to_string()).alias("x_SourceName"),
+            lit(dataset.clone()).alias("x_SourceDataset"),
+        ])
+        .drop(by_name(["__changes"], true, false));
+
+    let target = SinkTarget::Path(PlRefPath::new(out.to_string_lossy().into_owned()));
+    let options = ParquetWriteOptions {
+        compression: ParquetCompression::Snappy,
+        ..Default::default()
+    };
+    lf.sink(
+        SinkDestination::File { target },
+        FileWriteFormat::Parquet(Arc::new(options)),
+        UnifiedSinkArgs {
+            mkdir: true,
+            ..Default::default()
+        },
+    )
+    .map_err(data_err)?
+    .collect_with_engine(Engine::Streaming)
+    .map_err(data_err)?;
+    Ok(Some(Staged {
+        format,
+        dataset,
+        ignored_columns: map.ignored,
+    }))
 }
 
-/// Type and tidy a frame of text columns.
-fn normalize(raw: &DataFrame, key: &str) -> Result<CostBatch> {
-    let height = raw.height();
-    // FOCUS name -> source column, matched without regard to case or surrounding spaces.
-    let mut source: HashMap<&str, Vec<Option<String>>> = HashMap::new();
-    let lookup: HashMap<String, &Column> = raw
-        .columns()
-        .iter()
-        .map(|c| (c.name().trim().to_lowercase(), c))
-        .collect();
-    let all_columns = COST_DECIMAL_COLUMNS
+/// Every `costs` column a file can feed, in the schema's groups.
+fn target_columns() -> Vec<&'static str> {
+    COST_DECIMAL_COLUMNS
         .iter()
         .chain(COST_TIMESTAMP_COLUMNS)
         .chain(COST_BOOLEAN_COLUMNS)
         .chain(COST_STRING_COLUMNS)
-        .copied();
-    for name in all_columns {
-        if let Some(col) = lookup.get(&name.to_lowercase()) {
-            let values = col
-                .str()?
-                .iter()
-                .map(|v| parse::present(v).map(str::to_string))
-                .collect();
-            source.insert(name, values);
-        }
-    }
-    let get = |name: &str, row: usize| source.get(name).and_then(|v| v[row].as_deref());
-
-    // Blank lines (`\r\n` between records, as some exporters write) are not records: skip them.
-    let mut keep: Vec<bool> = (0..height)
-        .map(|row| {
-            raw.columns().iter().any(|c| {
-                c.str()
-                    .ok()
-                    .and_then(|s| s.get(row))
-                    .is_some_and(|v| !v.trim().is_empty())
-            })
-        })
-        .collect();
-    let mut quarantined = Vec::new();
-    let mut changes: Vec<Vec<String>> = vec![Vec::new(); height];
-    let mut reject = |row: usize, reason: String, keep: &mut Vec<bool>| {
-        if keep[row] {
-            keep[row] = false;
-            let raw_row = raw
-                .columns()
-                .iter()
-                .map(|c| c.str().ok().and_then(|s| s.get(row)).unwrap_or(""))
-                .collect::<Vec<_>>()
-                .join(",");
-            quarantined.push(Quarantined {
-                source_file: key.into(),
-                line: row as i64 + 2,
-                reason,
-                raw: raw_row,
-            });
-        }
-    };
-
-    let mut rejected = Vec::new();
-    let mut decimals = parse_columns(
-        COST_DECIMAL_COLUMNS,
-        height,
-        &get,
-        parse::number,
-        &mut rejected,
-    );
-    let times = parse_columns(
-        COST_TIMESTAMP_COLUMNS,
-        height,
-        &get,
-        parse::timestamp_micros,
-        &mut rejected,
-    );
-    let bools = parse_columns(
-        COST_BOOLEAN_COLUMNS,
-        height,
-        &get,
-        parse::boolean,
-        &mut rejected,
-    );
-    for (row, reason) in rejected {
-        reject(row, reason, &mut keep);
-    }
-    let mut strings: Vec<(&str, Vec<Option<String>>)> = Vec::new();
-    for &name in COST_STRING_COLUMNS {
-        let mut out: Vec<Option<String>> = (0..height)
-            .map(|row| get(name, row).map(str::to_string))
-            .collect();
-        if JOIN_KEYS.contains(&name) {
-            for (row, v) in out.iter_mut().enumerate() {
-                if let Some(s) = v.as_mut().filter(|s| s.chars().any(char::is_uppercase)) {
-                    *s = s.to_lowercase();
-                    changes[row].push(format!("{name}:lowercased"));
-                }
-            }
-        }
-        if name == "Tags" {
-            for (row, v) in out.iter_mut().enumerate() {
-                let Some(s) = v.as_mut() else { continue };
-                match parse::canonical_tags(s) {
-                    Ok((json, true)) => {
-                        *s = json;
-                        changes[row].push("Tags:canonicalized".into());
-                    }
-                    Ok((_, false)) => {}
-                    Err(e) => changes[row].push(format!("Tags:kept-as-text ({e})")),
-                }
-            }
-        }
-        strings.push((name, out));
-    }
-
-    // Required values and fills.
-    let charge_start = &times
-        .iter()
-        .find(|(n, _)| *n == "ChargePeriodStart")
-        .expect("listed")
-        .1;
-    let period_start = &times
-        .iter()
-        .find(|(n, _)| *n == "BillingPeriodStart")
-        .expect("listed")
-        .1;
-    let mut billing_period = vec![None; height];
-    for row in 0..height {
-        match period_start[row].or(charge_start[row]) {
-            Some(t) => billing_period[row] = Some(month_of(t)),
-            None => reject(
-                row,
-                "ChargePeriodStart: missing (a charge needs its period)".into(),
-                &mut keep,
-            ),
-        }
-    }
-    let idx = |cols: &Vec<(&str, Vec<Option<f64>>)>, name: &str| {
-        cols.iter().position(|(n, _)| *n == name).expect("listed")
-    };
-    let (billed_i, effective_i) = (
-        idx(&decimals, "BilledCost"),
-        idx(&decimals, "EffectiveCost"),
-    );
-    for row in 0..height {
-        match (decimals[billed_i].1[row], decimals[effective_i].1[row]) {
-            (None, None) => reject(
-                row,
-                "BilledCost and EffectiveCost: both missing".into(),
-                &mut keep,
-            ),
-            (Some(b), None) => {
-                decimals[effective_i].1[row] = Some(b);
-                changes[row].push("EffectiveCost:filled-from-BilledCost".into());
-            }
-            (None, Some(e)) => {
-                decimals[billed_i].1[row] = Some(e);
-                changes[row].push("BilledCost:filled-from-EffectiveCost".into());
-            }
-            _ => {}
-        }
-    }
-    let provider_i = strings
-        .iter()
-        .position(|(n, _)| *n == "ProviderName")
-        .expect("listed");
-    for row in 0..height {
-        if strings[provider_i].1[row].is_none() {
-            strings[provider_i].1[row] = Some("Unknown".into());
-            changes[row].push("ProviderName:filled-Unknown".into());
-        }
-    }
-    let source_i = strings
-        .iter()
-        .position(|(n, _)| *n == "x_SourceFile")
-        .expect("listed");
-    let changes_i = strings
-        .iter()
-        .position(|(n, _)| *n == "x_SourceChanges")
-        .expect("listed");
-    for row in 0..height {
-        strings[source_i].1[row] = Some(key.to_string());
-        strings[changes_i].1[row] = (!changes[row].is_empty()).then(|| changes[row].join(";"));
-    }
-
-    // Partitions and the file's own billed totals, for reconciliation.
-    let currency_i = strings
-        .iter()
-        .position(|(n, _)| *n == "BillingCurrency")
-        .expect("listed");
-    let mut partitions = BTreeSet::new();
-    let mut billed = HashMap::new();
-    for row in (0..height).filter(|r| keep[*r]) {
-        let period = billing_period[row]
-            .clone()
-            .expect("kept rows have a period");
-        partitions.insert((
-            period.clone(),
-            strings[provider_i].1[row].clone().expect("filled"),
-        ));
-        let currency = strings[currency_i].1[row].clone().unwrap_or_default();
-        *billed.entry((period, currency)).or_insert(0.0) +=
-            decimals[billed_i].1[row].unwrap_or(0.0);
-    }
-
-    let pick = |v: &[bool]| -> Vec<usize> { (0..height).filter(|r| v[*r]).collect() };
-    let rows = pick(&keep);
-    let mut columns: Vec<Column> = Vec::new();
-    for (name, v) in decimals {
-        columns.push(Column::new(
-            name.into(),
-            rows.iter().map(|r| v[*r]).collect::<Vec<_>>(),
-        ));
-    }
-    for (name, v) in times {
-        columns.push(Column::new(
-            name.into(),
-            rows.iter().map(|r| v[*r]).collect::<Vec<_>>(),
-        ));
-    }
-    for (name, v) in bools {
-        columns.push(Column::new(
-            name.into(),
-            rows.iter().map(|r| v[*r]).collect::<Vec<_>>(),
-        ));
-    }
-    for (name, v) in strings {
-        columns.push(Column::new(
-            name.into(),
-            rows.iter().map(|r| v[*r].clone()).collect::<Vec<_>>(),
-        ));
-    }
-    columns.push(Column::new(
-        "BillingPeriod".into(),
-        rows.iter()
-            .map(|r| billing_period[*r].clone())
-            .collect::<Vec<_>>(),
-    ));
-    let frame = DataFrame::new(rows.len(), columns)?;
-    Ok(CostBatch {
-        frame,
-        quarantined,
-        partitions,
-        billed,
-    })
-}
-
-/// Parse each named column with `parse`; a value that does not parse is recorded in `rejected`
-/// as `(row, "Column: reason")` and left NULL.
-fn parse_columns<'a, T: Clone>(
-    names: &[&'static str],
-    height: usize,
-    get: &impl Fn(&str, usize) -> Option<&'a str>,
-    parse: fn(&str) -> Result<T, String>,
-    rejected: &mut Vec<(usize, String)>,
-) -> Vec<(&'static str, Vec<Option<T>>)> {
-    names
-        .iter()
-        .map(|&name| {
-            let values = (0..height)
-                .map(|row| {
-                    let raw = get(name, row)?;
-                    parse(raw)
-                        .map_err(|e| rejected.push((row, format!("{name}: {e}"))))
-                        .ok()
-                })
-                .collect();
-            (name, values)
-        })
+        .copied()
+        .filter(|c| !OWN_COLUMNS.contains(c))
         .collect()
 }
 
-fn month_of(micros: i64) -> String {
-    chrono::DateTime::from_timestamp_micros(micros)
-        .map(|t| t.format("%Y-%m").to_string())
-        .unwrap_or_default()
+/// True when a CSV file holds nothing but a byte-order mark and whitespace.
+fn is_blank(path: &Path, format: Format) -> Result<bool> {
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut reader: Box<dyn Read> = match format {
+        Format::CsvGzip => Box::new(flate2::read::MultiGzDecoder::new(file)),
+        _ => Box::new(file),
+    };
+    let mut head = vec![0u8; 4096];
+    let n = reader.read(&mut head).map_err(|e| Error::io(path, e))?;
+    let head = &head[..n];
+    let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+    Ok(head.iter().all(u8::is_ascii_whitespace) && n < 4096)
+}
+
+/// Concatenate the non-NULL parts with `sep`; NULL when there are none.
+fn joined(parts: &[Expr], sep: &str) -> Expr {
+    if parts.is_empty() {
+        return lit(NULL).cast(DataType::String);
+    }
+    let s = concat_str(parts, sep, true);
+    when(s.clone().eq(lit("")))
+        .then(lit(NULL).cast(DataType::String))
+        .otherwise(s)
+}
+
+fn null_of(dtype: DataType) -> Expr {
+    lit(NULL).cast(dtype)
+}
+
+/// `e` if `cond`, else NULL text: one entry of `x_SourceChanges` or of a reason.
+fn note_if(cond: Expr, note: impl Into<String>) -> Expr {
+    when(cond)
+        .then(lit(note.into()))
+        .otherwise(null_of(DataType::String))
+}
+
+/// The per-file plan: typed value per target column, and the reasons and changes collected.
+struct Plan<'a> {
+    schema: &'a Schema,
+    map: &'a dialect::ColumnMap,
+    typed: Vec<(String, Expr)>,
+    reasons: Vec<Expr>,
+    changes: Vec<Expr>,
+}
+
+impl<'a> Plan<'a> {
+    fn new(schema: &'a Schema, map: &'a dialect::ColumnMap) -> Self {
+        Plan {
+            schema,
+            map,
+            typed: Vec::new(),
+            reasons: Vec::new(),
+            changes: Vec::new(),
+        }
+    }
+
+    /// The cleaned text of header column `exact`: trimmed; empty and `NULL` become NULL.
+    fn text_of(&self, exact: &str) -> Expr {
+        let dtype = self.schema.get(exact).cloned().unwrap_or(DataType::String);
+        let c = col(exact);
+        let s = if dtype == DataType::String {
+            c
+        } else {
+            c.cast(DataType::String)
+        };
+        let s = s.str().strip_chars(lit(NULL));
+        when(
+            s.clone()
+                .eq(lit(""))
+                .or(s.clone().str().to_lowercase().eq(lit("null"))),
+        )
+        .then(null_of(DataType::String))
+        .otherwise(s)
+    }
+
+    /// Text of a legacy column by (case-insensitive) name, if the file has it.
+    fn legacy_text(&self, name: &str) -> Option<Expr> {
+        self.map
+            .by_source
+            .get(&name.to_lowercase())
+            .map(|exact| self.text_of(exact))
+    }
+
+    fn source_dtype(&self, target: &str) -> Option<(String, DataType)> {
+        let exact = self.map.by_target.get(target)?;
+        Some((
+            exact.clone(),
+            self.schema.get(exact).cloned().unwrap_or(DataType::String),
+        ))
+    }
+
+    fn set(&mut self, name: &str, e: Expr) {
+        match self.typed.iter_mut().find(|(n, _)| n == name) {
+            Some(slot) => slot.1 = e,
+            None => self.typed.push((name.to_string(), e)),
+        }
+    }
+
+    fn get(&self, name: &str) -> Expr {
+        self.typed
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, e)| e.clone())
+            .expect("typed columns are set before they are read")
+    }
+
+    /// A number from text; a value that is not a number leaves a reason.
+    fn number(&mut self, label: &str, text: Expr) -> Expr {
+        let value = text.clone().cast(DataType::Float64);
+        self.reasons.push(
+            when(text.clone().is_not_null().and(value.clone().is_null()))
+                .then(concat_str(
+                    [
+                        lit(format!("{label}: cannot read \"")),
+                        text,
+                        lit("\" as a number"),
+                    ],
+                    "",
+                    false,
+                ))
+                .otherwise(null_of(DataType::String)),
+        );
+        value
+    }
+
+    /// Microseconds since the epoch (UTC) from text; unreadable text leaves a reason.
+    fn micros(&mut self, label: &str, text: Expr) -> Expr {
+        let value = micros_udf(text.clone());
+        self.reasons.push(
+            when(text.clone().is_not_null().and(value.clone().is_null()))
+                .then(concat_str(
+                    [
+                        lit(format!("{label}: cannot read \"")),
+                        text,
+                        lit("\" as a date or time"),
+                    ],
+                    "",
+                    false,
+                ))
+                .otherwise(null_of(DataType::String)),
+        );
+        value
+    }
+
+    /// Type every target column from its source column (or NULL when the file lacks it).
+    fn type_columns(&mut self, targets: &[&str]) {
+        for &target in targets {
+            let source = self.source_dtype(target);
+            let e = if COST_DECIMAL_COLUMNS.contains(&target) {
+                match source {
+                    None => null_of(DataType::Float64),
+                    Some((exact, dt)) if dt.is_primitive_numeric() || dt.is_decimal() => {
+                        col(exact.as_str()).cast(DataType::Float64)
+                    }
+                    Some((exact, _)) => {
+                        let text = self.text_of(&exact);
+                        self.number(target, text)
+                    }
+                }
+            } else if COST_TIMESTAMP_COLUMNS.contains(&target) {
+                match source {
+                    None => null_of(DataType::Int64),
+                    Some((exact, DataType::Date)) => col(exact.as_str())
+                        .cast(DataType::Datetime(TimeUnit::Microseconds, None))
+                        .dt()
+                        .timestamp(TimeUnit::Microseconds),
+                    Some((exact, DataType::Datetime(_, _))) => {
+                        col(exact.as_str()).dt().timestamp(TimeUnit::Microseconds)
+                    }
+                    Some((exact, _)) => {
+                        let text = self.text_of(&exact);
+                        self.micros(target, text)
+                    }
+                }
+            } else if COST_BOOLEAN_COLUMNS.contains(&target) {
+                match source {
+                    None => null_of(DataType::Boolean),
+                    Some((exact, DataType::Boolean)) => col(exact.as_str()),
+                    Some((exact, _)) => {
+                        let text = self.text_of(&exact);
+                        self.boolean(target, text)
+                    }
+                }
+            } else {
+                match source {
+                    None => null_of(DataType::String),
+                    Some((exact, _)) => {
+                        let text = self.text_of(&exact);
+                        self.string(target, text)
+                    }
+                }
+            };
+            self.set(target, e);
+        }
+    }
+
+    fn boolean(&mut self, label: &str, text: Expr) -> Expr {
+        let lower = text.clone().str().to_lowercase();
+        let is_any = |values: &[&str]| {
+            values
+                .iter()
+                .map(|v| lower.clone().eq(lit(*v)))
+                .reduce(|a, b| a.or(b))
+                .expect("non-empty")
+        };
+        let value = when(is_any(&["true", "1", "yes"]))
+            .then(lit(true))
+            .when(is_any(&["false", "0", "no"]))
+            .then(lit(false))
+            .otherwise(null_of(DataType::Boolean));
+        self.reasons.push(
+            when(text.clone().is_not_null().and(value.clone().is_null()))
+                .then(concat_str(
+                    [
+                        lit(format!("{label}: cannot read \"")),
+                        text,
+                        lit("\" as true/false"),
+                    ],
+                    "",
+                    false,
+                ))
+                .otherwise(null_of(DataType::String)),
+        );
+        value
+    }
+
+    /// Text columns: join keys lowercased, tags canonicalized.
+    fn string(&mut self, target: &str, text: Expr) -> Expr {
+        if JOIN_KEYS.contains(&target) {
+            let lower = text.clone().str().to_lowercase();
+            self.changes.push(note_if(
+                lower.clone().neq(text),
+                format!("{target}:lowercased"),
+            ));
+            return lower;
+        }
+        if target == "Tags" {
+            let canonical = tags_udf(text.clone());
+            self.changes.push(note_if(
+                canonical
+                    .clone()
+                    .is_not_null()
+                    .and(canonical.clone().neq(text.clone())),
+                "Tags:canonicalized",
+            ));
+            self.changes.push(note_if(
+                canonical.clone().is_null().and(text.clone().is_not_null()),
+                "Tags:kept-as-text (not a JSON object)",
+            ));
+            return coalesce(&[canonical, text]);
+        }
+        text
+    }
+
+    /// Legacy actual/amortized datasets: costs, periods, categories and ids FOCUS defines.
+    fn derive_legacy(&mut self, amortized: bool) {
+        let upper = |e: Option<Expr>| e.map(|t| t.str().to_lowercase());
+        let charge_type =
+            upper(self.legacy_text("ChargeType")).unwrap_or(null_of(DataType::String));
+        let pricing_model =
+            upper(self.legacy_text("PricingModel")).unwrap_or(null_of(DataType::String));
+        let frequency = upper(self.legacy_text("Frequency")).unwrap_or(null_of(DataType::String));
+        let is = |e: &Expr, v: &str| e.clone().eq(lit(v.to_lowercase()));
+        let commitment = is(&pricing_model, "Reservation").or(is(&pricing_model, "SavingsPlan"));
+        let unused =
+            is(&charge_type, "UnusedReservation").or(is(&charge_type, "UnusedSavingsPlan"));
+        let purchase = is(&charge_type, "Purchase");
+
+        // Costs: actual datasets bill commitment purchases (effective cost comes from usage later);
+        // amortized datasets spread them over usage (already paid, so not billed again).
+        let billed_zero = commitment
+            .clone()
+            .and(is(&charge_type, "Usage").or(unused.clone()));
+        let effective_zero = commitment.clone().and(purchase.clone());
+        for (cost_col, billed, effective) in [
+            ("CostInBillingCurrency", "BilledCost", "EffectiveCost"),
+            ("Cost", "BilledCost", "EffectiveCost"),
+            ("CostInUsd", "x_BilledCostInUsd", "x_EffectiveCostInUsd"),
+        ] {
+            let Some(text) = self.legacy_text(cost_col) else {
+                continue;
+            };
+            if cost_col == "Cost" && self.map.by_source.contains_key("costinbillingcurrency") {
+                continue;
+            }
+            let cost = self.number(cost_col, text);
+            let zero = lit(0.0f64);
+            let (b, e, note) = if amortized {
+                (
+                    when(billed_zero.clone()).then(zero).otherwise(cost.clone()),
+                    cost,
+                    note_if(
+                        billed_zero.clone(),
+                        format!("{billed}:zero-for-prepaid-commitment-usage"),
+                    ),
+                )
+            } else {
+                (
+                    cost.clone(),
+                    when(effective_zero.clone()).then(zero).otherwise(cost),
+                    note_if(
+                        effective_zero.clone(),
+                        format!("{effective}:zero-for-commitment-purchase"),
+                    ),
+                )
+            };
+            self.set(billed, b);
+            self.set(effective, e);
+            self.changes.push(note);
+        }
+
+        // Periods: legacy end dates are inclusive days; FOCUS ends are exclusive instants.
+        if let Some(text) = self.legacy_text("BillingPeriodEndDate") {
+            let end = self.micros("BillingPeriodEndDate", text) + lit(DAY_MICROS);
+            self.set("BillingPeriodEnd", end);
+        }
+        let start = self.get("ChargePeriodStart");
+        self.set("ChargePeriodEnd", start + lit(DAY_MICROS));
+
+        // Ids: subscription GUIDs become the ARM id FOCUS exports use.
+        if let Some(text) = self.legacy_text("SubscriptionId") {
+            let lower = text.str().to_lowercase();
+            let id = when(lower.clone().str().starts_with(lit("/subscriptions/")))
+                .then(lower.clone())
+                .otherwise(concat_str([lit("/subscriptions/"), lower], "", false));
+            self.set("SubAccountId", id);
+            self.set("SubAccountType", lit("Subscription"));
+        }
+        if let Some(text) = self.legacy_text("ResourceLocation") {
+            self.set("RegionId", lookups::region_id(text.clone()));
+            self.set("RegionName", lookups::region_name(text));
+        }
+        let service = lookups::service_name(self.get("x_ConsumedService"), self.get("ResourceId"));
+        self.set(
+            "ServiceName",
+            coalesce(&[service, self.get("x_SkuMeterCategory")]),
+        );
+        let category =
+            lookups::service_category(self.get("x_ConsumedService"), self.get("ResourceId"));
+        self.set("ServiceCategory", category);
+
+        // Categories.
+        let text_or_null = |e: Expr| e.cast(DataType::String);
+        self.set(
+            "ChargeCategory",
+            when(is(&charge_type, "Usage").or(unused.clone()))
+                .then(lit("Usage"))
+                .when(purchase.clone().or(is(&charge_type, "Refund")))
+                .then(lit("Purchase"))
+                .when(is(&charge_type, "Tax"))
+                .then(lit("Tax"))
+                .when(charge_type.clone().is_not_null())
+                .then(lit("Adjustment"))
+                .otherwise(null_of(DataType::String)),
+        );
+        self.set(
+            "ChargeClass",
+            when(is(&charge_type, "Refund"))
+                .then(lit("Correction"))
+                .otherwise(null_of(DataType::String)),
+        );
+        self.set(
+            "CommitmentDiscountStatus",
+            when(unused.clone())
+                .then(lit("Unused"))
+                .when(commitment.clone().and(is(&charge_type, "Usage")))
+                .then(lit("Used"))
+                .otherwise(null_of(DataType::String)),
+        );
+        self.set(
+            "PricingCategory",
+            when(is(&pricing_model, "OnDemand"))
+                .then(lit("Standard"))
+                .when(commitment.clone())
+                .then(lit("Committed"))
+                .when(is(&pricing_model, "Spot"))
+                .then(lit("Dynamic"))
+                .otherwise(null_of(DataType::String)),
+        );
+        self.set(
+            "CommitmentDiscountType",
+            when(is(&pricing_model, "Reservation"))
+                .then(lit("Reservation"))
+                .when(is(&pricing_model, "SavingsPlan"))
+                .then(lit("Savings Plan"))
+                .otherwise(null_of(DataType::String)),
+        );
+        self.set(
+            "CommitmentDiscountCategory",
+            when(is(&pricing_model, "Reservation"))
+                .then(lit("Usage"))
+                .when(is(&pricing_model, "SavingsPlan"))
+                .then(lit("Spend"))
+                .otherwise(null_of(DataType::String)),
+        );
+        self.set(
+            "ChargeFrequency",
+            when(is(&frequency, "OneTime"))
+                .then(lit("One-Time"))
+                .when(is(&frequency, "Recurring"))
+                .then(lit("Recurring"))
+                .when(is(&frequency, "UsageBased"))
+                .then(lit("Usage-Based"))
+                .otherwise(null_of(DataType::String)),
+        );
+        self.set("ProviderName", text_or_null(lit("Microsoft")));
+        self.set("InvoiceIssuerName", text_or_null(lit("Microsoft")));
+        let currency = self.get("BillingCurrency");
+        let pricing_currency = self.get("PricingCurrency");
+        self.set("PricingCurrency", coalesce(&[pricing_currency, currency]));
+    }
+
+    /// A charge needs its period and a cost; rows without them are quarantined.
+    fn require_period_and_cost(&mut self) {
+        let (bps, cps) = (
+            self.get("BillingPeriodStart"),
+            self.get("ChargePeriodStart"),
+        );
+        self.reasons.push(note_if(
+            bps.is_null().and(cps.is_null()),
+            "ChargePeriodStart: missing (a charge needs its period)",
+        ));
+        let (billed, effective) = (self.get("BilledCost"), self.get("EffectiveCost"));
+        self.reasons.push(note_if(
+            billed.is_null().and(effective.is_null()),
+            "BilledCost and EffectiveCost: both missing",
+        ));
+    }
+
+    /// CSV only: records whose every field is blank (blank lines between records) are not rows.
+    fn non_blank(&self, headers: &[String]) -> Expr {
+        headers
+            .iter()
+            .map(|h| self.text_of(h).is_not_null())
+            .reduce(|a, b| a.or(b))
+            .expect("a header has columns")
+    }
+
+    /// The row's fields joined by commas, for quarantine.
+    fn raw_text(&self, headers: &[String]) -> Expr {
+        let fields: Vec<Expr> = headers
+            .iter()
+            .map(|h| col(h.as_str()).cast(DataType::String).fill_null(lit("")))
+            .collect();
+        concat_str(fields, ",", false)
+    }
+}
+
+/// Fills that read the typed columns: costs from each other, ContractedCost and ListCost from unit
+/// prices, provider, amortization class, savings and the billing period.
+fn fill(lf: LazyFrame, dialect: &Dialect) -> LazyFrame {
+    let c = |n: &str| col(n);
+    let mut notes = vec![col("__changes")];
+    let filled = |target: &str, from: Expr, note: &str, notes: &mut Vec<Expr>| {
+        notes.push(note_if(
+            c(target).is_null().and(from.clone().is_not_null()),
+            note,
+        ));
+        coalesce(&[c(target), from]).alias(target)
+    };
+    let mut exprs = vec![
+        filled(
+            "EffectiveCost",
+            c("BilledCost"),
+            "EffectiveCost:filled-from-BilledCost",
+            &mut notes,
+        ),
+        filled(
+            "BilledCost",
+            c("EffectiveCost"),
+            "BilledCost:filled-from-EffectiveCost",
+            &mut notes,
+        ),
+        filled(
+            "ContractedCost",
+            c("ContractedUnitPrice") * c("PricingQuantity"),
+            "ContractedCost:unit-price-times-quantity",
+            &mut notes,
+        ),
+        filled(
+            "ListCost",
+            c("ListUnitPrice") * c("PricingQuantity"),
+            "ListCost:unit-price-times-quantity",
+            &mut notes,
+        ),
+    ];
+    if *dialect == Dialect::Focus {
+        exprs.push(filled(
+            "ProviderName",
+            lit("Unknown"),
+            "ProviderName:filled-Unknown",
+            &mut notes,
+        ));
+    }
+    // The notes read the values before the fills, so they are computed alongside them.
+    exprs.push(joined(&notes, ";").alias("__changes"));
+    let lf = lf.with_columns(exprs);
+    let mut notes = vec![col("__changes")];
+
+    // Commitment purchases are the principal; usage they cover is the amortized charge. Counting
+    // both would count the commitment twice, so savings are left out for principal rows.
+    let principal = c("ChargeCategory")
+        .eq(lit("Purchase"))
+        .and(c("CommitmentDiscountId").is_not_null());
+    let amortized_charge = c("ChargeCategory")
+        .eq(lit("Usage"))
+        .and(c("CommitmentDiscountStatus").is_not_null());
+    let class = when(principal.clone())
+        .then(lit("Principal"))
+        .when(amortized_charge)
+        .then(lit("Amortized Charge"))
+        .otherwise(null_of(DataType::String));
+    notes.push(note_if(
+        c("x_AmortizationClass")
+            .is_null()
+            .and(class.clone().is_not_null()),
+        "x_AmortizationClass:derived",
+    ));
+    let saving = |a: &str, b: &str| {
+        when(principal.clone())
+            .then(null_of(DataType::Float64))
+            .otherwise(c(a) - c(b))
+    };
+    let period = coalesce(&[c("BillingPeriodStart"), c("ChargePeriodStart")])
+        .cast(DataType::Datetime(TimeUnit::Microseconds, None))
+        .dt()
+        .strftime("%Y-%m");
+    lf.with_columns([
+        coalesce(&[c("x_AmortizationClass"), class]).alias("x_AmortizationClass"),
+        coalesce(&[
+            c("x_NegotiatedDiscountSavings"),
+            saving("ListCost", "ContractedCost"),
+        ])
+        .alias("x_NegotiatedDiscountSavings"),
+        coalesce(&[
+            c("x_CommitmentDiscountSavings"),
+            saving("ContractedCost", "EffectiveCost"),
+        ])
+        .alias("x_CommitmentDiscountSavings"),
+        coalesce(&[c("x_TotalSavings"), saving("ListCost", "EffectiveCost")])
+            .alias("x_TotalSavings"),
+        period.alias("BillingPeriod"),
+        joined(&notes, ";").alias("x_SourceChanges"),
+    ])
+}
+
+/// Text → microseconds since the epoch, with [`parse::timestamp_micros`]'s formats. Runs of equal
+/// values (a day's rows share their dates) are parsed once.
+fn micros_udf(text: Expr) -> Expr {
+    text.map(
+        |c: Column| {
+            let strings = c.str()?;
+            let mut last: Option<(&str, Option<i64>)> = None;
+            let values: Int64Chunked = strings
+                .iter()
+                .map(|v| {
+                    let s = v?;
+                    match last {
+                        Some((prev, parsed)) if prev == s => parsed,
+                        _ => {
+                            let parsed = parse::timestamp_micros(s).ok();
+                            last = Some((s, parsed));
+                            parsed
+                        }
+                    }
+                })
+                .collect();
+            Ok(values.with_name(c.name().clone()).into_column())
+        },
+        |_, f| Ok(Field::new(f.name().clone(), DataType::Int64)),
+    )
+}
+
+/// Tags text → canonical JSON ([`parse::canonical_tags`]), NULL where the text is not JSON.
+fn tags_udf(text: Expr) -> Expr {
+    text.map(
+        |c: Column| {
+            let strings = c.str()?;
+            let values: StringChunked = strings
+                .iter()
+                .map(|v| v.and_then(|s| parse::canonical_tags(s).ok().map(|(json, _)| json)))
+                .collect();
+            Ok(values.with_name(c.name().clone()).into_column())
+        },
+        |_, f| Ok(Field::new(f.name().clone(), DataType::String)),
+    )
+}
+
+/// Line numbers (1-based, header is line 1) of the given 0-based data records of a CSV file,
+/// counting lines inside quoted fields and skipping blank lines as the scan does.
+pub fn record_lines(path: &Path, format: Format, records: &[i64]) -> Result<HashMap<i64, i64>> {
+    let mut wanted: Vec<i64> = records.to_vec();
+    wanted.sort_unstable();
+    let mut out = HashMap::new();
+    if format == Format::Parquet || wanted.is_empty() {
+        return Ok(out);
+    }
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let reader: Box<dyn Read> = match format {
+        Format::CsvGzip => Box::new(flate2::read::MultiGzDecoder::new(file)),
+        _ => Box::new(file),
+    };
+    let mut csv = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(true)
+        .from_reader(BufReader::new(reader));
+    let mut next = wanted.iter().peekable();
+    let mut record = csv::ByteRecord::new();
+    let mut index = 0i64;
+    while next.peek().is_some() {
+        match csv.read_byte_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) | Err(_) => break,
+        }
+        if record.iter().all(|f| f.iter().all(u8::is_ascii_whitespace)) {
+            continue;
+        }
+        while next.peek().is_some_and(|r| **r == index) {
+            let line = record.position().map(|p| p.line() as i64).unwrap_or(0);
+            out.insert(index, line);
+            next.next();
+        }
+        index += 1;
+    }
+    Ok(out)
 }

@@ -6,8 +6,11 @@
 //! reconciled against the source files.
 
 pub mod costs;
+pub mod dialect;
 pub mod inventory;
+pub mod lookups;
 pub mod parse;
+mod quality;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
@@ -106,43 +109,7 @@ pub async fn run(
     let staging = Staging::new(lake, run_id)?;
     let mut report = TransformReport::default();
 
-    // Costs.
-    let mut partitions = BTreeSet::new();
-    let mut billed: HashMap<(String, String), f64> = HashMap::new();
-    let mut cost_dir = None;
-    let mut cost_keys = Vec::new();
-    let mut cost_rows = 0;
-    for (n, file) in landed
-        .iter()
-        .filter(|l| l.dataset == Dataset::Costs)
-        .enumerate()
-    {
-        let bytes = lake.get(&file.path).await?;
-        let mut batch = costs::read(bytes, file.path.ends_with(".parquet"), &file.key)?;
-        cost_rows += batch.frame.height();
-        partitions.extend(batch.partitions);
-        for (k, v) in batch.billed {
-            *billed.entry(k).or_insert(0.0) += v;
-        }
-        report.quarantined.extend(batch.quarantined);
-        cost_keys.push(file.key.clone());
-        cost_dir = Some(staging.put("costs", n, &mut batch.frame)?);
-    }
-    if let Some(dir) = cost_dir.filter(|_| !partitions.is_empty()) {
-        let predicate = partitions
-            .iter()
-            .map(|(period, provider)| {
-                format!(
-                    "(\"BillingPeriod\" = {} AND \"ProviderName\" = {})",
-                    sql_list([period.as_str()]),
-                    sql_list([provider.as_str()])
-                )
-            })
-            .collect::<Vec<_>>()
-            .join(" OR ");
-        commit_staged(lake, &schema::costs(), &dir, WriteMode::Replace(predicate)).await?;
-        report.unreconciled = reconcile(lake, &billed, &cost_keys).await?;
-    }
+    let cost_rows = ingest_costs(lake, landed, run_id, &staging, &mut report).await?;
     report.rows.insert("costs", cost_rows);
 
     // Inventory: one snapshot per run date.
@@ -205,11 +172,174 @@ pub async fn run(
     }
     report.rows.insert("metrics", metric_rows);
 
-    // Quarantine: this run's findings replace earlier ones for the same inputs.
-    if !cost_keys.is_empty() {
-        write_quarantine(lake, run_id, &cost_keys, &report.quarantined).await?;
-    }
     Ok(report)
+}
+
+/// Costs: stage every landed cost file with polars, then commit the readable rows in one Delta
+/// transaction that replaces each owner's billing periods (so re-ingesting a period, or a later
+/// month-to-date export of it, leaves each charge once), send unreadable rows to `quarantine`,
+/// record per-file quality in `data_quality`, and reconcile billed totals. Returns rows written.
+async fn ingest_costs(
+    lake: &Lake,
+    landed: &[Landed],
+    run_id: &str,
+    staging: &Staging,
+    report: &mut TransformReport,
+) -> Result<usize> {
+    use crate::lake::columns::{numbers, strings};
+    use costs::{RAW, REASON, RECORD};
+    let files: Vec<&Landed> = landed
+        .iter()
+        .filter(|l| l.dataset == Dataset::Costs)
+        .collect();
+    if files.is_empty() {
+        return Ok(0);
+    }
+    let dir = staging.0.join("costs");
+    let mut staged = Vec::new();
+    for (n, file) in files.iter().enumerate() {
+        let local = lake.local_file(&file.path, &staging.0).await?;
+        let out = dir.join(format!("{n:05}.parquet"));
+        let input = costs::Input {
+            path: &local,
+            key: &file.key,
+            source_name: &file.owner,
+            hint: &file.hint,
+        };
+        let result = tokio::task::block_in_place(|| costs::stage(&input, &out))?;
+        tracing::info!(file = %file.key, dataset = ?result.as_ref().map(|s| &s.dataset), "staged cost file");
+        staged.push(quality::StagedFile {
+            key: file.key.clone(),
+            owner: file.owner.clone(),
+            local,
+            staged: result,
+        });
+    }
+    let keys: Vec<String> = files.iter().map(|f| f.key.clone()).collect();
+    let ctx = crate::lake::session();
+    let mut written = 0;
+    if staged.iter().any(|f| f.staged.is_some()) {
+        ctx.register_parquet(
+            "staged",
+            format!("{}/", dir.display()),
+            ParquetReadOptions::default().parquet_pruning(false),
+        )
+        .await?;
+        let query = |sql: String| {
+            let ctx = ctx.clone();
+            async move { ctx.sql(&sql).await?.collect().await.map_err(Error::from) }
+        };
+
+        // Unreadable rows, with the line each starts on.
+        let rejected = query(format!(
+            "SELECT \"x_SourceFile\", {RECORD}, {REASON}, {RAW} FROM staged \
+             WHERE {REASON} IS NOT NULL ORDER BY 1, 2"
+        ))
+        .await?;
+        let (q_files, q_records, q_reasons, q_raw) = (
+            strings(&rejected, 0)?,
+            numbers(&rejected, 1)?,
+            strings(&rejected, 2)?,
+            strings(&rejected, 3)?,
+        );
+        let mut lines: HashMap<String, HashMap<i64, i64>> = HashMap::new();
+        for f in &staged {
+            let Some(info) = &f.staged else { continue };
+            let records: Vec<i64> = q_files
+                .iter()
+                .zip(&q_records)
+                .filter(|(k, _)| **k == f.key)
+                .map(|(_, r)| *r as i64)
+                .collect();
+            if !records.is_empty() {
+                let map = tokio::task::block_in_place(|| {
+                    costs::record_lines(&f.local, info.format, &records)
+                })?;
+                lines.insert(f.key.clone(), map);
+            }
+        }
+        for i in 0..q_files.len() {
+            let record = q_records[i] as i64;
+            let line = lines
+                .get(&q_files[i])
+                .and_then(|m| m.get(&record))
+                .copied()
+                .unwrap_or(record + 2);
+            report.quarantined.push(Quarantined {
+                source_file: q_files[i].clone(),
+                line,
+                reason: q_reasons[i].clone(),
+                raw: q_raw[i].clone(),
+            });
+        }
+
+        // Which (owner, billing period) the readable rows cover, and their billed totals.
+        let covered = query(format!(
+            "SELECT \"x_SourceName\", \"BillingPeriod\", COUNT(*) FROM staged \
+             WHERE {REASON} IS NULL GROUP BY 1, 2 ORDER BY 1, 2"
+        ))
+        .await?;
+        let (owners, periods, counts) = (
+            strings(&covered, 0)?,
+            strings(&covered, 1)?,
+            numbers(&covered, 2)?,
+        );
+        written = counts.iter().sum::<f64>() as usize;
+        let totals = query(format!(
+            "SELECT \"BillingPeriod\", COALESCE(\"BillingCurrency\", ''), SUM(\"BilledCost\") \
+             FROM staged WHERE {REASON} IS NULL GROUP BY 1, 2"
+        ))
+        .await?;
+        let billed: HashMap<(String, String), f64> = strings(&totals, 0)?
+            .into_iter()
+            .zip(strings(&totals, 1)?)
+            .zip(numbers(&totals, 2)?)
+            .collect();
+
+        if written > 0 {
+            let mut by_owner: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+            for (owner, period) in owners.iter().zip(&periods) {
+                by_owner.entry(owner).or_default().push(period);
+            }
+            let predicate = by_owner
+                .iter()
+                .map(|(owner, periods)| {
+                    format!(
+                        "(\"x_SourceName\" = {} AND \"BillingPeriod\" IN ({}))",
+                        sql_list([*owner]),
+                        sql_list(periods.iter().copied())
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(" OR ");
+            let def = schema::costs();
+            let columns = def
+                .schema
+                .fields()
+                .iter()
+                .map(|f| format!("\"{}\"", f.name()))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let rows = ctx
+                .sql(&format!(
+                    "SELECT {columns} FROM staged WHERE {REASON} IS NULL"
+                ))
+                .await?;
+            lake.write(&def, rows, WriteMode::Replace(predicate))
+                .await?;
+            report.unreconciled = reconcile(lake, &billed, &keys).await?;
+            if !report.unreconciled.is_empty() && !report.quarantined.is_empty() {
+                report.unreconciled.push(format!(
+                    "{} row(s) of these files are in quarantine and not counted",
+                    report.quarantined.len()
+                ));
+            }
+        }
+    }
+    // This run's findings replace earlier ones for the same inputs.
+    write_quarantine(lake, run_id, &keys, &report.quarantined).await?;
+    quality::record(lake, &ctx, run_id, &staged).await?;
+    Ok(written)
 }
 
 async fn write_quarantine(

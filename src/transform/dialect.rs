@@ -1,0 +1,331 @@
+//! Which cost dataset a file holds, and where each FOCUS 1.2 column comes from in it.
+//!
+//! Three families reach the transform: FOCUS files of any version (Cost Management's `FocusCost`
+//! 1.0-preview(v1), 1.0, 1.0r2, 1.2-preview, 1.2, and other providers' FOCUS), and the legacy Cost
+//! Management `ActualCost` / `AmortizedCost` datasets in their Enterprise Agreement (PascalCase,
+//! `Cost`) and Microsoft Customer Agreement (camelCase, `costInBillingCurrency`) column sets. The
+//! family comes from the export's manifest when there is one, otherwise from the header.
+//! Names are matched without regard to case, surrounding spaces or a byte-order mark.
+
+use std::collections::HashMap;
+
+use crate::{Error, Result};
+
+/// What a cost file is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Dialect {
+    /// FOCUS columns (any version; older names are brought up to 1.2).
+    Focus,
+    /// A legacy actual or amortized cost dataset.
+    Legacy { amortized: bool, mca: bool },
+}
+
+impl Dialect {
+    /// How the dataset is named in `x_SourceDataset`.
+    pub fn label(&self, version: Option<&str>) -> String {
+        match self {
+            Dialect::Focus => match version {
+                Some(v) => format!("FocusCost {v}"),
+                None => "FOCUS".into(),
+            },
+            Dialect::Legacy { amortized, mca } => format!(
+                "{} ({})",
+                if *amortized {
+                    "AmortizedCost"
+                } else {
+                    "ActualCost"
+                },
+                if *mca { "MCA" } else { "EA" }
+            ),
+        }
+    }
+}
+
+/// What an export's manifest says about its files (both optional: plain folders have no manifest).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DatasetHint {
+    /// `FocusCost`, `ActualCost`, `AmortizedCost`, `PriceSheet`, `ReservationDetails`, …
+    pub dataset: Option<String>,
+    pub version: Option<String>,
+}
+
+/// Dataset types a cost file can hold; the others are listed so they can be named in errors.
+pub const COST_DATASETS: &[&str] = &["FocusCost", "ActualCost", "AmortizedCost", "Usage"];
+
+/// A header name as compared: byte-order mark and surrounding spaces removed, lowercased.
+pub fn normalize_name(name: &str) -> String {
+    name.trim_start_matches('\u{feff}').trim().to_lowercase()
+}
+
+/// Decide what a file with these (normalized) header names is. `key` names the file in errors.
+pub fn detect(names: &[String], hint: &DatasetHint, key: &str) -> Result<Dialect> {
+    let has = |n: &str| names.iter().any(|x| x == n);
+    if let Some(dataset) = &hint.dataset {
+        let lower = dataset.to_lowercase();
+        if lower == "focuscost" {
+            return Ok(Dialect::Focus);
+        }
+        if lower == "actualcost" || lower == "amortizedcost" || lower == "usage" {
+            return Ok(Dialect::Legacy {
+                amortized: lower == "amortizedcost",
+                mca: has("costinbillingcurrency"),
+            });
+        }
+        return Err(Error::Data {
+            file: key.into(),
+            message: format!(
+                "dataset type `{dataset}` is not a cost dataset; cost datasets are {}",
+                COST_DATASETS.join(", ")
+            ),
+        });
+    }
+    if has("billedcost") || has("effectivecost") || has("chargeperiodstart") {
+        return Ok(Dialect::Focus);
+    }
+    if (has("cost") || has("costinbillingcurrency")) && (has("date") || has("usagedate")) {
+        let lower_key = key.to_lowercase();
+        return Ok(Dialect::Legacy {
+            amortized: lower_key.contains("amortized"),
+            mca: has("costinbillingcurrency"),
+        });
+    }
+    let shown = names.iter().take(8).cloned().collect::<Vec<_>>().join(", ");
+    Err(Error::Data {
+        file: key.into(),
+        message: format!(
+            "not a cost file: the header has {shown}{}; expected FOCUS columns (BilledCost, \
+             ChargePeriodStart, …) or Cost Management actual/amortized columns (Date, Cost or \
+             CostInBillingCurrency, …)",
+            if names.len() > 8 { ", …" } else { "" }
+        ),
+    })
+}
+
+/// FOCUS names from earlier versions (and Cost Management's earlier `x_` names) → their 1.2 name.
+const FOCUS_RENAMES: &[(&str, &str)] = &[
+    ("UsageQuantity", "ConsumedQuantity"),
+    ("UsageUnit", "ConsumedUnit"),
+    ("Region", "RegionName"),
+    ("x_InvoiceId", "InvoiceId"),
+    ("x_PricingCurrency", "PricingCurrency"),
+    ("x_SkuMeterName", "SkuMeter"),
+    ("AvailabilityZone", "x_AvailabilityZone"),
+];
+
+/// Legacy column → FOCUS 1.2 (or `x_`) column that takes its value as is. Costs, categories and
+/// periods that need converting are derived in [`super::costs`], not listed here.
+const LEGACY_COLUMNS: &[(&str, &str)] = &[
+    ("BillingAccountId", "BillingAccountId"),
+    ("BillingAccountName", "BillingAccountName"),
+    ("BillingCurrency", "BillingCurrency"),
+    ("BillingCurrencyCode", "BillingCurrency"),
+    ("BillingPeriodStartDate", "BillingPeriodStart"),
+    ("Date", "ChargePeriodStart"),
+    ("UsageDate", "ChargePeriodStart"),
+    ("PaygCostInBillingCurrency", "ListCost"),
+    ("PaygCostInUsd", "x_ListCostInUsd"),
+    ("PayGPrice", "ListUnitPrice"),
+    ("UnitPrice", "ContractedUnitPrice"),
+    ("EffectivePrice", "x_EffectiveUnitPrice"),
+    ("Quantity", "ConsumedQuantity"),
+    ("Quantity", "PricingQuantity"),
+    ("UnitOfMeasure", "ConsumedUnit"),
+    ("UnitOfMeasure", "PricingUnit"),
+    ("UnitOfMeasure", "x_PricingUnitDescription"),
+    ("PricingCurrency", "PricingCurrency"),
+    ("PricingCurrencyCode", "PricingCurrency"),
+    ("ExchangeRatePricingToBilling", "x_BillingExchangeRate"),
+    ("ExchangeRateDate", "x_BillingExchangeRateDate"),
+    ("ServicePeriodStartDate", "x_ServicePeriodStart"),
+    ("ServicePeriodEndDate", "x_ServicePeriodEnd"),
+    ("BillingProfileId", "x_BillingProfileId"),
+    ("BillingProfileName", "x_BillingProfileName"),
+    ("AccountOwnerId", "x_AccountOwnerId"),
+    ("AccountName", "x_AccountName"),
+    ("SubscriptionName", "SubAccountName"),
+    ("ResourceGroup", "x_ResourceGroupName"),
+    ("ResourceGroupName", "x_ResourceGroupName"),
+    ("ResourceId", "ResourceId"),
+    ("InstanceName", "ResourceId"),
+    ("ResourceName", "ResourceName"),
+    ("MeterRegion", "x_SkuRegion"),
+    ("MeterCategory", "x_SkuMeterCategory"),
+    ("MeterSubCategory", "x_SkuMeterSubcategory"),
+    ("MeterName", "SkuMeter"),
+    ("MeterId", "x_SkuMeterId"),
+    ("ProductId", "SkuId"),
+    ("PartNumber", "x_SkuPartNumber"),
+    ("ServiceFamily", "x_SkuServiceFamily"),
+    ("Product", "x_SkuDescription"),
+    ("ProductName", "x_SkuDescription"),
+    ("OfferId", "x_SkuOfferId"),
+    ("ProductOrderId", "x_SkuOrderId"),
+    ("ProductOrderName", "x_SkuOrderName"),
+    ("PlanName", "x_SkuPlanName"),
+    ("Term", "x_SkuTerm"),
+    ("IsAzureCreditEligible", "x_SkuIsCreditEligible"),
+    ("PublisherName", "PublisherName"),
+    ("PublisherType", "x_PublisherCategory"),
+    ("PublisherId", "x_PublisherId"),
+    ("InvoiceId", "InvoiceId"),
+    ("InvoiceSectionId", "x_InvoiceSectionId"),
+    ("InvoiceSection", "x_InvoiceSectionName"),
+    ("InvoiceSectionName", "x_InvoiceSectionName"),
+    ("CostCenter", "x_CostCenter"),
+    ("CostAllocationRuleName", "x_CostAllocationRuleName"),
+    ("BenefitId", "CommitmentDiscountId"),
+    ("ReservationId", "CommitmentDiscountId"),
+    ("BenefitName", "CommitmentDiscountName"),
+    ("ReservationName", "CommitmentDiscountName"),
+    ("Tags", "Tags"),
+    ("ResellerMpnId", "x_ResellerId"),
+    ("ResellerName", "x_ResellerName"),
+    ("CustomerTenantId", "x_CustomerId"),
+    ("CustomerName", "x_CustomerName"),
+    ("AdditionalInfo", "x_SkuDetails"),
+    ("ServiceInfo1", "x_ServiceInfo1"),
+    ("ServiceInfo2", "x_ServiceInfo2"),
+    ("AvailabilityZone", "x_AvailabilityZone"),
+    ("ConsumedService", "x_ConsumedService"),
+];
+
+/// Legacy columns read by the derivations in [`super::costs`] (not copied as they are).
+pub const LEGACY_DERIVED_INPUTS: &[&str] = &[
+    "Cost",
+    "CostInBillingCurrency",
+    "CostInUsd",
+    "BillingPeriodEndDate",
+    "SubscriptionId",
+    "ResourceLocation",
+    "ChargeType",
+    "PricingModel",
+    "Frequency",
+];
+
+/// For each target column, the source column (exact header text) that feeds it, and the source
+/// columns nothing reads (reported as ignored, so no column disappears unnoticed).
+pub struct ColumnMap {
+    pub by_target: HashMap<String, String>,
+    /// Normalized legacy name → exact header text, for the derivations.
+    pub by_source: HashMap<String, String>,
+    pub ignored: Vec<String>,
+}
+
+/// Map `headers` (exact text) for `dialect` onto the `targets` (FOCUS 1.2 and `x_` names).
+pub fn map_columns(headers: &[String], dialect: &Dialect, targets: &[&str]) -> ColumnMap {
+    let by_source: HashMap<String, String> = headers
+        .iter()
+        .map(|h| (normalize_name(h), h.clone()))
+        .collect();
+    let mut by_target: HashMap<String, String> = HashMap::new();
+    let take = |target: &str, source: &str, by_target: &mut HashMap<String, String>| {
+        if let Some(exact) = by_source.get(&normalize_name(source))
+            && !by_target.contains_key(target)
+        {
+            by_target.insert(target.to_string(), exact.clone());
+        }
+    };
+    match dialect {
+        Dialect::Focus => {
+            for t in targets {
+                take(t, t, &mut by_target);
+            }
+            for (old, new) in FOCUS_RENAMES {
+                take(new, old, &mut by_target);
+            }
+        }
+        Dialect::Legacy { .. } => {
+            for (old, new) in LEGACY_COLUMNS {
+                take(new, old, &mut by_target);
+            }
+        }
+    }
+    let read: std::collections::HashSet<String> = by_target
+        .values()
+        .map(|h| normalize_name(h))
+        .chain(
+            matches!(dialect, Dialect::Legacy { .. })
+                .then_some(LEGACY_DERIVED_INPUTS)
+                .into_iter()
+                .flatten()
+                .map(|n| n.to_lowercase()),
+        )
+        .collect();
+    let ignored = headers
+        .iter()
+        .filter(|h| !read.contains(&normalize_name(h)))
+        .cloned()
+        .collect();
+    ColumnMap {
+        by_target,
+        by_source,
+        ignored,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(list: &[&str]) -> Vec<String> {
+        list.iter().map(|n| normalize_name(n)).collect()
+    }
+
+    #[test]
+    fn detects_families_from_header_and_manifest() {
+        let focus = names(&["\u{feff}BilledCost", "ChargePeriodStart"]);
+        assert_eq!(
+            detect(&focus, &DatasetHint::default(), "f.csv").unwrap(),
+            Dialect::Focus
+        );
+        let ea = names(&["Date", "Cost", "MeterCategory"]);
+        assert_eq!(
+            detect(&ea, &DatasetHint::default(), "EA_AmortizedCost_Small.csv").unwrap(),
+            Dialect::Legacy {
+                amortized: true,
+                mca: false
+            }
+        );
+        let mca = names(&["date", "costInBillingCurrency"]);
+        let hint = DatasetHint {
+            dataset: Some("ActualCost".into()),
+            version: None,
+        };
+        assert_eq!(
+            detect(&mca, &hint, "part_0.csv").unwrap(),
+            Dialect::Legacy {
+                amortized: false,
+                mca: true
+            }
+        );
+        let prices = DatasetHint {
+            dataset: Some("PriceSheet".into()),
+            version: None,
+        };
+        let err = detect(&mca, &prices, "p.csv").unwrap_err().to_string();
+        assert!(err.contains("PriceSheet") && err.contains("p.csv"), "{err}");
+        let err = detect(&names(&["a", "b"]), &DatasetHint::default(), "x.csv")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("not a cost file") && err.contains("x.csv"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn older_focus_names_come_up_to_1_2() {
+        let headers: Vec<String> = ["BilledCost", "UsageQuantity", "Region", "x_Unknown"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let map = map_columns(
+            &headers,
+            &Dialect::Focus,
+            &["BilledCost", "ConsumedQuantity", "RegionName"],
+        );
+        assert_eq!(map.by_target["ConsumedQuantity"], "UsageQuantity");
+        assert_eq!(map.by_target["RegionName"], "Region");
+        assert_eq!(map.ignored, vec!["x_Unknown".to_string()]);
+    }
+}

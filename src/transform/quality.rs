@@ -1,0 +1,126 @@
+//! The `data_quality` table: per ingested cost file, rows read, written and quarantined, the
+//! columns nothing took, and checks that keep a row but deserve a look (prices out of order,
+//! usage without a quantity, currencies that are not ISO 4217 codes).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use datafusion::arrow::array::{ArrayRef, Int64Array, RecordBatch, StringArray};
+use datafusion::prelude::SessionContext;
+
+use super::costs::{REASON, Staged};
+use super::sql_list;
+use crate::lake::columns::{numbers, strings};
+use crate::lake::{Lake, WriteMode, schema};
+use crate::{Error, Result};
+
+/// One landed cost file and what staging made of it (`None`: the file was empty).
+pub struct StagedFile {
+    pub key: String,
+    pub owner: String,
+    pub local: PathBuf,
+    pub staged: Option<Staged>,
+}
+
+/// Active ISO 4217 currency codes.
+const CURRENCIES: &[&str] = &[
+    "AED", "AFN", "ALL", "AMD", "ANG", "AOA", "ARS", "AUD", "AWG", "AZN", "BAM", "BBD", "BDT",
+    "BGN", "BHD", "BIF", "BMD", "BND", "BOB", "BRL", "BSD", "BTN", "BWP", "BYN", "BZD", "CAD",
+    "CDF", "CHF", "CLP", "CNY", "COP", "CRC", "CUP", "CVE", "CZK", "DJF", "DKK", "DOP", "DZD",
+    "EGP", "ERN", "ETB", "EUR", "FJD", "FKP", "GBP", "GEL", "GHS", "GIP", "GMD", "GNF", "GTQ",
+    "GYD", "HKD", "HNL", "HTG", "HUF", "IDR", "ILS", "INR", "IQD", "IRR", "ISK", "JMD", "JOD",
+    "JPY", "KES", "KGS", "KHR", "KMF", "KPW", "KRW", "KWD", "KYD", "KZT", "LAK", "LBP", "LKR",
+    "LRD", "LSL", "LYD", "MAD", "MDL", "MGA", "MKD", "MMK", "MNT", "MOP", "MRU", "MUR", "MVR",
+    "MWK", "MXN", "MYR", "MZN", "NAD", "NGN", "NIO", "NOK", "NPR", "NZD", "OMR", "PAB", "PEN",
+    "PGK", "PHP", "PKR", "PLN", "PYG", "QAR", "RON", "RSD", "RUB", "RWF", "SAR", "SBD", "SCR",
+    "SDG", "SEK", "SGD", "SHP", "SLE", "SOS", "SRD", "SSP", "STN", "SVC", "SYP", "SZL", "THB",
+    "TJS", "TMT", "TND", "TOP", "TRY", "TTD", "TWD", "TZS", "UAH", "UGX", "USD", "UYU", "UZS",
+    "VES", "VND", "VUV", "WST", "XAF", "XCD", "XOF", "XPF", "YER", "ZAR", "ZMW", "ZWL",
+];
+
+/// Compute and commit this run's quality rows for `files`, replacing earlier rows for them.
+/// `ctx` has the staged rows registered as `staged` when any file was staged.
+pub async fn record(
+    lake: &Lake,
+    ctx: &SessionContext,
+    run_id: &str,
+    files: &[StagedFile],
+) -> Result<()> {
+    let mut counts: std::collections::HashMap<String, Vec<f64>> = Default::default();
+    if files.iter().any(|f| f.staged.is_some()) {
+        let usage = format!("{REASON} IS NULL AND \"ChargeCategory\" = 'Usage'");
+        let sql = format!(
+            "SELECT \"x_SourceFile\", COUNT(*), \
+             SUM(CASE WHEN {REASON} IS NULL THEN 1 ELSE 0 END), \
+             SUM(CASE WHEN {REASON} IS NOT NULL THEN 1 ELSE 0 END), \
+             SUM(CASE WHEN {usage} AND \"ListCost\" < \"ContractedCost\" - 0.000001 THEN 1 ELSE 0 END), \
+             SUM(CASE WHEN {usage} AND \"ContractedCost\" < \"EffectiveCost\" - 0.000001 THEN 1 ELSE 0 END), \
+             SUM(CASE WHEN {usage} AND \"ConsumedQuantity\" IS NULL THEN 1 ELSE 0 END), \
+             SUM(CASE WHEN {REASON} IS NULL AND \"BillingCurrency\" IS NOT NULL \
+                      AND upper(\"BillingCurrency\") NOT IN ({}) THEN 1 ELSE 0 END) \
+             FROM staged GROUP BY 1",
+            sql_list(CURRENCIES.iter().copied())
+        );
+        let batches = ctx.sql(&sql).await?.collect().await?;
+        let keys = strings(&batches, 0)?;
+        let columns = (1..8)
+            .map(|i| numbers(&batches, i))
+            .collect::<Result<Vec<_>>>()?;
+        for (row, key) in keys.into_iter().enumerate() {
+            counts.insert(key, columns.iter().map(|c| c[row]).collect());
+        }
+    }
+
+    let def = schema::data_quality();
+    let text = |f: &dyn Fn(&StagedFile) -> String| -> ArrayRef {
+        Arc::new(StringArray::from(files.iter().map(f).collect::<Vec<_>>()))
+    };
+    let number = |i: usize| -> ArrayRef {
+        Arc::new(Int64Array::from(
+            files
+                .iter()
+                .map(|f| counts.get(&f.key).map(|c| c[i] as i64).unwrap_or(0))
+                .collect::<Vec<_>>(),
+        ))
+    };
+    let batch = RecordBatch::try_new(
+        def.schema.clone(),
+        vec![
+            text(&|_| run_id.to_string()),
+            text(&|f| f.key.clone()),
+            text(&|f| f.owner.clone()),
+            text(&|f| {
+                f.staged
+                    .as_ref()
+                    .map(|s| s.dataset.clone())
+                    .unwrap_or_else(|| "empty file".into())
+            }),
+            text(&|f| {
+                f.staged
+                    .as_ref()
+                    .map(|s| s.format.label().to_string())
+                    .unwrap_or_default()
+            }),
+            number(0),
+            number(1),
+            number(2),
+            number(3),
+            number(4),
+            number(5),
+            number(6),
+            text(&|f| {
+                f.staged
+                    .as_ref()
+                    .map(|s| s.ignored_columns.join(","))
+                    .unwrap_or_default()
+            }),
+        ],
+    )
+    .map_err(|e| Error::Internal(e.to_string()))?;
+    let predicate = format!(
+        "source_file IN ({})",
+        sql_list(files.iter().map(|f| f.key.as_str()))
+    );
+    lake.write_batches(&def, vec![batch], WriteMode::Replace(predicate))
+        .await
+}
