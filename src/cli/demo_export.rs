@@ -55,7 +55,7 @@ pub fn exec(args: Args) -> Result<u8> {
                 if let Some(done) = current.take() {
                     done.finish(&args)?;
                 }
-                current = Some(MonthFile::create(&args, month)?);
+                current = Some(MonthFile::create(&args, month, as_of)?);
                 months += 1;
             }
             let file = current.as_mut().expect("created above");
@@ -84,10 +84,12 @@ struct MonthFile {
     rows: u64,
     start: NaiveDate,
     end: NaiveDate,
+    /// When the run was submitted: the morning of the run date.
+    submitted: String,
 }
 
 impl MonthFile {
-    fn create(args: &Args, month: &str) -> std::io::Result<Self> {
+    fn create(args: &Args, month: &str, as_of: NaiveDate) -> std::io::Result<Self> {
         let start = NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d")
             .map_err(|e| std::io::Error::other(e.to_string()))?;
         let next = if start.month() == 12 {
@@ -123,6 +125,7 @@ impl MonthFile {
             rows: 0,
             start,
             end,
+            submitted: format!("{}T06:00:00Z", as_of.format("%Y-%m-%d")),
         })
     }
 
@@ -157,7 +160,7 @@ impl MonthFile {
             },
             "runInfo": {
                 "executionType": "Scheduled",
-                "submittedTime": format!("{}T06:00:00Z", (self.end + chrono::Duration::days(1)).format("%Y-%m-%d")),
+                "submittedTime": self.submitted,
                 "runId": args.run_id,
                 "startDate": format!("{}T00:00:00", self.start.format("%Y-%m-%d")),
                 "endDate": format!("{}T00:00:00", self.end.format("%Y-%m-%d")),

@@ -85,6 +85,9 @@ struct Run {
     hint: DatasetHint,
     /// Paths (relative to the location) of its data files.
     files: Vec<String>,
+    /// Folder the files land under: `{export}/{range}` (the location-relative folder for files
+    /// outside any export layout).
+    folder: String,
 }
 
 pub async fn extract(spec: &AzureExportsSpec, cx: &ExtractContext<'_>) -> Result<Vec<Landed>> {
@@ -111,7 +114,11 @@ pub async fn extract(spec: &AzureExportsSpec, cx: &ExtractContext<'_>) -> Result
         }
         for file in &run.files {
             let base = file.rsplit('/').next().unwrap_or(file);
-            let name = format!("{}/{}/{}", run.export, run.range, base);
+            let name = if run.folder.is_empty() {
+                base.to_string()
+            } else {
+                format!("{}/{base}", run.folder)
+            };
             let path = Lake::landing_path(&spec.name, "costs", cx.run_id, &name);
             store.copy_to(file, cx.lake, &path).await?;
             landed.push(Landed {
@@ -247,6 +254,7 @@ async fn choose_runs(
         );
         consider(
             Run {
+                folder: format!("{export}/{range}"),
                 export,
                 range,
                 order,
@@ -291,8 +299,18 @@ async fn choose_runs(
             .map(|f| f.modified)
             .max()
             .expect("non-empty group");
+        // Outside the export layout every file stands alone, landing under its own folder.
+        let folder = if is_range(&range) {
+            format!("{export}/{range}")
+        } else {
+            range
+                .rsplit_once('/')
+                .map(|(d, _)| d.to_string())
+                .unwrap_or_default()
+        };
         consider(
             Run {
+                folder,
                 export,
                 range,
                 order: newest.to_rfc3339(),

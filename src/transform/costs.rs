@@ -142,8 +142,9 @@ pub fn stage(input: &Input<'_>, out: &Path) -> Result<Option<Staged>> {
 
     let mut plan = Plan::new(&schema, &map);
     plan.type_columns(&targets);
-    if let Dialect::Legacy { amortized, .. } = dialect {
-        plan.derive_legacy(amortized);
+    match dialect {
+        Dialect::Legacy { amortized, .. } => plan.derive_legacy(amortized),
+        Dialect::Focus => plan.derive_focus_preview(),
     }
     plan.require_period_and_cost();
     let blank_filter = (format != Format::Parquet).then(|| plan.non_blank(&headers));
@@ -270,14 +271,7 @@ impl<'a> Plan<'a> {
 
     /// The cleaned text of header column `exact`: trimmed; empty and `NULL` become NULL.
     fn text_of(&self, exact: &str) -> Expr {
-        let dtype = self.schema.get(exact).cloned().unwrap_or(DataType::String);
-        let c = col(exact);
-        let s = if dtype == DataType::String {
-            c
-        } else {
-            c.cast(DataType::String)
-        };
-        let s = s.str().strip_chars(lit(NULL));
+        let s = self.as_text(exact).str().strip_chars(lit(NULL));
         when(
             s.clone()
                 .eq(lit(""))
@@ -287,20 +281,53 @@ impl<'a> Plan<'a> {
         .otherwise(s)
     }
 
-    /// Text of a legacy column by (case-insensitive) name, if the file has it.
-    fn legacy_text(&self, name: &str) -> Option<Expr> {
+    /// Header column `exact` as text, whatever its type (instants as RFC 3339 in UTC).
+    fn as_text(&self, exact: &str) -> Expr {
+        let c = col(exact);
+        match self.schema.get(exact).cloned().unwrap_or(DataType::String) {
+            DataType::String => c,
+            DataType::Datetime(_, _) => c
+                .dt()
+                .timestamp(TimeUnit::Microseconds)
+                .cast(DataType::Datetime(TimeUnit::Microseconds, None))
+                .dt()
+                .strftime("%Y-%m-%dT%H:%M:%S%.fZ"),
+            _ => c.cast(DataType::String),
+        }
+    }
+
+    /// Text of a column the file may have, by (case-insensitive) name, with its exact header.
+    fn source_text(&self, name: &str) -> Option<(String, Expr)> {
         self.map
             .by_source
             .get(&name.to_lowercase())
-            .map(|exact| self.text_of(exact))
+            .map(|exact| (exact.clone(), self.text_of(exact)))
     }
 
+    fn legacy_text(&self, name: &str) -> Option<Expr> {
+        self.source_text(name).map(|(_, e)| e)
+    }
+
+    /// The first source column feeding `target` and its type; `None` when the file has none.
     fn source_dtype(&self, target: &str) -> Option<(String, DataType)> {
-        let exact = self.map.by_target.get(target)?;
+        let exact = self.map.by_target.get(target)?.first()?;
         Some((
             exact.clone(),
             self.schema.get(exact).cloned().unwrap_or(DataType::String),
         ))
+    }
+
+    /// The cleaned text feeding `target`: the first of its source columns that has a value.
+    fn target_text(&self, target: &str) -> Expr {
+        let texts: Vec<Expr> = self.map.by_target[target]
+            .iter()
+            .map(|exact| self.text_of(exact))
+            .collect();
+        if texts.len() == 1 {
+            texts.into_iter().next().expect("one")
+        } else {
+            coalesce(&texts)
+        }
     }
 
     fn set(&mut self, name: &str, e: Expr) {
@@ -366,8 +393,8 @@ impl<'a> Plan<'a> {
                     Some((exact, dt)) if dt.is_primitive_numeric() || dt.is_decimal() => {
                         col(exact.as_str()).cast(DataType::Float64)
                     }
-                    Some((exact, _)) => {
-                        let text = self.text_of(&exact);
+                    Some(_) => {
+                        let text = self.target_text(target);
                         self.number(target, text)
                     }
                 }
@@ -381,8 +408,8 @@ impl<'a> Plan<'a> {
                     Some((exact, DataType::Datetime(_, _))) => {
                         col(exact.as_str()).dt().timestamp(TimeUnit::Microseconds)
                     }
-                    Some((exact, _)) => {
-                        let text = self.text_of(&exact);
+                    Some(_) => {
+                        let text = self.target_text(target);
                         self.micros(target, text)
                     }
                 }
@@ -390,16 +417,16 @@ impl<'a> Plan<'a> {
                 match source {
                     None => null_of(DataType::Boolean),
                     Some((exact, DataType::Boolean)) => col(exact.as_str()),
-                    Some((exact, _)) => {
-                        let text = self.text_of(&exact);
+                    Some(_) => {
+                        let text = self.target_text(target);
                         self.boolean(target, text)
                     }
                 }
             } else {
                 match source {
                     None => null_of(DataType::String),
-                    Some((exact, _)) => {
-                        let text = self.text_of(&exact);
+                    Some(_) => {
+                        let text = self.target_text(target);
                         self.string(target, text)
                     }
                 }
@@ -491,13 +518,13 @@ impl<'a> Plan<'a> {
             ("Cost", "BilledCost", "EffectiveCost"),
             ("CostInUsd", "x_BilledCostInUsd", "x_EffectiveCostInUsd"),
         ] {
-            let Some(text) = self.legacy_text(cost_col) else {
+            let Some((header, text)) = self.source_text(cost_col) else {
                 continue;
             };
             if cost_col == "Cost" && self.map.by_source.contains_key("costinbillingcurrency") {
                 continue;
             }
-            let cost = self.number(cost_col, text);
+            let cost = self.number(&header, text);
             let zero = lit(0.0f64);
             let (b, e, note) = if amortized {
                 (
@@ -524,8 +551,8 @@ impl<'a> Plan<'a> {
         }
 
         // Periods: legacy end dates are inclusive days; FOCUS ends are exclusive instants.
-        if let Some(text) = self.legacy_text("BillingPeriodEndDate") {
-            let end = self.micros("BillingPeriodEndDate", text) + lit(DAY_MICROS);
+        if let Some((header, text)) = self.source_text("BillingPeriodEndDate") {
+            let end = self.micros(&header, text) + lit(DAY_MICROS);
             self.set("BillingPeriodEnd", end);
         }
         let start = self.get("ChargePeriodStart");
@@ -624,6 +651,36 @@ impl<'a> Plan<'a> {
         self.set("PricingCurrency", coalesce(&[pricing_currency, currency]));
     }
 
+    /// FOCUS 1.0-preview's `ChargeSubcategory` became `CommitmentDiscountStatus` and `ChargeClass`.
+    fn derive_focus_preview(&mut self) {
+        let Some(sub) = self.legacy_text("ChargeSubcategory") else {
+            return;
+        };
+        let sub = sub.str().to_lowercase();
+        let status = self.get("CommitmentDiscountStatus");
+        self.set(
+            "CommitmentDiscountStatus",
+            coalesce(&[
+                status,
+                when(sub.clone().eq(lit("used commitment")))
+                    .then(lit("Used"))
+                    .when(sub.clone().eq(lit("unused commitment")))
+                    .then(lit("Unused"))
+                    .otherwise(null_of(DataType::String)),
+            ]),
+        );
+        let class = self.get("ChargeClass");
+        self.set(
+            "ChargeClass",
+            coalesce(&[
+                class,
+                when(sub.eq(lit("refund")))
+                    .then(lit("Correction"))
+                    .otherwise(null_of(DataType::String)),
+            ]),
+        );
+    }
+
     /// A charge needs its period and a cost; rows without them are quarantined.
     fn require_period_and_cost(&mut self) {
         let (bps, cps) = (
@@ -654,7 +711,7 @@ impl<'a> Plan<'a> {
     fn raw_text(&self, headers: &[String]) -> Expr {
         let fields: Vec<Expr> = headers
             .iter()
-            .map(|h| col(h.as_str()).cast(DataType::String).fill_null(lit("")))
+            .map(|h| self.as_text(h).fill_null(lit("")))
             .collect();
         concat_str(fields, ",", false)
     }

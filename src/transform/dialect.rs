@@ -202,10 +202,14 @@ pub const LEGACY_DERIVED_INPUTS: &[&str] = &[
     "Frequency",
 ];
 
+/// FOCUS 1.0-preview columns read by the derivations in [`super::costs`].
+pub const FOCUS_DERIVED_INPUTS: &[&str] = &["ChargeSubcategory"];
+
 /// For each target column, the source column (exact header text) that feeds it, and the source
 /// columns nothing reads (reported as ignored, so no column disappears unnoticed).
 pub struct ColumnMap {
-    pub by_target: HashMap<String, String>,
+    /// Target → source columns (exact header text) in order of preference.
+    pub by_target: HashMap<String, Vec<String>>,
     /// Normalized legacy name → exact header text, for the derivations.
     pub by_source: HashMap<String, String>,
     pub ignored: Vec<String>,
@@ -217,12 +221,13 @@ pub fn map_columns(headers: &[String], dialect: &Dialect, targets: &[&str]) -> C
         .iter()
         .map(|h| (normalize_name(h), h.clone()))
         .collect();
-    let mut by_target: HashMap<String, String> = HashMap::new();
-    let take = |target: &str, source: &str, by_target: &mut HashMap<String, String>| {
-        if let Some(exact) = by_source.get(&normalize_name(source))
-            && !by_target.contains_key(target)
-        {
-            by_target.insert(target.to_string(), exact.clone());
+    let mut by_target: HashMap<String, Vec<String>> = HashMap::new();
+    let take = |target: &str, source: &str, by_target: &mut HashMap<String, Vec<String>>| {
+        if let Some(exact) = by_source.get(&normalize_name(source)) {
+            let sources = by_target.entry(target.to_string()).or_default();
+            if !sources.contains(exact) {
+                sources.push(exact.clone());
+            }
         }
     };
     match dialect {
@@ -242,13 +247,15 @@ pub fn map_columns(headers: &[String], dialect: &Dialect, targets: &[&str]) -> C
     }
     let read: std::collections::HashSet<String> = by_target
         .values()
+        .flatten()
         .map(|h| normalize_name(h))
         .chain(
-            matches!(dialect, Dialect::Legacy { .. })
-                .then_some(LEGACY_DERIVED_INPUTS)
-                .into_iter()
-                .flatten()
-                .map(|n| n.to_lowercase()),
+            match dialect {
+                Dialect::Legacy { .. } => LEGACY_DERIVED_INPUTS,
+                Dialect::Focus => FOCUS_DERIVED_INPUTS,
+            }
+            .iter()
+            .map(|n| n.to_lowercase()),
         )
         .collect();
     let ignored = headers
@@ -324,8 +331,8 @@ mod tests {
             &Dialect::Focus,
             &["BilledCost", "ConsumedQuantity", "RegionName"],
         );
-        assert_eq!(map.by_target["ConsumedQuantity"], "UsageQuantity");
-        assert_eq!(map.by_target["RegionName"], "Region");
+        assert_eq!(map.by_target["ConsumedQuantity"], ["UsageQuantity"]);
+        assert_eq!(map.by_target["RegionName"], ["Region"]);
         assert_eq!(map.ignored, vec!["x_Unknown".to_string()]);
     }
 }

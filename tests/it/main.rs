@@ -1,6 +1,8 @@
 //! The one integration-test binary. Each module drives the real `cloudoptima` binary in a temporary
 //! folder and checks what a user would see, against independent components where users meet one.
 //!
+//! - `cost_exports`: Cost Management exports (EA/MCA legacy, every export schema, gzip CSV and
+//!   Parquet with manifests from disk and Azurite, overlapping month-to-date runs);
 //! - `focus_files`: FOCUS files from any provider, messy input, quarantine and `strict`;
 //! - `lake_azure`: the lake on Azure Blob storage (Azurite) gives the same tables as on local disk;
 //! - `pipeline`: the demo pipeline end to end (lake tables, planted waste, PDF, outbox, re-runs,
@@ -9,6 +11,7 @@
 //! - `smtp`: delivery to a real SMTP server over TCP (aiosmtpd);
 //! - `validate`: configuration and rule errors reported with file and key.
 
+mod cost_exports;
 mod focus_files;
 mod lake_azure;
 mod pipeline;

@@ -1,0 +1,531 @@
+//! Cost Management exports into the `costs` table: the real EA export files, an MCA (camelCase)
+//! variant, every export schema's column list, gzip CSV and Parquet exports with manifests from local
+//! disk and from Azurite, and month-to-date runs that overlap. Totals are checked against sums the
+//! test computes itself from the source files.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::support::{Azurite, Workspace, python, repo};
+
+fn fixtures() -> PathBuf {
+    repo().join("../shared/fixtures")
+}
+
+/// `[[sources]]` entries of kind `azure_exports`, one per (name, folder).
+fn exports_pipeline(sources: &[(&str, &str)]) -> String {
+    let mut text = String::from(
+        "name = \"exports\"\n[forecast]\nenabled = false\n[report]\nenabled = false\n",
+    );
+    for (name, location) in sources {
+        text.push_str(&format!(
+            "[[sources]]\nkind = \"azure_exports\"\nname = \"{name}\"\nlocation = '{location}'\n"
+        ));
+    }
+    text
+}
+
+/// Rows of a CSV file as maps from header to value (byte-order mark removed).
+fn read_csv(path: &Path) -> Vec<std::collections::HashMap<String, String>> {
+    let text = std::fs::read_to_string(path).unwrap();
+    let text = text.trim_start_matches('\u{feff}');
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let headers: Vec<String> = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .map(str::to_string)
+        .collect();
+    reader
+        .records()
+        .map(|r| {
+            headers
+                .iter()
+                .cloned()
+                .zip(r.unwrap().iter().map(str::to_string))
+                .collect()
+        })
+        .collect()
+}
+
+fn sum(
+    rows: &[std::collections::HashMap<String, String>],
+    keep: impl Fn(&std::collections::HashMap<String, String>) -> bool,
+) -> f64 {
+    rows.iter()
+        .filter(|r| keep(r))
+        .map(|r| r["Cost"].parse::<f64>().unwrap())
+        .sum()
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() < 1e-6
+}
+
+#[test]
+fn legacy_ea_and_mca_exports_come_out_as_focus() {
+    let ws = Workspace::new();
+    let actual_dir = ws.path().join("actual");
+    let amortized_dir = ws.path().join("amortized");
+    let mca_dir = ws.path().join("mca");
+    for d in [&actual_dir, &amortized_dir, &mca_dir] {
+        std::fs::create_dir_all(d).unwrap();
+    }
+    let src = fixtures().join("cost-exports");
+    std::fs::copy(
+        src.join("EA_ActualCost_Small.csv"),
+        actual_dir.join("EA_ActualCost_Small.csv"),
+    )
+    .unwrap();
+    std::fs::copy(src.join("EA_NoRows.csv"), actual_dir.join("EA_NoRows.csv")).unwrap();
+    std::fs::copy(
+        src.join("EA_AmortizedCost_Small.csv"),
+        amortized_dir.join("EA_AmortizedCost_Small.csv"),
+    )
+    .unwrap();
+
+    // The MCA column set is camelCase and names the cost `costInBillingCurrency`. Built from the
+    // EA file: one field gets a quoted line break, and the row after it a cost that is not a number.
+    let ea = std::fs::read_to_string(src.join("EA_ActualCost_Small.csv")).unwrap();
+    let ea = ea.trim_start_matches('\u{feff}');
+    let mut reader = csv::Reader::from_reader(ea.as_bytes());
+    let headers: Vec<String> = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .map(|h| match h {
+            "Cost" => "costInBillingCurrency".to_string(),
+            "ResourceGroup" => "resourceGroupName".to_string(),
+            other => {
+                let mut c = other.chars();
+                let first = c.next().unwrap().to_ascii_lowercase();
+                std::iter::once(first).chain(c).collect()
+            }
+        })
+        .collect();
+    let info = headers.iter().position(|h| h == "additionalInfo").unwrap();
+    let cost = headers
+        .iter()
+        .position(|h| h == "costInBillingCurrency")
+        .unwrap();
+    let mut writer = csv::Writer::from_path(mca_dir.join("mca_actual.csv")).unwrap();
+    writer.write_record(&headers).unwrap();
+    for (i, record) in reader.records().enumerate() {
+        let mut fields: Vec<String> = record.unwrap().iter().map(str::to_string).collect();
+        if i == 2 {
+            fields[info] = "{\"note\": \"line one\nline two, with a comma\"}".into();
+        }
+        if i == 3 {
+            fields[cost] = "abc".into();
+        }
+        writer.write_record(&fields).unwrap();
+    }
+    writer.flush().unwrap();
+    drop(writer);
+
+    let pipeline = exports_pipeline(&[
+        ("actual", actual_dir.to_str().unwrap()),
+        ("amortized", amortized_dir.to_str().unwrap()),
+        ("mca", mca_dir.to_str().unwrap()),
+    ]);
+    std::fs::create_dir_all(ws.path().join("pipelines")).unwrap();
+    let ws = Workspace {
+        pipelines: {
+            let p = ws.path().join("pipelines");
+            std::fs::write(p.join("exports.toml"), &pipeline).unwrap();
+            p
+        },
+        ..ws
+    };
+    let out = ws.ok(&["run", "--as-of", "2023-10-02"]);
+    assert!(out.contains("1 quarantined"), "{out}");
+
+    let actual = read_csv(&src.join("EA_ActualCost_Small.csv"));
+    let amortized = read_csv(&src.join("EA_AmortizedCost_Small.csv"));
+    let totals = ws.sql(
+        "SELECT x_SourceName AS owner, x_SourceDataset AS dataset, COUNT(*) AS n, \
+         SUM(BilledCost) AS billed, SUM(EffectiveCost) AS effective FROM costs GROUP BY 1, 2 ORDER BY 1",
+    );
+    let row = |owner: &str| {
+        totals
+            .iter()
+            .find(|r| r["owner"] == owner)
+            .unwrap_or_else(|| panic!("{owner} missing: {totals:?}"))
+    };
+    let commitment = |r: &std::collections::HashMap<String, String>| {
+        r["PricingModel"] == "Reservation" || r["PricingModel"] == "SavingsPlan"
+    };
+
+    // Actual cost: billed as charged; the reservation purchase is not an effective cost (its
+    // amortized share shows up on the usage it covers).
+    let a = row("actual/files");
+    assert_eq!(a["dataset"], "ActualCost (EA)");
+    assert_eq!(a["n"], actual.len() as i64);
+    assert!(
+        close(a["billed"].as_f64().unwrap(), sum(&actual, |_| true)),
+        "{a}"
+    );
+    assert!(
+        close(
+            a["effective"].as_f64().unwrap(),
+            sum(&actual, |r| !(commitment(r)
+                && r["ChargeType"] == "Purchase"))
+        ),
+        "{a}"
+    );
+    // Amortized cost: effective as given; usage covered by a prepaid commitment is not billed again.
+    let m = row("amortized/files");
+    assert_eq!(m["dataset"], "AmortizedCost (EA)");
+    assert_eq!(m["n"], amortized.len() as i64);
+    assert!(
+        close(m["effective"].as_f64().unwrap(), sum(&amortized, |_| true)),
+        "{m}"
+    );
+    assert!(
+        close(
+            m["billed"].as_f64().unwrap(),
+            sum(&amortized, |r| !commitment(r))
+        ),
+        "{m}"
+    );
+    // MCA camelCase: the same charges minus the one quarantined row.
+    let c = row("mca/files");
+    assert_eq!(c["dataset"], "ActualCost (MCA)");
+    assert_eq!(c["n"], actual.len() as i64 - 1);
+    let bad_cost: f64 = actual[3]["Cost"].parse().unwrap();
+    assert!(
+        close(
+            c["billed"].as_f64().unwrap(),
+            sum(&actual, |_| true) - bad_cost
+        ),
+        "{c}"
+    );
+
+    // The quarantined row is named by file and the line it starts on: the header is line 1, and
+    // the quoted line break in the third record pushes the fourth record to line 6.
+    let q = ws.sql("SELECT source_file, line, reason FROM quarantine");
+    assert_eq!(q.len(), 1, "{q:?}");
+    assert_eq!(q[0]["source_file"], "mca/costs/mca_actual.csv");
+    assert_eq!(q[0]["line"], 6, "{q:?}");
+    assert!(
+        q[0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("costInBillingCurrency: cannot read \"abc\" as a number"),
+        "{q:?}"
+    );
+
+    // FOCUS columns derived from the legacy ones.
+    let purchase = ws.sql(
+        "SELECT ChargeCategory, PricingCategory, CommitmentDiscountType, x_AmortizationClass, \
+         CAST(BillingPeriodEnd AS VARCHAR) AS period_end, CAST(ChargePeriodStart AS VARCHAR) AS day \
+         FROM costs WHERE x_SourceName = 'actual/files' AND ChargeCategory = 'Purchase'",
+    );
+    assert_eq!(purchase.len(), 1, "{purchase:?}");
+    assert_eq!(purchase[0]["PricingCategory"], "Committed");
+    assert_eq!(purchase[0]["CommitmentDiscountType"], "Reservation");
+    assert_eq!(purchase[0]["x_AmortizationClass"], "Principal");
+    assert!(
+        purchase[0]["period_end"]
+            .as_str()
+            .unwrap()
+            .starts_with("2023-10-01")
+    );
+    assert!(
+        purchase[0]["day"]
+            .as_str()
+            .unwrap()
+            .starts_with("2023-09-21"),
+        "US dates"
+    );
+    let storage = ws.sql(
+        "SELECT SubAccountId, RegionId, RegionName, ServiceName, ServiceCategory, Tags, x_ResourceGroupName \
+         FROM costs WHERE x_SourceName = 'actual/files' AND ResourceName = 'dbstoragewp6hglwvvrad2'",
+    );
+    let s = &storage[0];
+    assert_eq!(
+        s["SubAccountId"],
+        "/subscriptions/ed570627-0265-4620-bb42-bae06bcfa914"
+    );
+    assert_eq!(
+        (s["RegionId"].as_str(), s["RegionName"].as_str()),
+        (Some("eastus2"), Some("East US 2"))
+    );
+    assert_eq!(s["ServiceCategory"], "Storage", "{s}");
+    assert_eq!(
+        s["x_ResourceGroupName"],
+        "databricks-rg-peskydata-s6taefbli5c5e"
+    );
+    // EA tags come without the outer braces; they land as a canonical JSON object.
+    let tags: serde_json::Value = serde_json::from_str(s["Tags"].as_str().unwrap()).unwrap();
+    assert_eq!(tags["costcenter"], "1234", "{tags}");
+
+    // Data quality: one row per file, the header-only export included, nothing left unmapped.
+    let dq = ws.sql(
+        "SELECT source_file, dataset, rows_read, rows_written, rows_quarantined, ignored_columns \
+         FROM data_quality ORDER BY source_file",
+    );
+    assert_eq!(dq.len(), 4, "{dq:?}");
+    let empty = dq
+        .iter()
+        .find(|r| r["source_file"].as_str().unwrap().contains("EA_NoRows"))
+        .unwrap();
+    assert_eq!(empty["rows_read"], 0);
+    let mca = dq
+        .iter()
+        .find(|r| r["source_file"].as_str().unwrap().contains("mca"))
+        .unwrap();
+    assert_eq!(
+        (mca["rows_read"].as_i64(), mca["rows_quarantined"].as_i64()),
+        (Some(11), Some(1))
+    );
+    for r in &dq {
+        assert_eq!(
+            r["ignored_columns"], "",
+            "every legacy column has a home: {r}"
+        );
+    }
+}
+
+/// Header names of one export schema file in `fixtures/export-schemas/`.
+fn schema_columns(file: &str) -> Vec<String> {
+    let text = std::fs::read_to_string(fixtures().join("export-schemas").join(file)).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    json["translator"]["mappings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["source"]["name"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn every_export_schema_column_has_a_home() {
+    let ws = Workspace::new();
+    let dir = ws.path().join("schemas");
+    std::fs::create_dir_all(&dir).unwrap();
+    let files = [
+        "focuscost_1.0-preview(v1).json",
+        "focuscost_1.0.json",
+        "focuscost_1.0r2.json",
+        "focuscost_1.2-preview.json",
+        "focuscost_1.2.json",
+        "actualcost_c360-2025-04.json",
+        "amortizedcost_c360-2025-04.json",
+    ];
+    for f in files {
+        // One header-only export per schema: the transform reads the header like a real file's.
+        std::fs::write(
+            dir.join(f.replace(".json", ".csv")),
+            schema_columns(f).join(",") + "\n",
+        )
+        .unwrap();
+    }
+    let p = ws.path().join("pipelines");
+    std::fs::create_dir_all(&p).unwrap();
+    std::fs::write(
+        p.join("schemas.toml"),
+        exports_pipeline(&[("schemas", dir.to_str().unwrap())]),
+    )
+    .unwrap();
+    let ws = Workspace { pipelines: p, ..ws };
+    ws.ok(&["run"]);
+    let dq = ws.sql("SELECT source_file, dataset, ignored_columns FROM data_quality");
+    assert_eq!(dq.len(), files.len(), "{dq:?}");
+    // Only Cost Management's 1.0-preview charge id and on-demand columns have no FOCUS 1.2 home
+    // (ListCost and ListUnitPrice carry the on-demand price since 1.0).
+    let allowed = [
+        "x_ChargeId",
+        "x_OnDemandCost",
+        "x_OnDemandCostInUsd",
+        "x_OnDemandUnitPrice",
+    ];
+    for r in &dq {
+        let ignored = r["ignored_columns"].as_str().unwrap();
+        for column in ignored.split(',').filter(|c| !c.is_empty()) {
+            assert!(allowed.contains(&column), "{column} of {r} is dropped");
+        }
+        let file = r["source_file"].as_str().unwrap();
+        let expected = if file.contains("focuscost") {
+            "FOCUS"
+        } else if file.contains("amortized") {
+            "AmortizedCost (EA)"
+        } else {
+            "ActualCost (EA)"
+        };
+        assert_eq!(r["dataset"], expected, "{r}");
+    }
+}
+
+/// Run `cloudoptima demo-export` into `out`.
+fn demo_export(ws: &Workspace, out: &Path, as_of: &str, run_id: &str, extra: &[&str]) {
+    let mut args = vec![
+        "demo-export",
+        "--out",
+        out.to_str().unwrap(),
+        "--as-of",
+        as_of,
+        "--history-days",
+        "40",
+        "--run-id",
+        run_id,
+    ];
+    args.extend_from_slice(extra);
+    ws.ok(&args);
+}
+
+fn check(out: std::process::Output, what: &str) {
+    assert!(
+        out.status.success(),
+        "{what}: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The `costs` table in a canonical text form (rounded money, sorted rows), for comparing lakes.
+fn dump(ws: &Workspace, lake: &str, env: &[(&'static str, String)]) -> String {
+    let query = "SELECT CAST(ChargePeriodStart AS VARCHAR) AS day, ResourceId, SkuMeter, ServiceName, \
+                 SubAccountId, x_ResourceGroupName, Tags, ChargeCategory, PricingCategory, BillingCurrency, \
+                 ROUND(BilledCost, 6) AS billed, ROUND(EffectiveCost, 6) AS effective, ROUND(ListCost, 6) AS list, \
+                 ROUND(ConsumedQuantity, 6) AS qty, BillingPeriod, x_SourceName \
+                 FROM costs ORDER BY 1, 2, 3, 11";
+    let out = ws
+        .cmd(&["--lake", lake, "sql", "--format", "csv", query])
+        .envs(env.iter().cloned())
+        .output()
+        .unwrap();
+    check(out.clone(), "sql");
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn gzip_csv_and_parquet_exports_from_disk_and_azurite_give_identical_tables() {
+    let ws = Workspace::new();
+    let gz = ws.path().join("gz");
+    let parquet = ws.path().join("parquet");
+    demo_export(&ws, &gz, "2026-06-15", "run-1", &["--gzip"]);
+    let out = Command::new(python())
+        .arg(repo().join("tests/support/export_to_parquet.py"))
+        .args([&gz, &parquet])
+        .output()
+        .unwrap();
+    check(out, "export_to_parquet");
+    let azurite = Azurite::start(&ws.path().join("azurite"), "exports");
+    let env = azurite.env();
+    for (folder, prefix) in [(&gz, "gz"), (&parquet, "parquet")] {
+        let out = Command::new(python())
+            .arg(repo().join("tests/support/azurite_upload.py"))
+            .arg(azurite.port.to_string())
+            .arg("exports")
+            .arg(folder)
+            .arg(format!("finops/{prefix}"))
+            .output()
+            .unwrap();
+        check(out, "upload");
+    }
+
+    let p = ws.path().join("pipelines");
+    std::fs::create_dir_all(&p).unwrap();
+    let ws = Workspace {
+        pipelines: p.clone(),
+        ..ws
+    };
+    let mut dumps = Vec::new();
+    for (n, location) in [
+        gz.to_str().unwrap().to_string(),
+        parquet.to_str().unwrap().to_string(),
+        "az://exports/finops/gz".to_string(),
+        "az://exports/finops/parquet".to_string(),
+    ]
+    .iter()
+    .enumerate()
+    {
+        std::fs::write(
+            p.join("exports.toml"),
+            exports_pipeline(&[("cm", location)]),
+        )
+        .unwrap();
+        let lake = ws.path().join(format!("lake{n}"));
+        let lake = lake.to_str().unwrap();
+        let out = ws
+            .cmd(&["--lake", lake, "run", "--as-of", "2026-06-15"])
+            .envs(env.iter().cloned())
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        check(out, location);
+        assert!(
+            text.contains("billed totals reconcile") && text.contains("0 quarantined"),
+            "{text}"
+        );
+        dumps.push((location.clone(), dump(&ws, lake, &env)));
+    }
+    let rows = dumps[0].1.lines().count();
+    assert!(rows > 1000, "{rows} rows");
+    for (location, d) in &dumps[1..] {
+        assert!(
+            *d == dumps[0].1,
+            "{location} differs from the local gzip CSV export"
+        );
+    }
+}
+
+#[test]
+fn overlapping_month_to_date_runs_leave_each_charge_once() {
+    let ws = Workspace::new();
+    let exports = ws.path().join("exports");
+    // Day 10's run, then day 15's: both cover May and June to date; the later run wins.
+    demo_export(&ws, &exports, "2026-06-10", "run-10", &[]);
+    let p = ws.path().join("pipelines");
+    std::fs::create_dir_all(&p).unwrap();
+    std::fs::write(
+        p.join("exports.toml"),
+        exports_pipeline(&[("cm", exports.to_str().unwrap())]),
+    )
+    .unwrap();
+    let ws = Workspace { pipelines: p, ..ws };
+    let rows_in = |run: &str| -> i64 {
+        let mut n = 0;
+        for entry in walk(&exports) {
+            if entry.ends_with("manifest.json") && entry.to_string_lossy().contains(run) {
+                let m: serde_json::Value =
+                    serde_json::from_slice(&std::fs::read(&entry).unwrap()).unwrap();
+                n += m["dataRowCount"].as_i64().unwrap();
+            }
+        }
+        n
+    };
+    let june = "SELECT COUNT(*) AS n, MAX(CAST(ChargePeriodStart AS VARCHAR)) AS last FROM costs WHERE BillingPeriod = '2026-06'";
+
+    let out = ws.ok(&["run", "--as-of", "2026-06-10"]);
+    assert!(out.contains("billed totals reconcile"), "{out}");
+    assert_eq!(ws.count("costs"), rows_in("run-10"));
+
+    demo_export(&ws, &exports, "2026-06-15", "run-15", &[]);
+    let out = ws.ok(&["run", "--as-of", "2026-06-15"]);
+    assert!(out.contains("billed totals reconcile"), "{out}");
+    // Both runs are in the folder; only the later one is read, and it replaces the earlier rows.
+    assert_eq!(ws.count("costs"), rows_in("run-15"));
+    let j = ws.sql(june);
+    assert!(
+        j[0]["last"].as_str().unwrap().starts_with("2026-06-14"),
+        "{j:?}"
+    );
+    // Ingesting the same export again changes nothing.
+    ws.ok(&["run", "--as-of", "2026-06-15"]);
+    assert_eq!(ws.count("costs"), rows_in("run-15"));
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let p = entry.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
