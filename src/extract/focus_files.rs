@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use super::{Dataset, ExtractContext, Landed};
+use crate::lake::Lake;
 use crate::{Error, Result};
 
 /// `[[sources]] kind = "focus_files"`.
@@ -45,8 +46,21 @@ pub async fn extract(spec: &FocusFilesSpec, cx: &ExtractContext<'_>) -> Result<V
         } else {
             name
         };
-        let bytes = std::fs::read(&file).map_err(|e| Error::io(&file, e))?;
-        landed.push(cx.land(&spec.name, Dataset::Costs, &name, bytes).await?);
+        // Streamed (a hard link when the lake is on the same local disk), never read whole.
+        let (dir, base) = (
+            file.parent().unwrap_or(Path::new(".")),
+            file.file_name().unwrap_or_default().to_string_lossy(),
+        );
+        let folder = Lake::open(&dir.to_string_lossy())?;
+        let path = Lake::landing_path(&spec.name, "costs", cx.run_id, &name);
+        folder.copy_to(&base, cx.lake, &path).await?;
+        landed.push(Landed {
+            dataset: Dataset::Costs,
+            path,
+            key: format!("{}/costs/{name}", spec.name),
+            owner: spec.name.clone(),
+            hint: Default::default(),
+        });
     }
     Ok(landed)
 }

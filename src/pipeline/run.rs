@@ -259,16 +259,27 @@ pub async fn run(
 
         // Rules.
         let t = Instant::now();
-        let (status, rows) = run_rules(&lake, &ctx, spec, opts, &run_id, &mut s.rules)
-            .instrument(tracing::info_span!("stage", name = "rules"))
-            .await;
-        let detail = format!(
-            "{} rule(s), {} finding(s), {} / month",
-            s.rules.len(),
-            rows,
-            model::money(s.rules.iter().map(|r| r.monthly_savings).sum())
-        );
-        stage(&mut s, "rules", t, status, rows, detail);
+        if spec.rules.enabled {
+            let (status, rows) = run_rules(&lake, &ctx, spec, opts, &run_id, &mut s.rules)
+                .instrument(tracing::info_span!("stage", name = "rules"))
+                .await;
+            let detail = format!(
+                "{} rule(s), {} finding(s), {} / month",
+                s.rules.len(),
+                rows,
+                model::money(s.rules.iter().map(|r| r.monthly_savings).sum())
+            );
+            stage(&mut s, "rules", t, status, rows, detail);
+        } else {
+            stage(
+                &mut s,
+                "rules",
+                t,
+                StageStatus::Skipped("disabled in pipeline".into()),
+                0,
+                String::new(),
+            );
+        }
 
         // Forecast.
         let t = Instant::now();

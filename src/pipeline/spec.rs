@@ -38,15 +38,28 @@ pub struct PipelineSpec {
     pub file: PathBuf,
 }
 
-#[derive(Debug, Clone, Deserialize, Default)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RuleSelection {
+    /// Run the rules at all (off for an ingest-only pipeline). Default true.
+    #[serde(default = "yes")]
+    pub enabled: bool,
     /// Rule ids or categories to run; empty means every stable rule.
     #[serde(default)]
     pub select: Vec<String>,
     /// Per-rule parameter overrides: `[rules.params.compute_vm_idle] cpu_threshold_pct = 3`.
     #[serde(default)]
     pub params: BTreeMap<String, BTreeMap<String, toml::Value>>,
+}
+
+impl Default for RuleSelection {
+    fn default() -> Self {
+        RuleSelection {
+            enabled: true,
+            select: Vec::new(),
+            params: BTreeMap::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

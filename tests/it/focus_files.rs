@@ -107,6 +107,64 @@ fn focus_files_ingest_and_quarantine_with_reasons() {
         "12 readable scenario rows and 11 flexibility rows"
     );
 
+    // The spec's worked examples keep the billed and effective totals the spec gives: per file, the
+    // lake's totals plus the quarantined rows' equal the file's own sums (read here by the csv crate).
+    let lake = ws.sql(
+        "SELECT x_SourceFile AS file, SUM(BilledCost) AS billed, SUM(EffectiveCost) AS effective \
+         FROM costs GROUP BY 1",
+    );
+    let mut checked = 0;
+    for folder in [
+        "commitment_discount_scenarios",
+        "commitment_discount_flexibility",
+    ] {
+        for entry in std::fs::read_dir(spec.join(folder)).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            let (mut billed, mut effective, mut quarantined) = (0.0, 0.0, (0.0, 0.0));
+            let mut reader = csv::Reader::from_path(&path).unwrap();
+            let headers = reader.headers().unwrap().clone();
+            let at = |n: &str| headers.iter().position(|h| h == n).unwrap();
+            let (b, e) = (at("BilledCost"), at("EffectiveCost"));
+            for record in reader.records() {
+                let record = record.unwrap();
+                if record.iter().all(|f| f.trim().is_empty()) {
+                    continue;
+                }
+                let value = |i: usize| record[i].parse::<f64>().unwrap_or(0.0);
+                if record.iter().any(|f| f.contains("T30:00:00Z")) {
+                    quarantined = (quarantined.0 + value(b), quarantined.1 + value(e));
+                } else {
+                    billed += value(b);
+                    effective += value(e);
+                }
+            }
+            let row = lake
+                .iter()
+                .find(|r| r["file"].as_str().unwrap().ends_with(&name))
+                .unwrap_or_else(|| panic!("{name} not in the lake: {lake:?}"));
+            let got = (
+                row["billed"].as_f64().unwrap(),
+                row["effective"].as_f64().unwrap(),
+            );
+            assert!(
+                (got.0 - billed).abs() < 1e-9 && (got.1 - effective).abs() < 1e-9,
+                "{name}: lake {got:?}, file {billed} / {effective} (quarantined {quarantined:?})"
+            );
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 11);
+    // The purchase scenarios are the commitment's principal; covered usage is its amortized charge.
+    let classes = ws.sql(
+        "SELECT x_AmortizationClass AS class, COUNT(*) AS n FROM costs \
+         WHERE x_SourceFile LIKE '%commitment_discount_%' GROUP BY 1 ORDER BY 1",
+    );
+    assert!(
+        classes.iter().any(|r| r["class"] == "Principal"),
+        "{classes:?}"
+    );
+
     // Re-ingesting the same files replaces them: no duplicates in costs or quarantine.
     ws.ok(&["run"]);
     assert_eq!(ws.count("costs"), spec_rows + 3);
