@@ -571,6 +571,28 @@ impl<'a> Plan<'a> {
             self.set("RegionId", lookups::region_id(text.clone()));
             self.set("RegionName", lookups::region_name(text));
         }
+        // Quantities: legacy quantities count pricing blocks (`10K` units); FOCUS consumed
+        // quantities count units.
+        if let Some(unit) = self.legacy_text("UnitOfMeasure") {
+            let block = lookups::pricing_block_size(unit.clone());
+            let distinct = lookups::distinct_unit(unit);
+            let quantity = self.get("PricingQuantity");
+            self.changes.push(note_if(
+                block
+                    .clone()
+                    .neq(lit(1.0))
+                    .and(quantity.clone().is_not_null()),
+                "ConsumedQuantity:blocks-times-block-size",
+            ));
+            self.set(
+                "ConsumedQuantity",
+                quantity * coalesce(&[block.clone(), lit(1.0)]),
+            );
+            self.set("x_PricingBlockSize", block);
+            self.set("PricingUnit", distinct.clone());
+            self.set("ConsumedUnit", distinct);
+        }
+        self.set("x_ResourceType", lookups::arm_type(self.get("ResourceId")));
         let service = lookups::service_name(self.get("x_ConsumedService"), self.get("ResourceId"));
         self.set(
             "ServiceName",

@@ -9,6 +9,30 @@ use polars::prelude::*;
 
 const REGIONS_CSV: &str = include_str!("../../data/open-data/Regions.csv");
 const SERVICES_CSV: &str = include_str!("../../data/open-data/Services.csv");
+const PRICING_UNITS_CSV: &str = include_str!("../../data/open-data/PricingUnits.csv");
+
+/// Unit of measure (as written, and lowercased) → (pricing block size, distinct unit).
+static PRICING_UNITS: LazyLock<HashMap<String, (f64, String)>> = LazyLock::new(|| {
+    let mut map = HashMap::new();
+    for r in rows_untrimmed(PRICING_UNITS_CSV) {
+        let [unit, _, block, distinct, ..] = r.as_slice() else {
+            continue;
+        };
+        let Ok(block) = block.trim().parse::<f64>() else {
+            continue;
+        };
+        let value = (block, distinct.trim().to_string());
+        map.entry(unit.to_lowercase()).or_insert(value.clone());
+        map.insert(unit.clone(), value);
+    }
+    map
+});
+
+fn pricing_unit(unit: &str) -> Option<&'static (f64, String)> {
+    PRICING_UNITS
+        .get(unit)
+        .or_else(|| PRICING_UNITS.get(&unit.to_lowercase()))
+}
 
 /// Original location text (lowercased) → (RegionId, RegionName).
 static REGIONS: LazyLock<HashMap<String, (String, String)>> = LazyLock::new(|| {
@@ -64,12 +88,17 @@ static SERVICES: LazyLock<Services> = LazyLock::new(|| {
 });
 
 fn rows(text: &'static str) -> impl Iterator<Item = Vec<String>> {
+    rows_untrimmed(text).map(|r| r.iter().map(|f| f.trim().to_string()).collect())
+}
+
+/// Rows as written: units of measure differ by a trailing space (`"1 "`).
+fn rows_untrimmed(text: &'static str) -> impl Iterator<Item = Vec<String>> {
     csv::ReaderBuilder::new()
         .has_headers(true)
         .from_reader(text.as_bytes())
         .into_records()
         .filter_map(|r| r.ok())
-        .map(|r| r.iter().map(|f| f.trim().to_string()).collect())
+        .map(|r| r.iter().map(str::to_string).collect())
 }
 
 /// `microsoft.compute/virtualmachines` from an ARM resource id (nested types joined with `/`).
@@ -147,6 +176,37 @@ pub fn region_name(location: Expr) -> Expr {
                 .unwrap_or_else(|| v.to_string()),
         )
     })
+}
+
+/// The pricing block size of a legacy unit of measure (`10K` → 10000); NULL when unknown.
+pub fn pricing_block_size(unit: Expr) -> Expr {
+    unit.map(
+        |c: Column| {
+            let values: Float64Chunked = c
+                .str()?
+                .iter()
+                .map(|v| v.and_then(pricing_unit).map(|(block, _)| *block))
+                .collect();
+            Ok(values.with_name(c.name().clone()).into_column())
+        },
+        |_, field| Ok(Field::new(field.name().clone(), DataType::Float64)),
+    )
+}
+
+/// The distinct unit of a legacy unit of measure (`10K` → `Units`), or the text as given.
+pub fn distinct_unit(unit: Expr) -> Expr {
+    map_text(unit, |v| {
+        Some(
+            pricing_unit(v)
+                .map(|(_, distinct)| distinct.clone())
+                .unwrap_or_else(|| v.to_string()),
+        )
+    })
+}
+
+/// The ARM resource type of a resource id (`microsoft.compute/virtualmachines`).
+pub fn arm_type(resource_id: Expr) -> Expr {
+    map_text(resource_id, resource_type)
 }
 
 pub fn service_name(consumed: Expr, resource_id: Expr) -> Expr {

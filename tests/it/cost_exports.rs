@@ -239,7 +239,8 @@ fn legacy_ea_and_mca_exports_come_out_as_focus() {
         "US dates"
     );
     let storage = ws.sql(
-        "SELECT SubAccountId, RegionId, RegionName, ServiceName, ServiceCategory, Tags, x_ResourceGroupName \
+        "SELECT SubAccountId, RegionId, RegionName, ServiceName, ServiceCategory, Tags, x_ResourceGroupName, \
+         PricingQuantity, ConsumedQuantity, PricingUnit, x_PricingBlockSize, x_ResourceType \
          FROM costs WHERE x_SourceName = 'actual/files' AND ResourceName = 'dbstoragewp6hglwvvrad2'",
     );
     let s = &storage[0];
@@ -256,6 +257,20 @@ fn legacy_ea_and_mca_exports_come_out_as_focus() {
         s["x_ResourceGroupName"],
         "databricks-rg-peskydata-s6taefbli5c5e"
     );
+    assert_eq!(s["x_ResourceType"], "microsoft.storage/storageaccounts");
+    // `10K` units: the legacy quantity counts blocks of 10,000; FOCUS consumed quantity counts units.
+    assert_eq!(
+        (
+            s["PricingQuantity"].as_f64(),
+            s["x_PricingBlockSize"].as_f64()
+        ),
+        (Some(0.0004), Some(10000.0))
+    );
+    assert!(
+        (s["ConsumedQuantity"].as_f64().unwrap() - 4.0).abs() < 1e-9,
+        "{s}"
+    );
+    assert_eq!(s["PricingUnit"], "Units");
     // EA tags come without the outer braces; they land as a canonical JSON object.
     let tags: serde_json::Value = serde_json::from_str(s["Tags"].as_str().unwrap()).unwrap();
     assert_eq!(tags["costcenter"], "1234", "{tags}");
