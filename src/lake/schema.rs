@@ -143,6 +143,78 @@ pub const COST_STRING_COLUMNS: &[&str] = &[
     "x_SourceName",
 ];
 
+/// Typed column groups of a table the transform fills from files.
+pub struct ColumnTypes {
+    pub decimal: &'static [&'static str],
+    pub timestamp: &'static [&'static str],
+    pub boolean: &'static [&'static str],
+    pub string: &'static [&'static str],
+}
+
+pub const COST_TYPES: ColumnTypes = ColumnTypes {
+    decimal: COST_DECIMAL_COLUMNS,
+    timestamp: COST_TIMESTAMP_COLUMNS,
+    boolean: COST_BOOLEAN_COLUMNS,
+    string: COST_STRING_COLUMNS,
+};
+
+/// Price sheet columns (EA and MCA price sheets in one shape, FOCUS names where FOCUS has them).
+/// Unit prices are per pricing block (`x_PricingUnitDescription`, e.g. `10K`), like `PricingQuantity`.
+pub const PRICE_TYPES: ColumnTypes = ColumnTypes {
+    decimal: &[
+        "ContractedUnitPrice",
+        "ListUnitPrice",
+        "x_BaseUnitPrice",
+        "x_PricingBlockSize",
+        "x_SkuTierMinimumUnits",
+    ],
+    timestamp: &["x_EffectivePeriodEnd", "x_EffectivePeriodStart"],
+    boolean: &[],
+    string: &[
+        "BillingAccountId",
+        "BillingAccountName",
+        "BillingCurrency",
+        "PricingCurrency",
+        "PricingUnit",
+        "SkuId",
+        "SkuMeter",
+        "x_BillingProfileId",
+        "x_BillingProfileName",
+        "x_PricingUnitDescription",
+        "x_SkuDescription",
+        "x_SkuMeterCategory",
+        "x_SkuMeterId",
+        "x_SkuMeterSubcategory",
+        "x_SkuMeterType",
+        "x_SkuOfferId",
+        "x_SkuPartNumber",
+        "x_SkuPriceType",
+        "x_SkuProductId",
+        "x_SkuRegion",
+        "x_SkuServiceFamily",
+        "x_SkuTerm",
+        // Added by cloudoptima's transform, as in `costs`.
+        "x_SourceChanges",
+        "x_SourceDataset",
+        "x_SourceFile",
+        "x_SourceName",
+    ],
+};
+
+pub fn prices() -> TableDef {
+    let t = &PRICE_TYPES;
+    let mut fields: Vec<(&str, DataType)> = Vec::new();
+    fields.extend(t.decimal.iter().map(|c| (*c, DataType::Float64)));
+    fields.extend(t.timestamp.iter().map(|c| (*c, utc())));
+    fields.extend(t.string.iter().map(|c| (*c, DataType::Utf8)));
+    fields.sort_by(|a, b| a.0.cmp(b.0));
+    TableDef {
+        name: "prices",
+        schema: schema(fields),
+        partition_by: &["x_SourceDataset"],
+    }
+}
+
 fn utc() -> DataType {
     DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))
 }
@@ -350,6 +422,7 @@ pub fn all() -> Vec<TableDef> {
         metrics(),
         recommendations(),
         forecasts(),
+        prices(),
         quarantine(),
         data_quality(),
         runs(),

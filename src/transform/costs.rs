@@ -16,9 +16,7 @@ use polars::prelude::*;
 
 use super::dialect::{self, DatasetHint, Dialect};
 use super::{lookups, parse};
-use crate::lake::schema::{
-    COST_BOOLEAN_COLUMNS, COST_DECIMAL_COLUMNS, COST_STRING_COLUMNS, COST_TIMESTAMP_COLUMNS,
-};
+use crate::lake::schema::{COST_TYPES, ColumnTypes, PRICE_TYPES};
 use crate::{Error, Result};
 
 /// Staged column holding why a row cannot be used (NULL for good rows).
@@ -37,7 +35,12 @@ const OWN_COLUMNS: &[&str] = &[
 ];
 
 /// Join keys: lowercased (display names are kept as given).
-const JOIN_KEYS: &[&str] = &["ResourceId", "SubAccountId", "x_ResourceGroupName"];
+const JOIN_KEYS: &[&str] = &[
+    "ResourceId",
+    "SubAccountId",
+    "x_ResourceGroupName",
+    "x_SkuMeterId",
+];
 
 const DAY_MICROS: i64 = 86_400_000_000;
 
@@ -85,6 +88,8 @@ pub struct Input<'a> {
 /// What staging found out about a file.
 #[derive(Debug, Clone)]
 pub struct Staged {
+    /// The lake table its rows go to: `costs` or `prices`.
+    pub table: &'static str,
     pub format: Format,
     /// `x_SourceDataset` of its rows.
     pub dataset: String,
@@ -92,8 +97,9 @@ pub struct Staged {
     pub ignored_columns: Vec<String>,
 }
 
-/// Stage `input` as Parquet at `out`. `Ok(None)` for a file with no header at all (empty).
-pub fn stage(input: &Input<'_>, out: &Path) -> Result<Option<Staged>> {
+/// Stage `input` as Parquet at `<staging>/<table>/<n>.parquet`. `Ok(None)` for a file with no
+/// header at all (empty).
+pub fn stage(input: &Input<'_>, staging: &Path, n: usize) -> Result<Option<Staged>> {
     let data_err = |e: PolarsError| Error::Data {
         file: input.key.to_string(),
         message: e.to_string(),
@@ -136,17 +142,24 @@ pub fn stage(input: &Input<'_>, out: &Path) -> Result<Option<Staged>> {
     }
     let normalized: Vec<String> = headers.iter().map(|h| dialect::normalize_name(h)).collect();
     let dialect = dialect::detect(&normalized, input.hint, input.key)?;
-    let targets = target_columns();
+    let (table, types) = match dialect {
+        Dialect::PriceSheet { .. } => ("prices", &PRICE_TYPES),
+        _ => ("costs", &COST_TYPES),
+    };
+    let targets = target_columns(types);
     let map = dialect::map_columns(&headers, &dialect, &targets);
     let dataset = dialect.label(input.hint.version.as_deref());
 
     let mut plan = Plan::new(&schema, &map);
-    plan.type_columns(&targets);
+    plan.type_columns(types, &targets);
     match dialect {
         Dialect::Legacy { amortized, .. } => plan.derive_legacy(amortized),
         Dialect::Focus => plan.derive_focus_preview(),
+        Dialect::PriceSheet { .. } => plan.derive_prices(),
     }
-    plan.require_period_and_cost();
+    if table == "costs" {
+        plan.require_period_and_cost();
+    }
     let blank_filter = (format != Format::Parquet).then(|| plan.non_blank(&headers));
     let raw_text = plan.raw_text(&headers);
     let (reasons, changes) = (joined(&plan.reasons, "; "), joined(&plan.changes, ";"));
@@ -170,13 +183,19 @@ pub fn stage(input: &Input<'_>, out: &Path) -> Result<Option<Staged>> {
         lf = lf.filter(filter);
     }
     let lf = lf.select(selected);
-    let lf = fill(lf, &dialect)
+    let lf = if table == "costs" {
+        fill(lf, &dialect)
+    } else {
+        lf.with_column(col("__changes").alias("x_SourceChanges"))
+    };
+    let lf = lf
         .with_columns([
             lit(input.key.to_string()).alias("x_SourceFile"),
             lit(input.source_name.to_string()).alias("x_SourceName"),
             lit(dataset.clone()).alias("x_SourceDataset"),
         ])
         .drop(by_name(["__changes"], true, false));
+    let out = staging.join(table).join(format!("{n:05}.parquet"));
 
     let target = SinkTarget::Path(PlRefPath::new(out.to_string_lossy().into_owned()));
     let options = ParquetWriteOptions {
@@ -195,19 +214,21 @@ pub fn stage(input: &Input<'_>, out: &Path) -> Result<Option<Staged>> {
     .collect_with_engine(Engine::Streaming)
     .map_err(data_err)?;
     Ok(Some(Staged {
+        table,
         format,
         dataset,
         ignored_columns: map.ignored,
     }))
 }
 
-/// Every `costs` column a file can feed, in the schema's groups.
-fn target_columns() -> Vec<&'static str> {
-    COST_DECIMAL_COLUMNS
+/// Every column of a table a file can feed.
+fn target_columns(types: &ColumnTypes) -> Vec<&'static str> {
+    types
+        .decimal
         .iter()
-        .chain(COST_TIMESTAMP_COLUMNS)
-        .chain(COST_BOOLEAN_COLUMNS)
-        .chain(COST_STRING_COLUMNS)
+        .chain(types.timestamp)
+        .chain(types.boolean)
+        .chain(types.string)
         .copied()
         .filter(|c| !OWN_COLUMNS.contains(c))
         .collect()
@@ -384,10 +405,10 @@ impl<'a> Plan<'a> {
     }
 
     /// Type every target column from its source column (or NULL when the file lacks it).
-    fn type_columns(&mut self, targets: &[&str]) {
+    fn type_columns(&mut self, types: &ColumnTypes, targets: &[&str]) {
         for &target in targets {
             let source = self.source_dtype(target);
-            let e = if COST_DECIMAL_COLUMNS.contains(&target) {
+            let e = if types.decimal.contains(&target) {
                 match source {
                     None => null_of(DataType::Float64),
                     Some((exact, dt)) if dt.is_primitive_numeric() || dt.is_decimal() => {
@@ -398,7 +419,7 @@ impl<'a> Plan<'a> {
                         self.number(target, text)
                     }
                 }
-            } else if COST_TIMESTAMP_COLUMNS.contains(&target) {
+            } else if types.timestamp.contains(&target) {
                 match source {
                     None => null_of(DataType::Int64),
                     Some((exact, DataType::Date)) => col(exact.as_str())
@@ -413,7 +434,7 @@ impl<'a> Plan<'a> {
                         self.micros(target, text)
                     }
                 }
-            } else if COST_BOOLEAN_COLUMNS.contains(&target) {
+            } else if types.boolean.contains(&target) {
                 match source {
                     None => null_of(DataType::Boolean),
                     Some((exact, DataType::Boolean)) => col(exact.as_str()),
@@ -671,6 +692,21 @@ impl<'a> Plan<'a> {
         let currency = self.get("BillingCurrency");
         let pricing_currency = self.get("PricingCurrency");
         self.set("PricingCurrency", coalesce(&[pricing_currency, currency]));
+    }
+
+    /// Price sheets: pricing units from the unit of measure; a price needs its meter.
+    fn derive_prices(&mut self) {
+        let unit = self.get("x_PricingUnitDescription");
+        self.set(
+            "x_PricingBlockSize",
+            lookups::pricing_block_size(unit.clone()),
+        );
+        self.set("PricingUnit", lookups::distinct_unit(unit));
+        let meter = self.get("x_SkuMeterId");
+        self.reasons.push(note_if(
+            meter.is_null(),
+            "MeterId: missing (a price needs its meter)",
+        ));
     }
 
     /// FOCUS 1.0-preview's `ChargeSubcategory` became `CommitmentDiscountStatus` and `ChargeClass`.

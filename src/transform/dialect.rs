@@ -18,6 +18,8 @@ pub enum Dialect {
     Focus,
     /// A legacy actual or amortized cost dataset.
     Legacy { amortized: bool, mca: bool },
+    /// A price sheet (goes to the `prices` table, and fills missing prices of cost rows).
+    PriceSheet { mca: bool },
 }
 
 impl Dialect {
@@ -37,6 +39,9 @@ impl Dialect {
                 },
                 if *mca { "MCA" } else { "EA" }
             ),
+            Dialect::PriceSheet { mca } => {
+                format!("PriceSheet ({})", if *mca { "MCA" } else { "EA" })
+            }
         }
     }
 }
@@ -49,8 +54,14 @@ pub struct DatasetHint {
     pub version: Option<String>,
 }
 
-/// Dataset types a cost file can hold; the others are listed so they can be named in errors.
-pub const COST_DATASETS: &[&str] = &["FocusCost", "ActualCost", "AmortizedCost", "Usage"];
+/// Dataset types the transform reads (cost datasets and price sheets).
+pub const COST_DATASETS: &[&str] = &[
+    "FocusCost",
+    "ActualCost",
+    "AmortizedCost",
+    "Usage",
+    "PriceSheet",
+];
 
 /// A header name as compared: byte-order mark and surrounding spaces removed, lowercased.
 pub fn normalize_name(name: &str) -> String {
@@ -64,6 +75,11 @@ pub fn detect(names: &[String], hint: &DatasetHint, key: &str) -> Result<Dialect
         let lower = dataset.to_lowercase();
         if lower == "focuscost" {
             return Ok(Dialect::Focus);
+        }
+        if lower == "pricesheet" {
+            return Ok(Dialect::PriceSheet {
+                mca: has("billingprofileid"),
+            });
         }
         if lower == "actualcost" || lower == "amortizedcost" || lower == "usage" {
             return Ok(Dialect::Legacy {
@@ -81,6 +97,11 @@ pub fn detect(names: &[String], hint: &DatasetHint, key: &str) -> Result<Dialect
     }
     if has("billedcost") || has("effectivecost") || has("chargeperiodstart") {
         return Ok(Dialect::Focus);
+    }
+    if has("meterid") && has("unitprice") && has("effectivestartdate") {
+        return Ok(Dialect::PriceSheet {
+            mca: has("billingprofileid"),
+        });
     }
     if (has("cost") || has("costinbillingcurrency")) && (has("date") || has("usagedate")) {
         let lower_key = key.to_lowercase();
@@ -189,6 +210,40 @@ const LEGACY_COLUMNS: &[(&str, &str)] = &[
     ("ConsumedService", "x_ConsumedService"),
 ];
 
+/// Price sheet column (EA or MCA) → `prices` column.
+const PRICE_COLUMNS: &[(&str, &str)] = &[
+    ("EnrollmentNumber", "BillingAccountId"),
+    ("BillingAccountId", "BillingAccountId"),
+    ("BillingAccountName", "BillingAccountName"),
+    ("BillingProfileId", "x_BillingProfileId"),
+    ("BillingProfileName", "x_BillingProfileName"),
+    ("MeterId", "x_SkuMeterId"),
+    ("MeterName", "SkuMeter"),
+    ("MeterType", "x_SkuMeterType"),
+    ("MeterCategory", "x_SkuMeterCategory"),
+    ("MeterSubCategory", "x_SkuMeterSubcategory"),
+    ("MeterRegion", "x_SkuRegion"),
+    ("ServiceFamily", "x_SkuServiceFamily"),
+    ("Product", "x_SkuDescription"),
+    ("SkuId", "SkuId"),
+    ("ProductId", "x_SkuProductId"),
+    ("PartNumber", "x_SkuPartNumber"),
+    ("UnitOfMeasure", "x_PricingUnitDescription"),
+    ("EffectiveStartDate", "x_EffectivePeriodStart"),
+    ("EffectiveEndDate", "x_EffectivePeriodEnd"),
+    ("UnitPrice", "ContractedUnitPrice"),
+    ("MarketPrice", "ListUnitPrice"),
+    ("BasePrice", "x_BaseUnitPrice"),
+    ("CurrencyCode", "BillingCurrency"),
+    ("BillingCurrency", "BillingCurrency"),
+    ("Currency", "PricingCurrency"),
+    ("IncludedQuantity", "x_SkuTierMinimumUnits"),
+    ("TierMinimumUnits", "x_SkuTierMinimumUnits"),
+    ("OfferId", "x_SkuOfferId"),
+    ("Term", "x_SkuTerm"),
+    ("PriceType", "x_SkuPriceType"),
+];
+
 /// Legacy columns read by the derivations in [`super::costs`] (not copied as they are).
 pub const LEGACY_DERIVED_INPUTS: &[&str] = &[
     "Cost",
@@ -244,6 +299,11 @@ pub fn map_columns(headers: &[String], dialect: &Dialect, targets: &[&str]) -> C
                 take(new, old, &mut by_target);
             }
         }
+        Dialect::PriceSheet { .. } => {
+            for (old, new) in PRICE_COLUMNS {
+                take(new, old, &mut by_target);
+            }
+        }
     }
     let read: std::collections::HashSet<String> = by_target
         .values()
@@ -253,6 +313,7 @@ pub fn map_columns(headers: &[String], dialect: &Dialect, targets: &[&str]) -> C
             match dialect {
                 Dialect::Legacy { .. } => LEGACY_DERIVED_INPUTS,
                 Dialect::Focus => FOCUS_DERIVED_INPUTS,
+                Dialect::PriceSheet { .. } => &[],
             }
             .iter()
             .map(|n| n.to_lowercase()),

@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
-use datafusion::prelude::ParquetReadOptions;
+use datafusion::prelude::{ParquetReadOptions, SessionContext};
 use polars::prelude::{DataFrame, ParquetWriter};
 
 use crate::extract::{Dataset, Landed};
@@ -175,10 +175,11 @@ pub async fn run(
     Ok(report)
 }
 
-/// Costs: stage every landed cost file with polars, then commit the readable rows in one Delta
-/// transaction that replaces each owner's billing periods (so re-ingesting a period, or a later
-/// month-to-date export of it, leaves each charge once), send unreadable rows to `quarantine`,
-/// record per-file quality in `data_quality`, and reconcile billed totals. Returns rows written.
+/// Cost Management datasets: stage every landed cost file and price sheet with polars; commit price
+/// sheets to `prices`, then the readable cost rows (missing prices filled from `prices`) in one Delta
+/// transaction that replaces each owner's billing periods, so re-ingesting a period, or a later
+/// month-to-date export of it, leaves each charge once. Unreadable rows go to `quarantine`, per-file
+/// quality to `data_quality`, and billed totals are reconciled. Returns cost rows written.
 async fn ingest_costs(
     lake: &Lake,
     landed: &[Landed],
@@ -186,8 +187,6 @@ async fn ingest_costs(
     staging: &Staging,
     report: &mut TransformReport,
 ) -> Result<usize> {
-    use crate::lake::columns::{numbers, strings};
-    use costs::{RAW, REASON, RECORD};
     let files: Vec<&Landed> = landed
         .iter()
         .filter(|l| l.dataset == Dataset::Costs)
@@ -195,19 +194,17 @@ async fn ingest_costs(
     if files.is_empty() {
         return Ok(0);
     }
-    let dir = staging.0.join("costs");
     let mut staged = Vec::new();
     for (n, file) in files.iter().enumerate() {
         let local = lake.local_file(&file.path, &staging.0).await?;
-        let out = dir.join(format!("{n:05}.parquet"));
         let input = costs::Input {
             path: &local,
             key: &file.key,
             source_name: &file.owner,
             hint: &file.hint,
         };
-        let result = tokio::task::block_in_place(|| costs::stage(&input, &out))?;
-        tracing::info!(file = %file.key, dataset = ?result.as_ref().map(|s| &s.dataset), "staged cost file");
+        let result = tokio::task::block_in_place(|| costs::stage(&input, &staging.0, n))?;
+        tracing::info!(file = %file.key, dataset = ?result.as_ref().map(|s| &s.dataset), "staged");
         staged.push(quality::StagedFile {
             key: file.key.clone(),
             owner: file.owner.clone(),
@@ -217,129 +214,280 @@ async fn ingest_costs(
     }
     let keys: Vec<String> = files.iter().map(|f| f.key.clone()).collect();
     let ctx = crate::lake::session();
+    let mut tables = Vec::new();
+    for table in ["prices", "costs"] {
+        if staged
+            .iter()
+            .any(|f| f.staged.as_ref().is_some_and(|s| s.table == table))
+        {
+            let dir = staging.0.join(table);
+            ctx.register_parquet(
+                format!("staged_{table}"),
+                format!("{}/", dir.display()),
+                ParquetReadOptions::default().parquet_pruning(false),
+            )
+            .await?;
+            tables.push(table);
+        }
+    }
+    for table in &tables {
+        quarantined(&ctx, table, &staged, report).await?;
+    }
     let mut written = 0;
-    if staged.iter().any(|f| f.staged.is_some()) {
-        ctx.register_parquet(
-            "staged",
-            format!("{}/", dir.display()),
-            ParquetReadOptions::default().parquet_pruning(false),
-        )
-        .await?;
-        let query = |sql: String| {
-            let ctx = ctx.clone();
-            async move { ctx.sql(&sql).await?.collect().await.map_err(Error::from) }
-        };
-
-        // Unreadable rows, with the line each starts on.
-        let rejected = query(format!(
-            "SELECT \"x_SourceFile\", {RECORD}, {REASON}, {RAW} FROM staged \
-             WHERE {REASON} IS NOT NULL ORDER BY 1, 2"
-        ))
-        .await?;
-        let (q_files, q_records, q_reasons, q_raw) = (
-            strings(&rejected, 0)?,
-            numbers(&rejected, 1)?,
-            strings(&rejected, 2)?,
-            strings(&rejected, 3)?,
-        );
-        let mut lines: HashMap<String, HashMap<i64, i64>> = HashMap::new();
-        for f in &staged {
-            let Some(info) = &f.staged else { continue };
-            let records: Vec<i64> = q_files
-                .iter()
-                .zip(&q_records)
-                .filter(|(k, _)| **k == f.key)
-                .map(|(_, r)| *r as i64)
-                .collect();
-            if !records.is_empty() {
-                let map = tokio::task::block_in_place(|| {
-                    costs::record_lines(&f.local, info.format, &records)
-                })?;
-                lines.insert(f.key.clone(), map);
-            }
-        }
-        for i in 0..q_files.len() {
-            let record = q_records[i] as i64;
-            let line = lines
-                .get(&q_files[i])
-                .and_then(|m| m.get(&record))
-                .copied()
-                .unwrap_or(record + 2);
-            report.quarantined.push(Quarantined {
-                source_file: q_files[i].clone(),
-                line,
-                reason: q_reasons[i].clone(),
-                raw: q_raw[i].clone(),
-            });
-        }
-
-        // Which (owner, billing period) the readable rows cover, and their billed totals.
-        let covered = query(format!(
-            "SELECT \"x_SourceName\", \"BillingPeriod\", COUNT(*) FROM staged \
-             WHERE {REASON} IS NULL GROUP BY 1, 2 ORDER BY 1, 2"
-        ))
-        .await?;
-        let (owners, periods, counts) = (
-            strings(&covered, 0)?,
-            strings(&covered, 1)?,
-            numbers(&covered, 2)?,
-        );
-        written = counts.iter().sum::<f64>() as usize;
-        let totals = query(format!(
-            "SELECT \"BillingPeriod\", COALESCE(\"BillingCurrency\", ''), SUM(\"BilledCost\") \
-             FROM staged WHERE {REASON} IS NULL GROUP BY 1, 2"
-        ))
-        .await?;
-        let billed: HashMap<(String, String), f64> = strings(&totals, 0)?
-            .into_iter()
-            .zip(strings(&totals, 1)?)
-            .zip(numbers(&totals, 2)?)
-            .collect();
-
-        if written > 0 {
-            let mut by_owner: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-            for (owner, period) in owners.iter().zip(&periods) {
-                by_owner.entry(owner).or_default().push(period);
-            }
-            let predicate = by_owner
-                .iter()
-                .map(|(owner, periods)| {
-                    format!(
-                        "(\"x_SourceName\" = {} AND \"BillingPeriod\" IN ({}))",
-                        sql_list([*owner]),
-                        sql_list(periods.iter().copied())
-                    )
-                })
-                .collect::<Vec<_>>()
-                .join(" OR ");
-            let def = schema::costs();
-            let columns = def
-                .schema
-                .fields()
-                .iter()
-                .map(|f| format!("\"{}\"", f.name()))
-                .collect::<Vec<_>>()
-                .join(", ");
-            let rows = ctx
-                .sql(&format!(
-                    "SELECT {columns} FROM staged WHERE {REASON} IS NULL"
-                ))
-                .await?;
-            lake.write(&def, rows, WriteMode::Replace(predicate))
-                .await?;
-            report.unreconciled = reconcile(lake, &billed, &keys).await?;
-            if !report.unreconciled.is_empty() && !report.quarantined.is_empty() {
-                report.unreconciled.push(format!(
-                    "{} row(s) of these files are in quarantine and not counted",
-                    report.quarantined.len()
-                ));
-            }
-        }
+    if tables.contains(&"prices") {
+        commit_prices(lake, &ctx).await?;
+    }
+    if tables.contains(&"costs") {
+        written = commit_costs(lake, &ctx, &keys, report).await?;
     }
     // This run's findings replace earlier ones for the same inputs.
     write_quarantine(lake, run_id, &keys, &report.quarantined).await?;
-    quality::record(lake, &ctx, run_id, &staged).await?;
+    quality::record(lake, &ctx, run_id, &tables, &staged).await?;
     Ok(written)
+}
+
+/// Collect the staged rows of `table` that could not be read, with the line each starts on.
+async fn quarantined(
+    ctx: &SessionContext,
+    table: &str,
+    staged: &[quality::StagedFile],
+    report: &mut TransformReport,
+) -> Result<()> {
+    use crate::lake::columns::{numbers, strings};
+    use costs::{RAW, REASON, RECORD};
+    let rejected = ctx
+        .sql(&format!(
+            "SELECT \"x_SourceFile\", {RECORD}, {REASON}, {RAW} FROM staged_{table} \
+             WHERE {REASON} IS NOT NULL ORDER BY 1, 2"
+        ))
+        .await?
+        .collect()
+        .await?;
+    let (files, records, reasons, raw) = (
+        strings(&rejected, 0)?,
+        numbers(&rejected, 1)?,
+        strings(&rejected, 2)?,
+        strings(&rejected, 3)?,
+    );
+    let mut lines: HashMap<String, HashMap<i64, i64>> = HashMap::new();
+    for f in staged {
+        let Some(info) = &f.staged else { continue };
+        let wanted: Vec<i64> = files
+            .iter()
+            .zip(&records)
+            .filter(|(k, _)| **k == f.key)
+            .map(|(_, r)| *r as i64)
+            .collect();
+        if !wanted.is_empty() {
+            let map = tokio::task::block_in_place(|| {
+                costs::record_lines(&f.local, info.format, &wanted)
+            })?;
+            lines.insert(f.key.clone(), map);
+        }
+    }
+    for i in 0..files.len() {
+        let record = records[i] as i64;
+        let line = lines
+            .get(&files[i])
+            .and_then(|m| m.get(&record))
+            .copied()
+            .unwrap_or(record + 2);
+        report.quarantined.push(Quarantined {
+            source_file: files[i].clone(),
+            line,
+            reason: reasons[i].clone(),
+            raw: raw[i].clone(),
+        });
+    }
+    Ok(())
+}
+
+/// The columns of `def` as a quoted SQL list.
+fn column_list(def: &schema::TableDef) -> Vec<String> {
+    def.schema
+        .fields()
+        .iter()
+        .map(|f| format!("\"{}\"", f.name()))
+        .collect()
+}
+
+/// A price sheet replaces its source's earlier price sheet.
+async fn commit_prices(lake: &Lake, ctx: &SessionContext) -> Result<()> {
+    use crate::lake::columns::strings;
+    use costs::REASON;
+    let owners = ctx
+        .sql(&format!(
+            "SELECT DISTINCT \"x_SourceName\" FROM staged_prices WHERE {REASON} IS NULL"
+        ))
+        .await?
+        .collect()
+        .await?;
+    let owners = strings(&owners, 0)?;
+    if owners.is_empty() {
+        return Ok(());
+    }
+    let def = schema::prices();
+    let rows = ctx
+        .sql(&format!(
+            "SELECT {} FROM staged_prices WHERE {REASON} IS NULL",
+            column_list(&def).join(", ")
+        ))
+        .await?;
+    let predicate = format!(
+        "\"x_SourceName\" IN ({})",
+        sql_list(owners.iter().map(String::as_str))
+    );
+    lake.write(&def, rows, WriteMode::Replace(predicate)).await
+}
+
+/// Cost columns the price sheet fills when a row lacks them, with the SQL that fills each (`s` is
+/// the staged row, `p` its meter's consumption price). Savings are recomputed from the filled costs.
+const PRICE_FILLS: &[(&str, &str)] = &[
+    ("ListUnitPrice", "p.list_price"),
+    ("ContractedUnitPrice", "p.contracted_price"),
+    ("ListCost", "p.list_price * s.\"PricingQuantity\""),
+    (
+        "ContractedCost",
+        "p.contracted_price * s.\"PricingQuantity\"",
+    ),
+];
+
+/// Commit the staged cost rows, filling missing prices from the lake's `prices`.
+async fn commit_costs(
+    lake: &Lake,
+    ctx: &SessionContext,
+    keys: &[String],
+    report: &mut TransformReport,
+) -> Result<usize> {
+    use crate::lake::columns::{numbers, strings};
+    use costs::REASON;
+    let query = |sql: String| {
+        let ctx = ctx.clone();
+        async move { ctx.sql(&sql).await?.collect().await.map_err(Error::from) }
+    };
+    // Which (owner, billing period) the readable rows cover, and their billed totals.
+    let covered = query(format!(
+        "SELECT \"x_SourceName\", \"BillingPeriod\", COUNT(*) FROM staged_costs \
+         WHERE {REASON} IS NULL GROUP BY 1, 2 ORDER BY 1, 2"
+    ))
+    .await?;
+    let (owners, periods, counts) = (
+        strings(&covered, 0)?,
+        strings(&covered, 1)?,
+        numbers(&covered, 2)?,
+    );
+    let written = counts.iter().sum::<f64>() as usize;
+    if written == 0 {
+        return Ok(0);
+    }
+    let totals = query(format!(
+        "SELECT \"BillingPeriod\", COALESCE(\"BillingCurrency\", ''), SUM(\"BilledCost\") \
+         FROM staged_costs WHERE {REASON} IS NULL GROUP BY 1, 2"
+    ))
+    .await?;
+    let billed: HashMap<(String, String), f64> = strings(&totals, 0)?
+        .into_iter()
+        .zip(strings(&totals, 1)?)
+        .zip(numbers(&totals, 2)?)
+        .collect();
+
+    let mut by_owner: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for (owner, period) in owners.iter().zip(&periods) {
+        by_owner.entry(owner).or_default().push(period);
+    }
+    let predicate = by_owner
+        .iter()
+        .map(|(owner, periods)| {
+            format!(
+                "(\"x_SourceName\" = {} AND \"BillingPeriod\" IN ({}))",
+                sql_list([*owner]),
+                sql_list(periods.iter().copied())
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" OR ");
+    let def = schema::costs();
+    let sql = if lake.table_exists("prices").await? {
+        lake.register_all(ctx).await?;
+        costs_with_prices_sql(&def)
+    } else {
+        format!(
+            "SELECT {} FROM staged_costs WHERE {REASON} IS NULL",
+            column_list(&def).join(", ")
+        )
+    };
+    let rows = ctx.sql(&sql).await?;
+    lake.write(&def, rows, WriteMode::Replace(predicate))
+        .await?;
+    report.unreconciled = reconcile(lake, &billed, keys).await?;
+    if !report.unreconciled.is_empty() && !report.quarantined.is_empty() {
+        report.unreconciled.push(format!(
+            "{} row(s) of these files are in quarantine and not counted",
+            report.quarantined.len()
+        ));
+    }
+    Ok(written)
+}
+
+/// The staged cost rows with prices their files lack taken from each meter's consumption price
+/// (first tier) in `prices`, in the same currency; each fill is named in `x_SourceChanges`.
+fn costs_with_prices_sql(def: &schema::TableDef) -> String {
+    let filled = |name: &str| {
+        PRICE_FILLS
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, e)| format!("COALESCE(s.\"{name}\", {e})"))
+    };
+    let principal =
+        "(s.\"ChargeCategory\" = 'Purchase' AND s.\"CommitmentDiscountId\" IS NOT NULL)";
+    let saving = |name: &str, a: &str, b: &str| {
+        format!(
+            "COALESCE(s.\"{name}\", CASE WHEN {principal} THEN NULL ELSE {} - {} END)",
+            filled(a).unwrap_or(format!("s.\"{a}\"")),
+            filled(b).unwrap_or(format!("s.\"{b}\""))
+        )
+    };
+    let notes = PRICE_FILLS
+        .iter()
+        .map(|(name, e)| {
+            format!(
+                "CASE WHEN s.\"{name}\" IS NULL AND ({e}) IS NOT NULL THEN '{name}:from-price-sheet' END"
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let columns = def
+        .schema
+        .fields()
+        .iter()
+        .map(|f| {
+            let name = f.name().as_str();
+            let e = match name {
+                "x_NegotiatedDiscountSavings" => saving(name, "ListCost", "ContractedCost"),
+                "x_CommitmentDiscountSavings" => saving(name, "ContractedCost", "EffectiveCost"),
+                "x_TotalSavings" => saving(name, "ListCost", "EffectiveCost"),
+                "x_SourceChanges" => {
+                    format!("NULLIF(concat_ws(';', s.\"x_SourceChanges\", {notes}), '')")
+                }
+                _ => filled(name).unwrap_or(format!("s.\"{name}\"")),
+            };
+            format!("{e} AS \"{name}\"")
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "WITH p AS ( \
+           SELECT lower(\"x_SkuMeterId\") AS meter, \"BillingCurrency\" AS currency, \
+                  MAX(\"ListUnitPrice\") AS list_price, MIN(\"ContractedUnitPrice\") AS contracted_price \
+           FROM prices \
+           WHERE (\"x_SkuPriceType\" IS NULL OR lower(\"x_SkuPriceType\") = 'consumption') \
+             AND COALESCE(\"x_SkuTierMinimumUnits\", 0) = 0 \
+           GROUP BY 1, 2) \
+         SELECT {columns} FROM staged_costs s \
+         LEFT JOIN p ON s.\"x_SkuMeterId\" = p.meter AND s.\"BillingCurrency\" = p.currency \
+         WHERE s.{} IS NULL",
+        costs::REASON
+    )
 }
 
 async fn write_quarantine(

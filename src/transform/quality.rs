@@ -39,27 +39,44 @@ const CURRENCIES: &[&str] = &[
 ];
 
 /// Compute and commit this run's quality rows for `files`, replacing earlier rows for them.
-/// `ctx` has the staged rows registered as `staged` when any file was staged.
+/// `ctx` has each table's staged rows registered as `staged_<table>`.
 pub async fn record(
     lake: &Lake,
     ctx: &SessionContext,
     run_id: &str,
+    tables: &[&str],
     files: &[StagedFile],
 ) -> Result<()> {
     let mut counts: std::collections::HashMap<String, Vec<f64>> = Default::default();
-    if files.iter().any(|f| f.staged.is_some()) {
+    for table in tables {
+        // The checks apply to cost rows; price sheets get their row counts.
+        let check = |condition: &str| {
+            if *table == "costs" {
+                format!("SUM(CASE WHEN {condition} THEN 1 ELSE 0 END)")
+            } else {
+                "0".to_string()
+            }
+        };
         let usage = format!("{REASON} IS NULL AND \"ChargeCategory\" = 'Usage'");
         let sql = format!(
             "SELECT \"x_SourceFile\", COUNT(*), \
              SUM(CASE WHEN {REASON} IS NULL THEN 1 ELSE 0 END), \
              SUM(CASE WHEN {REASON} IS NOT NULL THEN 1 ELSE 0 END), \
-             SUM(CASE WHEN {usage} AND \"ListCost\" < \"ContractedCost\" - 0.000001 THEN 1 ELSE 0 END), \
-             SUM(CASE WHEN {usage} AND \"ContractedCost\" < \"EffectiveCost\" - 0.000001 THEN 1 ELSE 0 END), \
-             SUM(CASE WHEN {usage} AND \"ConsumedQuantity\" IS NULL THEN 1 ELSE 0 END), \
-             SUM(CASE WHEN {REASON} IS NULL AND \"BillingCurrency\" IS NOT NULL \
-                      AND upper(\"BillingCurrency\") NOT IN ({}) THEN 1 ELSE 0 END) \
-             FROM staged GROUP BY 1",
-            sql_list(CURRENCIES.iter().copied())
+             {} AS list_below_contracted, {} AS contracted_below_effective, \
+             {} AS usage_without_quantity, {} AS unknown_currency \
+             FROM staged_{table} GROUP BY 1",
+            check(&format!(
+                "{usage} AND \"ListCost\" < \"ContractedCost\" - 0.000001"
+            )),
+            check(&format!(
+                "{usage} AND \"ContractedCost\" < \"EffectiveCost\" - 0.000001"
+            )),
+            check(&format!("{usage} AND \"ConsumedQuantity\" IS NULL")),
+            check(&format!(
+                "{REASON} IS NULL AND \"BillingCurrency\" IS NOT NULL \
+                 AND upper(\"BillingCurrency\") NOT IN ({})",
+                sql_list(CURRENCIES.iter().copied())
+            )),
         );
         let batches = ctx.sql(&sql).await?.collect().await?;
         let keys = strings(&batches, 0)?;

@@ -544,3 +544,117 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     }
     out
 }
+
+#[test]
+fn a_price_sheet_fills_the_prices_an_export_lacks() {
+    let ws = Workspace::new();
+    let dir = ws.path().join("ea");
+    std::fs::create_dir_all(&dir).unwrap();
+    let src = fixtures().join("cost-exports/EA_ActualCost_Small.csv");
+
+    // The actual cost export without its price columns.
+    let text = std::fs::read_to_string(&src).unwrap();
+    let mut reader = csv::Reader::from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    let headers = reader.headers().unwrap().clone();
+    let blank: Vec<usize> = ["PayGPrice", "UnitPrice"]
+        .iter()
+        .map(|n| headers.iter().position(|h| h == *n).unwrap())
+        .collect();
+    let meter_at = headers.iter().position(|h| h == "MeterId").unwrap();
+    let mut writer = csv::Writer::from_path(dir.join("actual.csv")).unwrap();
+    writer.write_record(&headers).unwrap();
+    let mut meters = Vec::new();
+    for record in reader.records() {
+        let mut fields: Vec<String> = record.unwrap().iter().map(str::to_string).collect();
+        for i in &blank {
+            fields[*i].clear();
+        }
+        if !meters.contains(&fields[meter_at]) {
+            meters.push(fields[meter_at].clone());
+        }
+        writer.write_record(&fields).unwrap();
+    }
+    writer.flush().unwrap();
+
+    // An EA price sheet (columns from the export schema) with, per meter, the consumption price,
+    // a higher tier and a reservation price; only the first is a meter's price.
+    let columns = schema_columns("pricesheet_2023-05-01_ea.json");
+    let mut sheet = csv::Writer::from_path(dir.join("pricesheet.csv")).unwrap();
+    sheet.write_record(&columns).unwrap();
+    let price = |i: usize| 1.0 + i as f64 * 0.5;
+    for (i, meter) in meters.iter().enumerate() {
+        for (kind, tier, market) in [
+            ("Consumption", "0", price(i)),
+            ("Consumption", "100", price(i) / 2.0),
+            ("ReservedInstance", "0", price(i) / 10.0),
+        ] {
+            let row: Vec<String> = columns
+                .iter()
+                .map(|c| match c.as_str() {
+                    "MeterID" => meter.to_uppercase(),
+                    "MarketPrice" => market.to_string(),
+                    "UnitPrice" => (market * 0.8).to_string(),
+                    "BasePrice" => market.to_string(),
+                    "CurrencyCode" => "USD".into(),
+                    "PriceType" => kind.into(),
+                    "IncludedQuantity" => tier.into(),
+                    "EffectiveStartDate" => "2023-09-01".into(),
+                    "EffectiveEndDate" => "2023-09-30".into(),
+                    "UnitOfMeasure" => "1 Hour".into(),
+                    "EnrollmentNumber" => "8611537".into(),
+                    _ => String::new(),
+                })
+                .collect();
+            sheet.write_record(&row).unwrap();
+        }
+    }
+    sheet.flush().unwrap();
+    drop((writer, sheet));
+
+    let p = ws.path().join("pipelines");
+    std::fs::create_dir_all(&p).unwrap();
+    std::fs::write(
+        p.join("ea.toml"),
+        exports_pipeline(&[("ea", dir.to_str().unwrap())]),
+    )
+    .unwrap();
+    let ws = Workspace { pipelines: p, ..ws };
+    let out = ws.ok(&["run", "--as-of", "2023-10-02"]);
+    assert!(out.contains("billed totals reconcile"), "{out}");
+    assert_eq!(ws.count("prices"), meters.len() as i64 * 3);
+
+    let rows = ws.sql(
+        "SELECT x_SkuMeterId AS meter, ListUnitPrice, ContractedUnitPrice, ListCost, PricingQuantity, \
+         x_SourceChanges FROM costs",
+    );
+    assert_eq!(rows.len(), 11);
+    for r in &rows {
+        let i = meters
+            .iter()
+            .position(|m| m.to_lowercase() == r["meter"].as_str().unwrap())
+            .unwrap();
+        let list = r["ListUnitPrice"].as_f64().unwrap();
+        assert!(close(list, price(i)), "consumption, first tier: {r}");
+        assert!(
+            close(r["ContractedUnitPrice"].as_f64().unwrap(), price(i) * 0.8),
+            "{r}"
+        );
+        assert!(
+            close(
+                r["ListCost"].as_f64().unwrap(),
+                list * r["PricingQuantity"].as_f64().unwrap()
+            ),
+            "{r}"
+        );
+        assert!(
+            r["x_SourceChanges"]
+                .as_str()
+                .unwrap()
+                .contains("ListUnitPrice:from-price-sheet"),
+            "{r}"
+        );
+    }
+    let dq = ws.sql("SELECT dataset, rows_written FROM data_quality ORDER BY dataset");
+    assert_eq!(dq[1]["dataset"], "PriceSheet (EA)", "{dq:?}");
+    assert_eq!(dq[1]["rows_written"], meters.len() as i64 * 3);
+}
