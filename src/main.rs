@@ -3,6 +3,13 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // Output piped into `head` or a closed pager ends the process quietly, as for any Unix tool,
+    // instead of a panic on the broken pipe.
+    #[cfg(unix)]
+    // SAFETY: restoring the default disposition of one signal before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     // Two rustls providers are compiled in (through different dependencies); pick one for the process
     // before any TLS client is built, or rustls refuses to choose.
     let _ = rustls::crypto::ring::default_provider().install_default();

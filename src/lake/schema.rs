@@ -201,6 +201,120 @@ pub const PRICE_TYPES: ColumnTypes = ColumnTypes {
     ],
 };
 
+/// Columns every table filled from Cost Management datasets carries, as in `costs`.
+const SOURCE_COLUMNS: &[&str] = &[
+    "x_SourceChanges",
+    "x_SourceDataset",
+    "x_SourceFile",
+    "x_SourceName",
+];
+
+/// The reservation datasets: table name, dataset type, and typed columns (EA names; the MCA column
+/// sets are matched to them without regard to case or spaces).
+pub const RESERVATION_TABLES: &[(&str, &str, ColumnTypes)] = &[
+    (
+        "reservation_details",
+        "ReservationDetails",
+        ColumnTypes {
+            decimal: &[
+                "InstanceFlexibilityRatio",
+                "ReservedHours",
+                "TotalReservedQuantity",
+                "UsedHours",
+            ],
+            timestamp: &["UsageDate"],
+            boolean: &[],
+            string: &[
+                "InstanceFlexibilityGroup",
+                "InstanceId",
+                "Kind",
+                "ReservationOrderId",
+                "ReservationId",
+                "SkuName",
+            ],
+        },
+    ),
+    (
+        "reservation_recommendations",
+        "ReservationRecommendations",
+        ColumnTypes {
+            decimal: &[
+                "CostWithNoReservedInstances",
+                "InstanceFlexibilityRatio",
+                "NetSavings",
+                "RecommendedQuantity",
+                "RecommendedQuantityNormalized",
+                "TotalCostWithReservedInstances",
+            ],
+            timestamp: &["FirstUsageDate"],
+            boolean: &[],
+            string: &[
+                "InstanceFlexibilityGroup",
+                "Location",
+                "LookBackPeriod",
+                "MeterId",
+                "NormalizedSize",
+                "ResourceType",
+                "SKU",
+                "Scope",
+                "SkuProperties",
+                "Term",
+            ],
+        },
+    ),
+    (
+        "reservation_transactions",
+        "ReservationTransactions",
+        ColumnTypes {
+            decimal: &["Amount", "MonetaryCommitment", "Overage", "Quantity"],
+            timestamp: &["EventDate"],
+            boolean: &[],
+            string: &[
+                "AccountName",
+                "AccountOwnerEmail",
+                "ArmSkuName",
+                "BillingFrequency",
+                "BillingMonth",
+                "BillingProfileId",
+                "BillingProfileName",
+                "CostCenter",
+                "Currency",
+                "CurrentEnrollmentId",
+                "DepartmentName",
+                "Description",
+                "EventType",
+                "Invoice",
+                "InvoiceId",
+                "InvoiceSectionId",
+                "InvoiceSectionName",
+                "PurchasingEnrollment",
+                "PurchasingSubscriptionGuid",
+                "PurchasingSubscriptionName",
+                "Region",
+                "ReservationOrderId",
+                "ReservationOrderName",
+                "Term",
+            ],
+        },
+    ),
+];
+
+/// A reservation dataset's table (see [`RESERVATION_TABLES`]).
+pub fn reservation(name: &str) -> Option<TableDef> {
+    let (table, _, t) = RESERVATION_TABLES.iter().find(|(n, _, _)| *n == name)?;
+    let mut fields: Vec<(&str, DataType)> = Vec::new();
+    fields.extend(t.decimal.iter().map(|c| (*c, DataType::Float64)));
+    fields.extend(t.timestamp.iter().map(|c| (*c, utc())));
+    fields.extend(t.string.iter().map(|c| (*c, DataType::Utf8)));
+    fields.extend(SOURCE_COLUMNS.iter().map(|c| (*c, DataType::Utf8)));
+    fields.sort_by(|a, b| a.0.cmp(b.0));
+    Some(TableDef {
+        name: table,
+        schema: schema(fields),
+        partition_by: &[],
+    })
+}
+
 pub fn prices() -> TableDef {
     let t = &PRICE_TYPES;
     let mut fields: Vec<(&str, DataType)> = Vec::new();
@@ -423,6 +537,9 @@ pub fn all() -> Vec<TableDef> {
         recommendations(),
         forecasts(),
         prices(),
+        reservation("reservation_details").expect("listed"),
+        reservation("reservation_recommendations").expect("listed"),
+        reservation("reservation_transactions").expect("listed"),
         quarantine(),
         data_quality(),
         runs(),

@@ -16,7 +16,7 @@ use polars::prelude::*;
 
 use super::dialect::{self, DatasetHint, Dialect};
 use super::{lookups, parse};
-use crate::lake::schema::{COST_TYPES, ColumnTypes, PRICE_TYPES};
+use crate::lake::schema::{COST_TYPES, ColumnTypes, PRICE_TYPES, RESERVATION_TABLES};
 use crate::{Error, Result};
 
 /// Staged column holding why a row cannot be used (NULL for good rows).
@@ -88,7 +88,7 @@ pub struct Input<'a> {
 /// What staging found out about a file.
 #[derive(Debug, Clone)]
 pub struct Staged {
-    /// The lake table its rows go to: `costs` or `prices`.
+    /// The lake table its rows go to: `costs`, `prices` or a `reservation_*` table.
     pub table: &'static str,
     pub format: Format,
     /// `x_SourceDataset` of its rows.
@@ -144,6 +144,14 @@ pub fn stage(input: &Input<'_>, staging: &Path, n: usize) -> Result<Option<Stage
     let dialect = dialect::detect(&normalized, input.hint, input.key)?;
     let (table, types) = match dialect {
         Dialect::PriceSheet { .. } => ("prices", &PRICE_TYPES),
+        Dialect::Reservation { table } => (
+            table,
+            &RESERVATION_TABLES
+                .iter()
+                .find(|(t, _, _)| *t == table)
+                .expect("detected from this list")
+                .2,
+        ),
         _ => ("costs", &COST_TYPES),
     };
     let targets = target_columns(types);
@@ -156,6 +164,7 @@ pub fn stage(input: &Input<'_>, staging: &Path, n: usize) -> Result<Option<Stage
         Dialect::Legacy { amortized, .. } => plan.derive_legacy(amortized),
         Dialect::Focus => plan.derive_focus_preview(),
         Dialect::PriceSheet { .. } => plan.derive_prices(),
+        Dialect::Reservation { .. } => {}
     }
     if table == "costs" {
         plan.require_period_and_cost();
@@ -338,6 +347,20 @@ impl<'a> Plan<'a> {
         ))
     }
 
+    /// How a value's column is named in a reason: the target, and the file's header when it
+    /// differs by more than case (`x_SkuTierMinimumUnits (TierMinimumUnits)`).
+    fn label(&self, target: &str) -> String {
+        match self.map.by_target.get(target).and_then(|s| s.first()) {
+            Some(header) if dialect::normalize_name(header) != dialect::normalize_name(target) => {
+                format!(
+                    "{target} ({})",
+                    header.trim_start_matches('\u{feff}').trim()
+                )
+            }
+            _ => target.to_string(),
+        }
+    }
+
     /// The cleaned text feeding `target`: the first of its source columns that has a value.
     fn target_text(&self, target: &str) -> Expr {
         let texts: Vec<Expr> = self.map.by_target[target]
@@ -416,7 +439,7 @@ impl<'a> Plan<'a> {
                     }
                     Some(_) => {
                         let text = self.target_text(target);
-                        self.number(target, text)
+                        self.number(&self.label(target), text)
                     }
                 }
             } else if types.timestamp.contains(&target) {
@@ -431,7 +454,7 @@ impl<'a> Plan<'a> {
                     }
                     Some(_) => {
                         let text = self.target_text(target);
-                        self.micros(target, text)
+                        self.micros(&self.label(target), text)
                     }
                 }
             } else if types.boolean.contains(&target) {
@@ -440,7 +463,7 @@ impl<'a> Plan<'a> {
                     Some((exact, DataType::Boolean)) => col(exact.as_str()),
                     Some(_) => {
                         let text = self.target_text(target);
-                        self.boolean(target, text)
+                        self.boolean(&self.label(target), text)
                     }
                 }
             } else {
@@ -845,6 +868,24 @@ fn fill(lf: LazyFrame, dialect: &Dialect) -> LazyFrame {
             .and(class.clone().is_not_null()),
         "x_AmortizationClass:derived",
     ));
+    // Money in USD beside the billing currency: the same amount when the billing currency is USD.
+    let usd = c("BillingCurrency").eq(lit("USD"));
+    let mut usd_fills = Vec::new();
+    for (usd_col, billing_col) in [
+        ("x_BilledCostInUsd", "BilledCost"),
+        ("x_EffectiveCostInUsd", "EffectiveCost"),
+        ("x_ListCostInUsd", "ListCost"),
+        ("x_ContractedCostInUsd", "ContractedCost"),
+    ] {
+        let from = when(usd.clone())
+            .then(c(billing_col))
+            .otherwise(null_of(DataType::Float64));
+        notes.push(note_if(
+            c(usd_col).is_null().and(from.clone().is_not_null()),
+            format!("{usd_col}:billing-currency-is-USD"),
+        ));
+        usd_fills.push(coalesce(&[c(usd_col), from]).alias(usd_col));
+    }
     let saving = |a: &str, b: &str| {
         when(principal.clone())
             .then(null_of(DataType::Float64))
@@ -854,7 +895,8 @@ fn fill(lf: LazyFrame, dialect: &Dialect) -> LazyFrame {
         .cast(DataType::Datetime(TimeUnit::Microseconds, None))
         .dt()
         .strftime("%Y-%m");
-    lf.with_columns([
+    let mut last = usd_fills;
+    last.extend([
         coalesce(&[c("x_AmortizationClass"), class]).alias("x_AmortizationClass"),
         coalesce(&[
             c("x_NegotiatedDiscountSavings"),
@@ -870,7 +912,8 @@ fn fill(lf: LazyFrame, dialect: &Dialect) -> LazyFrame {
             .alias("x_TotalSavings"),
         period.alias("BillingPeriod"),
         joined(&notes, ";").alias("x_SourceChanges"),
-    ])
+    ]);
+    lf.with_columns(last)
 }
 
 /// Text → microseconds since the epoch, with [`parse::timestamp_micros`]'s formats. Runs of equal

@@ -9,6 +9,7 @@
 
 use std::collections::HashMap;
 
+use crate::lake::schema::RESERVATION_TABLES;
 use crate::{Error, Result};
 
 /// What a cost file is.
@@ -20,6 +21,8 @@ pub enum Dialect {
     Legacy { amortized: bool, mca: bool },
     /// A price sheet (goes to the `prices` table, and fills missing prices of cost rows).
     PriceSheet { mca: bool },
+    /// A reservation dataset, by its lake table (`reservation_details`, …).
+    Reservation { table: &'static str },
 }
 
 impl Dialect {
@@ -42,6 +45,11 @@ impl Dialect {
             Dialect::PriceSheet { mca } => {
                 format!("PriceSheet ({})", if *mca { "MCA" } else { "EA" })
             }
+            Dialect::Reservation { table } => RESERVATION_TABLES
+                .iter()
+                .find(|(t, _, _)| t == table)
+                .map(|(_, dataset, _)| dataset.to_string())
+                .unwrap_or_default(),
         }
     }
 }
@@ -61,11 +69,19 @@ pub const COST_DATASETS: &[&str] = &[
     "AmortizedCost",
     "Usage",
     "PriceSheet",
+    "ReservationDetails",
+    "ReservationRecommendations",
+    "ReservationTransactions",
 ];
 
-/// A header name as compared: byte-order mark and surrounding spaces removed, lowercased.
+/// A header name as compared: byte-order mark and all spaces removed, lowercased
+/// (`Cost With No ReservedInstances` matches `CostWithNoReservedInstances`).
 pub fn normalize_name(name: &str) -> String {
-    name.trim_start_matches('\u{feff}').trim().to_lowercase()
+    name.trim_start_matches('\u{feff}')
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .flat_map(char::to_lowercase)
+        .collect()
 }
 
 /// Decide what a file with these (normalized) header names is. `key` names the file in errors.
@@ -75,6 +91,12 @@ pub fn detect(names: &[String], hint: &DatasetHint, key: &str) -> Result<Dialect
         let lower = dataset.to_lowercase();
         if lower == "focuscost" {
             return Ok(Dialect::Focus);
+        }
+        if let Some((table, _, _)) = RESERVATION_TABLES
+            .iter()
+            .find(|(_, d, _)| d.eq_ignore_ascii_case(&lower))
+        {
+            return Ok(Dialect::Reservation { table });
         }
         if lower == "pricesheet" {
             return Ok(Dialect::PriceSheet {
@@ -97,6 +119,21 @@ pub fn detect(names: &[String], hint: &DatasetHint, key: &str) -> Result<Dialect
     }
     if has("billedcost") || has("effectivecost") || has("chargeperiodstart") {
         return Ok(Dialect::Focus);
+    }
+    if has("reservedhours") && has("usedhours") {
+        return Ok(Dialect::Reservation {
+            table: "reservation_details",
+        });
+    }
+    if has("recommendedquantity") && has("lookbackperiod") {
+        return Ok(Dialect::Reservation {
+            table: "reservation_recommendations",
+        });
+    }
+    if has("reservationordername") && has("eventtype") {
+        return Ok(Dialect::Reservation {
+            table: "reservation_transactions",
+        });
     }
     if has("meterid") && has("unitprice") && has("effectivestartdate") {
         return Ok(Dialect::PriceSheet {
@@ -304,6 +341,13 @@ pub fn map_columns(headers: &[String], dialect: &Dialect, targets: &[&str]) -> C
                 take(new, old, &mut by_target);
             }
         }
+        Dialect::Reservation { .. } => {
+            for t in targets {
+                take(t, t, &mut by_target);
+            }
+            // The MCA recommendations name the SKU `SkuName`.
+            take("SKU", "SkuName", &mut by_target);
+        }
     }
     let read: std::collections::HashSet<String> = by_target
         .values()
@@ -313,7 +357,7 @@ pub fn map_columns(headers: &[String], dialect: &Dialect, targets: &[&str]) -> C
             match dialect {
                 Dialect::Legacy { .. } => LEGACY_DERIVED_INPUTS,
                 Dialect::Focus => FOCUS_DERIVED_INPUTS,
-                Dialect::PriceSheet { .. } => &[],
+                Dialect::PriceSheet { .. } | Dialect::Reservation { .. } => &[],
             }
             .iter()
             .map(|n| n.to_lowercase()),

@@ -215,7 +215,10 @@ async fn ingest_costs(
     let keys: Vec<String> = files.iter().map(|f| f.key.clone()).collect();
     let ctx = crate::lake::session();
     let mut tables = Vec::new();
-    for table in ["prices", "costs"] {
+    let all_tables = ["prices", "costs"]
+        .into_iter()
+        .chain(schema::RESERVATION_TABLES.iter().map(|(t, _, _)| *t));
+    for table in all_tables {
         if staged
             .iter()
             .any(|f| f.staged.as_ref().is_some_and(|s| s.table == table))
@@ -236,6 +239,9 @@ async fn ingest_costs(
     let mut written = 0;
     if tables.contains(&"prices") {
         commit_prices(lake, &ctx).await?;
+    }
+    for table in tables.iter().filter(|t| t.starts_with("reservation_")) {
+        commit_by_file(lake, &ctx, table, &keys).await?;
     }
     if tables.contains(&"costs") {
         written = commit_costs(lake, &ctx, &keys, report).await?;
@@ -336,6 +342,28 @@ async fn commit_prices(lake: &Lake, ctx: &SessionContext) -> Result<()> {
     let predicate = format!(
         "\"x_SourceName\" IN ({})",
         sql_list(owners.iter().map(String::as_str))
+    );
+    lake.write(&def, rows, WriteMode::Replace(predicate)).await
+}
+
+/// Reservation datasets: re-ingesting a file (the same export and date range) replaces its rows.
+async fn commit_by_file(
+    lake: &Lake,
+    ctx: &SessionContext,
+    table: &str,
+    keys: &[String],
+) -> Result<()> {
+    let def = schema::reservation(table).expect("staged tables are listed");
+    let rows = ctx
+        .sql(&format!(
+            "SELECT {} FROM staged_{table} WHERE {} IS NULL",
+            column_list(&def).join(", "),
+            costs::REASON
+        ))
+        .await?;
+    let predicate = format!(
+        "\"x_SourceFile\" IN ({})",
+        sql_list(keys.iter().map(String::as_str))
     );
     lake.write(&def, rows, WriteMode::Replace(predicate)).await
 }

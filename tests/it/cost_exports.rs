@@ -139,6 +139,11 @@ fn legacy_ea_and_mca_exports_come_out_as_focus() {
     };
     let out = ws.ok(&["run", "--as-of", "2023-10-02"]);
     assert!(out.contains("1 quarantined"), "{out}");
+    let usd = ws.sql(
+        "SELECT COUNT(*) AS n FROM costs WHERE BillingCurrency = 'USD' \
+         AND (x_EffectiveCostInUsd IS NULL OR x_EffectiveCostInUsd <> EffectiveCost)",
+    );
+    assert_eq!(usd[0]["n"], 0, "USD beside the billing currency");
 
     let actual = read_csv(&src.join("EA_ActualCost_Small.csv"));
     let amortized = read_csv(&src.join("EA_AmortizedCost_Small.csv"));
@@ -314,27 +319,100 @@ fn schema_columns(file: &str) -> Vec<String> {
         .collect()
 }
 
+/// (name, type) of every column of one export schema file.
+fn schema_typed_columns(file: &str) -> Vec<(String, String)> {
+    let text = std::fs::read_to_string(fixtures().join("export-schemas").join(file)).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    json["translator"]["mappings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["source"]["name"].as_str().unwrap().to_string(),
+                m["source"]["type"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
 #[test]
 fn every_export_schema_column_has_a_home() {
     let ws = Workspace::new();
     let dir = ws.path().join("schemas");
     std::fs::create_dir_all(&dir).unwrap();
+    // (schema file, dataset the transform must read it as, one data row?)
     let files = [
-        "focuscost_1.0-preview(v1).json",
-        "focuscost_1.0.json",
-        "focuscost_1.0r2.json",
-        "focuscost_1.2-preview.json",
-        "focuscost_1.2.json",
-        "actualcost_c360-2025-04.json",
-        "amortizedcost_c360-2025-04.json",
+        ("focuscost_1.0-preview(v1).json", "FOCUS", false),
+        ("focuscost_1.0.json", "FOCUS", false),
+        ("focuscost_1.0r2.json", "FOCUS", false),
+        ("focuscost_1.2-preview.json", "FOCUS", false),
+        ("focuscost_1.2.json", "FOCUS", false),
+        ("actualcost_c360-2025-04.json", "ActualCost (EA)", false),
+        (
+            "amortizedcost_c360-2025-04.json",
+            "AmortizedCost (EA)",
+            false,
+        ),
+        ("pricesheet_2023-05-01_ea.json", "PriceSheet (EA)", true),
+        ("pricesheet_2023-05-01_mca.json", "PriceSheet (MCA)", true),
+        (
+            "reservationdetails_2023-03-01.json",
+            "ReservationDetails",
+            true,
+        ),
+        (
+            "reservationrecommendations_2023-05-01_ea.json",
+            "ReservationRecommendations",
+            true,
+        ),
+        (
+            "reservationrecommendations_2023-05-01_mca.json",
+            "ReservationRecommendations",
+            true,
+        ),
+        (
+            "reservationtransactions_2023-05-01_ea.json",
+            "ReservationTransactions",
+            true,
+        ),
+        (
+            "reservationtransactions_2023-05-01_mca.json",
+            "ReservationTransactions",
+            true,
+        ),
     ];
-    for f in files {
-        // One header-only export per schema: the transform reads the header like a real file's.
-        std::fs::write(
-            dir.join(f.replace(".json", ".csv")),
-            schema_columns(f).join(",") + "\n",
-        )
-        .unwrap();
+    for (f, _, with_row) in files {
+        // One export per schema with its exact header (and, for the non-cost datasets, one row of
+        // values of each column's type): the transform reads the header like a real file's.
+        let columns = schema_typed_columns(f);
+        let mut text = columns
+            .iter()
+            .map(|(n, _)| n.as_str())
+            .collect::<Vec<_>>()
+            .join(",")
+            + "\n";
+        if with_row {
+            let row: Vec<&str> = columns
+                .iter()
+                .map(|(name, kind)| match kind.as_str() {
+                    "Decimal" => "1.5",
+                    "DateTimeOffset" => "2023-09-01T00:00:00Z",
+                    "Boolean" => "true",
+                    _ if name.eq_ignore_ascii_case("MeterId") => "m-1",
+                    // Typed as text in the schemas, but numbers in real files.
+                    _ if ["Units", "Cost", "Savings"]
+                        .iter()
+                        .any(|w| name.contains(w)) =>
+                    {
+                        "0"
+                    }
+                    _ => "text",
+                })
+                .collect();
+            text += &(row.join(",") + "\n");
+        }
+        std::fs::write(dir.join(f.replace(".json", ".csv")), text).unwrap();
     }
     let p = ws.path().join("pipelines");
     std::fs::create_dir_all(&p).unwrap();
@@ -345,9 +423,9 @@ fn every_export_schema_column_has_a_home() {
     .unwrap();
     let ws = Workspace { pipelines: p, ..ws };
     ws.ok(&["run"]);
-    let dq = ws.sql("SELECT source_file, dataset, ignored_columns FROM data_quality");
+    let dq = ws.sql("SELECT source_file, dataset, rows_written, ignored_columns FROM data_quality");
     assert_eq!(dq.len(), files.len(), "{dq:?}");
-    // Only Cost Management's 1.0-preview charge id and on-demand columns have no FOCUS 1.2 home
+    // Only Cost Management's 1.0-preview charge id and on-demand columns have no home
     // (ListCost and ListUnitPrice carry the on-demand price since 1.0).
     let allowed = [
         "x_ChargeId",
@@ -355,21 +433,42 @@ fn every_export_schema_column_has_a_home() {
         "x_OnDemandCostInUsd",
         "x_OnDemandUnitPrice",
     ];
-    for r in &dq {
-        let ignored = r["ignored_columns"].as_str().unwrap();
-        for column in ignored.split(',').filter(|c| !c.is_empty()) {
-            assert!(allowed.contains(&column), "{column} of {r} is dropped");
+    for (f, dataset, with_row) in files {
+        let stem = f.replace(".json", ".csv");
+        let r = dq
+            .iter()
+            .find(|r| r["source_file"].as_str().unwrap().ends_with(&stem))
+            .unwrap_or_else(|| panic!("{stem} not read: {dq:?}"));
+        assert_eq!(r["dataset"], dataset, "{r}");
+        assert_eq!(r["rows_written"], i64::from(with_row), "{r}");
+        for column in r["ignored_columns"]
+            .as_str()
+            .unwrap()
+            .split(',')
+            .filter(|c| !c.is_empty())
+        {
+            assert!(allowed.contains(&column), "{column} of {f} is dropped");
         }
-        let file = r["source_file"].as_str().unwrap();
-        let expected = if file.contains("focuscost") {
-            "FOCUS"
-        } else if file.contains("amortized") {
-            "AmortizedCost (EA)"
-        } else {
-            "ActualCost (EA)"
-        };
-        assert_eq!(r["dataset"], expected, "{r}");
     }
+    // Typed values arrive in each table, the EA and MCA column sets in one shape.
+    let typed = ws.sql(
+        "SELECT (SELECT SUM(ContractedUnitPrice) FROM prices) AS prices, \
+                (SELECT SUM(UsedHours) FROM reservation_details) AS used_hours, \
+                (SELECT SUM(RecommendedQuantity) FROM reservation_recommendations) AS recommended, \
+                (SELECT COUNT(SKU) FROM reservation_recommendations) AS skus, \
+                (SELECT SUM(Amount) FROM reservation_transactions) AS amount, \
+                (SELECT MIN(CAST(EventDate AS VARCHAR)) FROM reservation_transactions) AS event",
+    );
+    let t = &typed[0];
+    assert_eq!(t["prices"], 3.0, "{t}");
+    assert_eq!(t["used_hours"], 1.5, "{t}");
+    assert_eq!(t["recommended"], 3.0, "{t}");
+    assert_eq!(t["skus"], 2, "EA `SKU` and MCA `SkuName`: {t}");
+    assert_eq!(t["amount"], 3.0, "{t}");
+    assert!(
+        t["event"].as_str().unwrap().starts_with("2023-09-01"),
+        "{t}"
+    );
 }
 
 /// Run `cloudoptima demo-export` into `out`.
