@@ -637,6 +637,10 @@ impl<'a> Plan<'a> {
             self.set("ConsumedUnit", distinct);
         }
         self.set("x_ResourceType", lookups::arm_type(self.get("ResourceId")));
+        self.set(
+            "ResourceType",
+            lookups::resource_type_name(self.get("ResourceId")),
+        );
         let service = lookups::service_name(self.get("x_ConsumedService"), self.get("ResourceId"));
         self.set(
             "ServiceName",

@@ -10,6 +10,17 @@ use polars::prelude::*;
 const REGIONS_CSV: &str = include_str!("../../data/open-data/Regions.csv");
 const SERVICES_CSV: &str = include_str!("../../data/open-data/Services.csv");
 const PRICING_UNITS_CSV: &str = include_str!("../../data/open-data/PricingUnits.csv");
+const RESOURCE_TYPES_CSV: &str = include_str!("../../data/open-data/ResourceTypes.csv");
+
+/// ARM resource type (lowercased) → display name (`Virtual machine`).
+static RESOURCE_TYPES: LazyLock<HashMap<String, String>> = LazyLock::new(|| {
+    rows(RESOURCE_TYPES_CSV)
+        .filter_map(|r| match r.as_slice() {
+            [rtype, name, ..] if !name.is_empty() => Some((rtype.to_lowercase(), name.clone())),
+            _ => None,
+        })
+        .collect()
+});
 
 /// Unit of measure (as written, and lowercased) → (pricing block size, distinct unit).
 static PRICING_UNITS: LazyLock<HashMap<String, (f64, String)>> = LazyLock::new(|| {
@@ -201,6 +212,13 @@ pub fn distinct_unit(unit: Expr) -> Expr {
                 .map(|(_, distinct)| distinct.clone())
                 .unwrap_or_else(|| v.to_string()),
         )
+    })
+}
+
+/// The display name of a resource id's type (`Virtual machine`); NULL when unknown.
+pub fn resource_type_name(resource_id: Expr) -> Expr {
+    map_text(resource_id, |id| {
+        resource_type(id).and_then(|t| RESOURCE_TYPES.get(&t).cloned())
     })
 }
 

@@ -78,6 +78,7 @@ fn legacy_ea_and_mca_exports_come_out_as_focus() {
     )
     .unwrap();
     std::fs::copy(src.join("EA_NoRows.csv"), actual_dir.join("EA_NoRows.csv")).unwrap();
+    std::fs::write(actual_dir.join("empty.csv"), "").unwrap();
     std::fs::copy(
         src.join("EA_AmortizedCost_Small.csv"),
         amortized_dir.join("EA_AmortizedCost_Small.csv"),
@@ -245,7 +246,7 @@ fn legacy_ea_and_mca_exports_come_out_as_focus() {
     );
     let storage = ws.sql(
         "SELECT SubAccountId, RegionId, RegionName, ServiceName, ServiceCategory, Tags, x_ResourceGroupName, \
-         PricingQuantity, ConsumedQuantity, PricingUnit, x_PricingBlockSize, x_ResourceType \
+         PricingQuantity, ConsumedQuantity, PricingUnit, x_PricingBlockSize, x_ResourceType, ResourceType \
          FROM costs WHERE x_SourceName = 'actual/files' AND ResourceName = 'dbstoragewp6hglwvvrad2'",
     );
     let s = &storage[0];
@@ -263,6 +264,7 @@ fn legacy_ea_and_mca_exports_come_out_as_focus() {
         "databricks-rg-peskydata-s6taefbli5c5e"
     );
     assert_eq!(s["x_ResourceType"], "microsoft.storage/storageaccounts");
+    assert_eq!(s["ResourceType"], "Storage account", "{s}");
     // `10K` units: the legacy quantity counts blocks of 10,000; FOCUS consumed quantity counts units.
     assert_eq!(
         (
@@ -285,7 +287,12 @@ fn legacy_ea_and_mca_exports_come_out_as_focus() {
         "SELECT source_file, dataset, rows_read, rows_written, rows_quarantined, ignored_columns \
          FROM data_quality ORDER BY source_file",
     );
-    assert_eq!(dq.len(), 4, "{dq:?}");
+    assert_eq!(dq.len(), 5, "{dq:?}");
+    let zero = dq
+        .iter()
+        .find(|r| r["source_file"].as_str().unwrap().ends_with("empty.csv"))
+        .unwrap();
+    assert_eq!(zero["dataset"], "empty file");
     let empty = dq
         .iter()
         .find(|r| r["source_file"].as_str().unwrap().contains("EA_NoRows"))
