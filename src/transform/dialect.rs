@@ -410,12 +410,23 @@ mod tests {
                 mca: true
             }
         );
+        let balance = DatasetHint {
+            dataset: Some("BalanceSummary".into()),
+            version: None,
+        };
+        let err = detect(&mca, &balance, "p.csv").unwrap_err().to_string();
+        assert!(
+            err.contains("BalanceSummary") && err.contains("p.csv"),
+            "{err}"
+        );
         let prices = DatasetHint {
             dataset: Some("PriceSheet".into()),
             version: None,
         };
-        let err = detect(&mca, &prices, "p.csv").unwrap_err().to_string();
-        assert!(err.contains("PriceSheet") && err.contains("p.csv"), "{err}");
+        assert_eq!(
+            detect(&names(&["billingprofileid", "meterid"]), &prices, "p.csv").unwrap(),
+            Dialect::PriceSheet { mca: true }
+        );
         let err = detect(&names(&["a", "b"]), &DatasetHint::default(), "x.csv")
             .unwrap_err()
             .to_string();

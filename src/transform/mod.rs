@@ -432,6 +432,12 @@ async fn commit_costs(
                 sql_list(periods.iter().copied())
             )
         })
+        .chain(std::iter::once(format!(
+            // Rows written before sources owned their rows have no owner: re-ingesting their
+            // period replaces them too.
+            "(\"x_SourceName\" IS NULL AND \"BillingPeriod\" IN ({}))",
+            sql_list(periods.iter().map(String::as_str))
+        )))
         .collect::<Vec<_>>()
         .join(" OR ");
     let def = schema::costs();

@@ -348,18 +348,18 @@ fn every_export_schema_column_has_a_home() {
     let ws = Workspace::new();
     let dir = ws.path().join("schemas");
     std::fs::create_dir_all(&dir).unwrap();
-    // (schema file, dataset the transform must read it as, one data row?)
+    // (schema file, dataset the transform must read it as, with a data row?)
     let files = [
-        ("focuscost_1.0-preview(v1).json", "FOCUS", false),
-        ("focuscost_1.0.json", "FOCUS", false),
-        ("focuscost_1.0r2.json", "FOCUS", false),
-        ("focuscost_1.2-preview.json", "FOCUS", false),
-        ("focuscost_1.2.json", "FOCUS", false),
-        ("actualcost_c360-2025-04.json", "ActualCost (EA)", false),
+        ("focuscost_1.0-preview(v1).json", "FOCUS", true),
+        ("focuscost_1.0.json", "FOCUS", true),
+        ("focuscost_1.0r2.json", "FOCUS", true),
+        ("focuscost_1.2-preview.json", "FOCUS", true),
+        ("focuscost_1.2.json", "FOCUS", true),
+        ("actualcost_c360-2025-04.json", "ActualCost (EA)", true),
         (
             "amortizedcost_c360-2025-04.json",
             "AmortizedCost (EA)",
-            false,
+            true,
         ),
         ("pricesheet_2023-05-01_ea.json", "PriceSheet (EA)", true),
         ("pricesheet_2023-05-01_mca.json", "PriceSheet (MCA)", true),
@@ -455,6 +455,21 @@ fn every_export_schema_column_has_a_home() {
             .filter(|c| !c.is_empty())
         {
             assert!(allowed.contains(&column), "{column} of {f} is dropped");
+        }
+    }
+    // Every FOCUS version's row arrives under the 1.2 names (1.0-preview's `UsageQuantity` and
+    // `Region` included), and each legacy row as a FOCUS row.
+    let focus = ws.sql(
+        "SELECT x_SourceFile AS file, BilledCost, ConsumedQuantity, RegionName, \
+         CAST(ChargePeriodStart AS VARCHAR) AS day FROM costs ORDER BY 1",
+    );
+    assert_eq!(focus.len(), 7, "{focus:?}");
+    for r in &focus {
+        assert_eq!(r["BilledCost"], 1.5, "{r}");
+        assert!(r["day"].as_str().unwrap().starts_with("2023-09-01"), "{r}");
+        if r["file"].as_str().unwrap().contains("focuscost") {
+            assert_eq!(r["ConsumedQuantity"], 1.5, "{r}");
+            assert_eq!(r["RegionName"], "text", "{r}");
         }
     }
     // Typed values arrive in each table, the EA and MCA column sets in one shape.
