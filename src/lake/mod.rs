@@ -134,14 +134,18 @@ impl Lake {
         Ok(())
     }
 
-    /// Read the object at the lake-relative `path`.
-    pub async fn get(&self, path: &str) -> Result<Vec<u8>> {
+    /// Start reading the object at the lake-relative `path`.
+    async fn open_object(&self, path: &str) -> Result<datafusion::object_store::GetResult> {
         let location = ObjectPath::parse(path).map_err(|e| Error::lake(path, e))?;
-        let result = self
-            .store
+        self.store
             .get(&location)
             .await
-            .map_err(|e| Error::lake(path, e))?;
+            .map_err(|e| Error::lake(path, e))
+    }
+
+    /// Read the object at the lake-relative `path`.
+    pub async fn get(&self, path: &str) -> Result<Vec<u8>> {
+        let result = self.open_object(path).await?;
         Ok(result
             .bytes()
             .await
@@ -188,13 +192,8 @@ impl Lake {
                 .map(|m| m.len())
                 .map_err(|e| Error::io(&to, e));
         }
-        let from = ObjectPath::parse(path).map_err(|e| Error::lake(path, e))?;
         let to = ObjectPath::parse(dest_path).map_err(|e| Error::lake(dest_path, e))?;
-        let result = self
-            .store
-            .get(&from)
-            .await
-            .map_err(|e| Error::lake(path, e))?;
+        let result = self.open_object(path).await?;
         let upload = dest
             .store
             .put_multipart(&to)
@@ -224,12 +223,7 @@ impl Lake {
         }
         use futures::StreamExt;
         use tokio::io::AsyncWriteExt;
-        let location = ObjectPath::parse(path).map_err(|e| Error::lake(path, e))?;
-        let result = self
-            .store
-            .get(&location)
-            .await
-            .map_err(|e| Error::lake(path, e))?;
+        let result = self.open_object(path).await?;
         let target = scratch.join("downloads").join(path.replace('/', "__"));
         if let Some(dir) = target.parent() {
             std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;

@@ -1,11 +1,12 @@
-//! One cost file → staged Parquet rows for the `costs` table, streamed through polars.
+//! One landed Cost Management or FOCUS file → staged Parquet rows for its table (`costs`, `prices`
+//! or a `reservation_*` table), streamed through polars.
 //!
 //! polars scans the file lazily (CSV, gzip CSV or Parquet of any compression) and its streaming
 //! engine reads it in morsels, so memory does not grow with the file. One plan types every column,
 //! derives what legacy datasets lack (see [`super::dialect`]), lowercases join keys, canonicalizes
-//! tags and fills costs, amortization class and savings; each change is named in `x_SourceChanges`.
-//! A row that cannot be read stays in the staged file with its reason in `__reason` and its text in
-//! `__raw`; the commit sends those rows to `quarantine` instead of `costs`.
+//! tags and fills costs, USD amounts, amortization class and savings; each change is named in
+//! `x_SourceChanges`. A row that cannot be read stays in the staged file with its reason in
+//! `__reason` and its text in `__raw`; the commit sends those rows to `quarantine` instead.
 
 use std::collections::HashMap;
 use std::io::{BufReader, Read};

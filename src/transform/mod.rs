@@ -1,9 +1,12 @@
-//! Transform: landed files → lake tables (`costs`, `resources`, `metrics`, `quarantine`).
+//! Transform: landed files → lake tables (`costs`, `prices`, `reservation_*`, `resources`,
+//! `metrics`, `quarantine`, `data_quality`).
 //!
-//! polars reads and types each file; the typed frames are written as Parquet into a staging folder
-//! inside the lake, and the lake commits them to Delta in one transaction per table, replacing the
-//! partitions the input covers. After the commit, `BilledCost` per billing period and currency is
-//! reconciled against the source files.
+//! polars reads and types each file; the typed rows are written as Parquet into a staging folder
+//! (inside a local lake, or the system temp folder), and DataFusion commits them to Delta in one
+//! transaction per table, replacing what the input supersedes: a source's billing periods for costs,
+//! its price sheet, a file's rows for reservation datasets, a day's inventory, a range of metric
+//! days. After the cost commit, `BilledCost` per billing period and currency is reconciled against
+//! the staged source rows.
 
 pub mod costs;
 pub mod dialect;
