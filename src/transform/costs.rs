@@ -22,8 +22,8 @@ use crate::{Error, Result};
 
 /// Staged column holding why a row cannot be used (NULL for good rows).
 pub const REASON: &str = "__reason";
-/// Staged column holding a rejected row's text.
-pub const RAW: &str = "__raw";
+/// Marks, in a reason, the name of the file's column whose value could not be read.
+pub const VALUE_MARK: char = '\u{1}';
 /// Staged column holding the 0-based data record number in the file.
 pub const RECORD: &str = "__record";
 
@@ -171,20 +171,13 @@ pub fn stage(input: &Input<'_>, staging: &Path, n: usize) -> Result<Option<Stage
         plan.require_period_and_cost();
     }
     let blank_filter = (format != Format::Parquet).then(|| plan.non_blank(&headers));
-    let raw_text = plan.raw_text(&headers);
     let (reasons, changes) = (joined(&plan.reasons, "; "), joined(&plan.changes, ";"));
     let mut selected: Vec<Expr> = plan
         .typed
         .iter()
         .map(|(name, e)| e.clone().alias(name.as_str()))
         .collect();
-    selected.push(reasons.clone().alias(REASON));
-    selected.push(
-        when(reasons.is_not_null())
-            .then(raw_text)
-            .otherwise(lit(NULL).cast(DataType::String))
-            .alias(RAW),
-    );
+    selected.push(reasons.alias(REASON));
     selected.push(col(RECORD).cast(DataType::Int64));
     selected.push(changes.alias("__changes"));
 
@@ -303,13 +296,13 @@ impl<'a> Plan<'a> {
     /// The cleaned text of header column `exact`: trimmed; empty and `NULL` become NULL.
     fn text_of(&self, exact: &str) -> Expr {
         let s = self.as_text(exact).str().strip_chars(lit(NULL));
-        when(
-            s.clone()
-                .eq(lit(""))
-                .or(s.clone().str().to_lowercase().eq(lit("null"))),
-        )
-        .then(null_of(DataType::String))
-        .otherwise(s)
+        // Equality, not lowercasing: this runs on every field of every row.
+        let absent = ["", "NULL", "null", "Null"]
+            .into_iter()
+            .map(|v| s.clone().eq(lit(v)))
+            .reduce(|a, b| a.or(b))
+            .expect("non-empty");
+        when(absent).then(null_of(DataType::String)).otherwise(s)
     }
 
     /// Header column `exact` as text, whatever its type (instants as RFC 3339 in UTC).
@@ -390,42 +383,33 @@ impl<'a> Plan<'a> {
             .expect("typed columns are set before they are read")
     }
 
+    /// Record why a present `text` gave no `value`. The reason is a literal (cheap on every row)
+    /// naming the file's column between [`VALUE_MARK`]s; [`describe`] puts the value in its place
+    /// for the few rows that are quarantined.
+    fn unreadable(&mut self, label: &str, header: &str, text: Expr, value: Expr, what: &str) {
+        self.reasons.push(note_if(
+            text.is_not_null().and(value.is_null()),
+            format!("{label}: cannot read {VALUE_MARK}{header}{VALUE_MARK} as {what}"),
+        ));
+    }
+
     /// A number from text; a value that is not a number leaves a reason.
-    fn number(&mut self, label: &str, text: Expr) -> Expr {
+    fn number(&mut self, label: &str, header: &str, text: Expr) -> Expr {
         let value = text.clone().cast(DataType::Float64);
-        self.reasons.push(
-            when(text.clone().is_not_null().and(value.clone().is_null()))
-                .then(concat_str(
-                    [
-                        lit(format!("{label}: cannot read \"")),
-                        text,
-                        lit("\" as a number"),
-                    ],
-                    "",
-                    false,
-                ))
-                .otherwise(null_of(DataType::String)),
-        );
+        self.unreadable(label, header, text, value.clone(), "a number");
         value
     }
 
     /// Microseconds since the epoch (UTC) from text; unreadable text leaves a reason.
-    fn micros(&mut self, label: &str, text: Expr) -> Expr {
+    fn micros(&mut self, label: &str, header: &str, text: Expr) -> Expr {
         let value = micros_udf(text.clone());
-        self.reasons.push(
-            when(text.clone().is_not_null().and(value.clone().is_null()))
-                .then(concat_str(
-                    [
-                        lit(format!("{label}: cannot read \"")),
-                        text,
-                        lit("\" as a date or time"),
-                    ],
-                    "",
-                    false,
-                ))
-                .otherwise(null_of(DataType::String)),
-        );
+        self.unreadable(label, header, text, value.clone(), "a date or time");
         value
+    }
+
+    /// The file's column feeding `target` (the first, when several do).
+    fn header(&self, target: &str) -> String {
+        self.map.by_target[target][0].clone()
     }
 
     /// Type every target column from its source column (or NULL when the file lacks it).
@@ -440,7 +424,7 @@ impl<'a> Plan<'a> {
                     }
                     Some(_) => {
                         let text = self.target_text(target);
-                        self.number(&self.label(target), text)
+                        self.number(&self.label(target), &self.header(target), text)
                     }
                 }
             } else if types.timestamp.contains(&target) {
@@ -455,7 +439,7 @@ impl<'a> Plan<'a> {
                     }
                     Some(_) => {
                         let text = self.target_text(target);
-                        self.micros(&self.label(target), text)
+                        self.micros(&self.label(target), &self.header(target), text)
                     }
                 }
             } else if types.boolean.contains(&target) {
@@ -464,7 +448,7 @@ impl<'a> Plan<'a> {
                     Some((exact, DataType::Boolean)) => col(exact.as_str()),
                     Some(_) => {
                         let text = self.target_text(target);
-                        self.boolean(&self.label(target), text)
+                        self.boolean(&self.label(target), &self.header(target), text)
                     }
                 }
             } else {
@@ -480,7 +464,7 @@ impl<'a> Plan<'a> {
         }
     }
 
-    fn boolean(&mut self, label: &str, text: Expr) -> Expr {
+    fn boolean(&mut self, label: &str, header: &str, text: Expr) -> Expr {
         let lower = text.clone().str().to_lowercase();
         let is_any = |values: &[&str]| {
             values
@@ -494,19 +478,7 @@ impl<'a> Plan<'a> {
             .when(is_any(&["false", "0", "no"]))
             .then(lit(false))
             .otherwise(null_of(DataType::Boolean));
-        self.reasons.push(
-            when(text.clone().is_not_null().and(value.clone().is_null()))
-                .then(concat_str(
-                    [
-                        lit(format!("{label}: cannot read \"")),
-                        text,
-                        lit("\" as true/false"),
-                    ],
-                    "",
-                    false,
-                ))
-                .otherwise(null_of(DataType::String)),
-        );
+        self.unreadable(label, header, text, value.clone(), "true/false");
         value
     }
 
@@ -569,7 +541,7 @@ impl<'a> Plan<'a> {
             if cost_col == "Cost" && self.map.by_source.contains_key("costinbillingcurrency") {
                 continue;
             }
-            let cost = self.number(&header, text);
+            let cost = self.number(&header, &header, text);
             let zero = lit(0.0f64);
             let (b, e, note) = if amortized {
                 (
@@ -597,7 +569,7 @@ impl<'a> Plan<'a> {
 
         // Periods: legacy end dates are inclusive days; FOCUS ends are exclusive instants.
         if let Some((header, text)) = self.source_text("BillingPeriodEndDate") {
-            let end = self.micros(&header, text) + lit(DAY_MICROS);
+            let end = self.micros(&header, &header, text) + lit(DAY_MICROS);
             self.set("BillingPeriodEnd", end);
         }
         let start = self.get("ChargePeriodStart");
@@ -784,22 +756,13 @@ impl<'a> Plan<'a> {
         ));
     }
 
-    /// CSV only: records whose every field is blank (blank lines between records) are not rows.
+    /// CSV only: records whose every field is empty (blank lines between records) are not rows.
     fn non_blank(&self, headers: &[String]) -> Expr {
         headers
             .iter()
-            .map(|h| self.text_of(h).is_not_null())
+            .map(|h| col(h.as_str()).is_not_null())
             .reduce(|a, b| a.or(b))
             .expect("a header has columns")
-    }
-
-    /// The row's fields joined by commas, for quarantine.
-    fn raw_text(&self, headers: &[String]) -> Expr {
-        let fields: Vec<Expr> = headers
-            .iter()
-            .map(|h| self.as_text(h).fill_null(lit("")))
-            .collect();
-        concat_str(fields, ",", false)
     }
 }
 
@@ -963,13 +926,53 @@ fn tags_udf(text: Expr) -> Expr {
     )
 }
 
-/// Line numbers (1-based, header is line 1) of the given 0-based data records of a CSV file,
-/// counting lines inside quoted fields and skipping blank lines as the scan does.
-pub fn record_lines(path: &Path, format: Format, records: &[i64]) -> Result<HashMap<i64, i64>> {
+/// A quarantined record as the file holds it.
+#[derive(Debug, Clone, Default)]
+pub struct Record {
+    /// 1-based line it starts on (the header is line 1); for Parquet, the 1-based row.
+    pub line: i64,
+    /// (header, value) of each field.
+    pub fields: Vec<(String, String)>,
+}
+
+/// Most records read back from one Parquet file for quarantine (each is a separate slice).
+const PARQUET_RECORDS_READ: usize = 1000;
+
+/// Read back the given 0-based data records of a file, for quarantine: a CSV's line numbers count
+/// lines inside quoted fields and skip blank lines as the scan does.
+pub fn read_records(path: &Path, format: Format, records: &[i64]) -> Result<HashMap<i64, Record>> {
     let mut wanted: Vec<i64> = records.to_vec();
     wanted.sort_unstable();
+    wanted.dedup();
     let mut out = HashMap::new();
-    if format == Format::Parquet || wanted.is_empty() {
+    if format == Format::Parquet {
+        for record in wanted.into_iter().take(PARQUET_RECORDS_READ) {
+            let frame = LazyFrame::scan_parquet(
+                PlRefPath::new(path.to_string_lossy().into_owned()),
+                ScanArgsParquet::default(),
+            )
+            .and_then(|lf| lf.slice(record, 1).collect())
+            .map_err(|e| Error::io(path, std::io::Error::other(e.to_string())))?;
+            let fields = frame
+                .columns()
+                .iter()
+                .map(|c| {
+                    let value = c
+                        .cast(&DataType::String)
+                        .ok()
+                        .and_then(|s| s.str().ok().and_then(|s| s.get(0).map(str::to_string)))
+                        .unwrap_or_default();
+                    (c.name().to_string(), value)
+                })
+                .collect();
+            out.insert(
+                record,
+                Record {
+                    line: record + 1,
+                    fields,
+                },
+            );
+        }
         return Ok(out);
     }
     let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
@@ -981,23 +984,52 @@ pub fn record_lines(path: &Path, format: Format, records: &[i64]) -> Result<Hash
         .has_headers(true)
         .flexible(true)
         .from_reader(BufReader::new(reader));
+    let headers: Vec<String> = csv
+        .headers()
+        .map_err(|e| Error::io(path, std::io::Error::other(e.to_string())))?
+        .iter()
+        .map(|h| h.trim_start_matches('\u{feff}').to_string())
+        .collect();
     let mut next = wanted.iter().peekable();
-    let mut record = csv::ByteRecord::new();
+    let mut record = csv::StringRecord::new();
     let mut index = 0i64;
     while next.peek().is_some() {
-        match csv.read_byte_record(&mut record) {
+        match csv.read_record(&mut record) {
             Ok(true) => {}
             Ok(false) | Err(_) => break,
         }
-        if record.iter().all(|f| f.iter().all(u8::is_ascii_whitespace)) {
+        if record.iter().all(str::is_empty) {
             continue;
         }
-        while next.peek().is_some_and(|r| **r == index) {
+        if next.peek().is_some_and(|r| **r == index) {
             let line = record.position().map(|p| p.line() as i64).unwrap_or(0);
-            out.insert(index, line);
+            let fields = headers
+                .iter()
+                .cloned()
+                .zip(record.iter().map(str::to_string))
+                .collect();
+            out.insert(index, Record { line, fields });
             next.next();
         }
         index += 1;
     }
     Ok(out)
+}
+
+/// A staged reason with the unreadable values put in place of their column's marks.
+pub fn describe(reason: &str, record: &Record) -> String {
+    let mut out = String::new();
+    let mut parts = reason.split(VALUE_MARK);
+    out.push_str(parts.next().unwrap_or_default());
+    while let (Some(header), Some(rest)) = (parts.next(), parts.next()) {
+        let value = record
+            .fields
+            .iter()
+            .find(|(h, _)| h == header)
+            .map(|(_, v)| v.trim())
+            .unwrap_or("?");
+        out.push_str(&format!("{value:?}"));
+        out.push_str(rest);
+    }
+    out
 }

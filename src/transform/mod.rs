@@ -263,22 +263,22 @@ async fn quarantined(
     report: &mut TransformReport,
 ) -> Result<()> {
     use crate::lake::columns::{numbers, strings};
-    use costs::{RAW, REASON, RECORD};
+    use costs::{REASON, RECORD};
     let rejected = ctx
         .sql(&format!(
-            "SELECT \"x_SourceFile\", {RECORD}, {REASON}, {RAW} FROM staged_{table} \
+            "SELECT \"x_SourceFile\", {RECORD}, {REASON} FROM staged_{table} \
              WHERE {REASON} IS NOT NULL ORDER BY 1, 2"
         ))
         .await?
         .collect()
         .await?;
-    let (files, records, reasons, raw) = (
+    let (files, records, reasons) = (
         strings(&rejected, 0)?,
         numbers(&rejected, 1)?,
         strings(&rejected, 2)?,
-        strings(&rejected, 3)?,
     );
-    let mut lines: HashMap<String, HashMap<i64, i64>> = HashMap::new();
+    // The files are read again for these records only: their lines, and values for the reasons.
+    let mut read: HashMap<String, HashMap<i64, costs::Record>> = HashMap::new();
     for f in staged {
         let Some(info) = &f.staged else { continue };
         let wanted: Vec<i64> = files
@@ -289,23 +289,32 @@ async fn quarantined(
             .collect();
         if !wanted.is_empty() {
             let map = tokio::task::block_in_place(|| {
-                costs::record_lines(&f.local, info.format, &wanted)
+                costs::read_records(&f.local, info.format, &wanted)
             })?;
-            lines.insert(f.key.clone(), map);
+            read.insert(f.key.clone(), map);
         }
     }
     for i in 0..files.len() {
-        let record = records[i] as i64;
-        let line = lines
+        let index = records[i] as i64;
+        let record = read
             .get(&files[i])
-            .and_then(|m| m.get(&record))
-            .copied()
-            .unwrap_or(record + 2);
+            .and_then(|m| m.get(&index))
+            .cloned()
+            .unwrap_or_default();
         report.quarantined.push(Quarantined {
             source_file: files[i].clone(),
-            line,
-            reason: reasons[i].clone(),
-            raw: raw[i].clone(),
+            line: if record.line > 0 {
+                record.line
+            } else {
+                index + 2
+            },
+            reason: costs::describe(&reasons[i], &record),
+            raw: record
+                .fields
+                .iter()
+                .map(|(_, v)| v.as_str())
+                .collect::<Vec<_>>()
+                .join(","),
         });
     }
     Ok(())
