@@ -295,14 +295,7 @@ impl<'a> Plan<'a> {
 
     /// The cleaned text of header column `exact`: trimmed; empty and `NULL` become NULL.
     fn text_of(&self, exact: &str) -> Expr {
-        let s = self.as_text(exact).str().strip_chars(lit(NULL));
-        // Equality, not lowercasing: this runs on every field of every row.
-        let absent = ["", "NULL", "null", "Null"]
-            .into_iter()
-            .map(|v| s.clone().eq(lit(v)))
-            .reduce(|a, b| a.or(b))
-            .expect("non-empty");
-        when(absent).then(null_of(DataType::String)).otherwise(s)
+        clean_text_udf(self.as_text(exact))
     }
 
     /// Header column `exact` as text, whatever its type (instants as RFC 3339 in UTC).
@@ -882,6 +875,28 @@ fn fill(lf: LazyFrame, dialect: &Dialect) -> LazyFrame {
         joined(&notes, ";").alias("x_SourceChanges"),
     ]);
     lf.with_columns(last)
+}
+
+/// Text with surrounding spaces trimmed and empty or `NULL` text as NULL ([`parse::present`]).
+/// A column that needs none of that (the usual case) is passed on as it is, without a copy.
+fn clean_text_udf(text: Expr) -> Expr {
+    text.map(
+        |c: Column| {
+            let strings = c.str()?;
+            let untidy = |s: &str| {
+                s.is_empty()
+                    || s.starts_with(char::is_whitespace)
+                    || s.ends_with(char::is_whitespace)
+                    || s.eq_ignore_ascii_case("null")
+            };
+            if !strings.iter().flatten().any(untidy) {
+                return Ok(c);
+            }
+            let values: StringChunked = strings.iter().map(|v| parse::present(v)).collect();
+            Ok(values.with_name(c.name().clone()).into_column())
+        },
+        |_, f| Ok(Field::new(f.name().clone(), DataType::String)),
+    )
 }
 
 /// Text → microseconds since the epoch, with [`parse::timestamp_micros`]'s formats. Runs of equal
