@@ -478,7 +478,7 @@ impl<'a> Plan<'a> {
     /// Text columns: join keys lowercased, tags canonicalized.
     fn string(&mut self, target: &str, text: Expr) -> Expr {
         if JOIN_KEYS.contains(&target) {
-            let lower = text.clone().str().to_lowercase();
+            let lower = lowercase_udf(text.clone());
             self.changes.push(note_if(
                 lower.clone().neq(text),
                 format!("{target}:lowercased"),
@@ -893,6 +893,25 @@ fn clean_text_udf(text: Expr) -> Expr {
                 return Ok(c);
             }
             let values: StringChunked = strings.iter().map(|v| parse::present(v)).collect();
+            Ok(values.with_name(c.name().clone()).into_column())
+        },
+        |_, f| Ok(Field::new(f.name().clone(), DataType::String)),
+    )
+}
+
+/// Text lowercased; a column already all lowercase (ids usually are) is passed on without a copy.
+fn lowercase_udf(text: Expr) -> Expr {
+    text.map(
+        |c: Column| {
+            let strings = c.str()?;
+            if !strings
+                .iter()
+                .flatten()
+                .any(|s| s.chars().any(char::is_uppercase))
+            {
+                return Ok(c);
+            }
+            let values: StringChunked = strings.iter().map(|v| v.map(str::to_lowercase)).collect();
             Ok(values.with_name(c.name().clone()).into_column())
         },
         |_, f| Ok(Field::new(f.name().clone(), DataType::String)),

@@ -197,16 +197,15 @@ async fn ingest_costs(
     if files.is_empty() {
         return Ok(0);
     }
+    let mut locals = Vec::new();
+    for file in &files {
+        locals.push(lake.local_file(&file.path, &staging.0).await?);
+    }
+    // polars keeps about one core busy per file, so files are staged side by side, one per core.
+    let results = tokio::task::block_in_place(|| stage_all(&files, &locals, &staging.0));
     let mut staged = Vec::new();
-    for (n, file) in files.iter().enumerate() {
-        let local = lake.local_file(&file.path, &staging.0).await?;
-        let input = costs::Input {
-            path: &local,
-            key: &file.key,
-            source_name: &file.owner,
-            hint: &file.hint,
-        };
-        let result = tokio::task::block_in_place(|| costs::stage(&input, &staging.0, n))?;
+    for ((file, local), result) in files.iter().zip(locals).zip(results) {
+        let result = result?;
         tracing::info!(file = %file.key, dataset = ?result.as_ref().map(|s| &s.dataset), "staged");
         staged.push(quality::StagedFile {
             key: file.key.clone(),
@@ -217,6 +216,14 @@ async fn ingest_costs(
     }
     let keys: Vec<String> = files.iter().map(|f| f.key.clone()).collect();
     let ctx = crate::lake::session();
+    // Staged strings are read as plain UTF-8, the lake's type, rather than views cast back later.
+    ctx.state_ref()
+        .write()
+        .config_mut()
+        .options_mut()
+        .execution
+        .parquet
+        .schema_force_view_types = false;
     let mut tables = Vec::new();
     let all_tables = ["prices", "costs"]
         .into_iter()
@@ -253,6 +260,47 @@ async fn ingest_costs(
     write_quarantine(lake, run_id, &keys, &report.quarantined).await?;
     quality::record(lake, &ctx, run_id, &tables, &staged).await?;
     Ok(written)
+}
+
+/// Stage every file, as many at a time as there are cores; results in the order of `files`.
+fn stage_all(
+    files: &[&Landed],
+    locals: &[PathBuf],
+    staging: &Path,
+) -> Vec<Result<Option<costs::Staged>>> {
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<Result<Option<costs::Staged>>>>> =
+        Mutex::new((0..files.len()).map(|_| None).collect());
+    let workers = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(files.len());
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| {
+                loop {
+                    let n = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(file) = files.get(n) else { break };
+                    let input = costs::Input {
+                        path: &locals[n],
+                        key: &file.key,
+                        source_name: &file.owner,
+                        hint: &file.hint,
+                    };
+                    let result = costs::stage(&input, staging, n);
+                    results.lock().expect("no worker panics holding it")[n] = Some(result);
+                }
+            });
+        }
+    });
+    results
+        .into_inner()
+        .expect("no worker panics holding it")
+        .into_iter()
+        .map(|r| r.expect("every file was staged"))
+        .collect()
 }
 
 /// Collect the staged rows of `table` that could not be read, with the line each starts on.
