@@ -266,6 +266,18 @@ fn null_of(dtype: DataType) -> Expr {
     lit(NULL).cast(dtype)
 }
 
+/// Lowercased `text` mapped through `pairs` (value → FOCUS value); NULL for any other value.
+fn recode(text: &Expr, pairs: &[(&str, &str)]) -> Expr {
+    pairs
+        .iter()
+        .rev()
+        .fold(null_of(DataType::String), |otherwise, (from, to)| {
+            when(text.clone().eq(lit(*from)))
+                .then(lit(*to))
+                .otherwise(otherwise)
+        })
+}
+
 /// `e` if `cond`, else NULL text: one entry of `x_SourceChanges` or of a reason.
 fn note_if(cond: Expr, note: impl Into<String>) -> Expr {
     when(cond)
@@ -646,39 +658,43 @@ impl<'a> Plan<'a> {
         );
         self.set(
             "PricingCategory",
-            when(is(&pricing_model, "OnDemand"))
-                .then(lit("Standard"))
-                .when(commitment.clone())
-                .then(lit("Committed"))
-                .when(is(&pricing_model, "Spot"))
-                .then(lit("Dynamic"))
-                .otherwise(null_of(DataType::String)),
+            recode(
+                &pricing_model,
+                &[
+                    ("ondemand", "Standard"),
+                    ("reservation", "Committed"),
+                    ("savingsplan", "Committed"),
+                    ("spot", "Dynamic"),
+                ],
+            ),
         );
         self.set(
             "CommitmentDiscountType",
-            when(is(&pricing_model, "Reservation"))
-                .then(lit("Reservation"))
-                .when(is(&pricing_model, "SavingsPlan"))
-                .then(lit("Savings Plan"))
-                .otherwise(null_of(DataType::String)),
+            recode(
+                &pricing_model,
+                &[
+                    ("reservation", "Reservation"),
+                    ("savingsplan", "Savings Plan"),
+                ],
+            ),
         );
         self.set(
             "CommitmentDiscountCategory",
-            when(is(&pricing_model, "Reservation"))
-                .then(lit("Usage"))
-                .when(is(&pricing_model, "SavingsPlan"))
-                .then(lit("Spend"))
-                .otherwise(null_of(DataType::String)),
+            recode(
+                &pricing_model,
+                &[("reservation", "Usage"), ("savingsplan", "Spend")],
+            ),
         );
         self.set(
             "ChargeFrequency",
-            when(is(&frequency, "OneTime"))
-                .then(lit("One-Time"))
-                .when(is(&frequency, "Recurring"))
-                .then(lit("Recurring"))
-                .when(is(&frequency, "UsageBased"))
-                .then(lit("Usage-Based"))
-                .otherwise(null_of(DataType::String)),
+            recode(
+                &frequency,
+                &[
+                    ("onetime", "One-Time"),
+                    ("recurring", "Recurring"),
+                    ("usagebased", "Usage-Based"),
+                ],
+            ),
         );
         self.set("ProviderName", text_or_null(lit("Microsoft")));
         self.set("InvoiceIssuerName", text_or_null(lit("Microsoft")));
@@ -713,22 +729,16 @@ impl<'a> Plan<'a> {
             "CommitmentDiscountStatus",
             coalesce(&[
                 status,
-                when(sub.clone().eq(lit("used commitment")))
-                    .then(lit("Used"))
-                    .when(sub.clone().eq(lit("unused commitment")))
-                    .then(lit("Unused"))
-                    .otherwise(null_of(DataType::String)),
+                recode(
+                    &sub,
+                    &[("used commitment", "Used"), ("unused commitment", "Unused")],
+                ),
             ]),
         );
         let class = self.get("ChargeClass");
         self.set(
             "ChargeClass",
-            coalesce(&[
-                class,
-                when(sub.eq(lit("refund")))
-                    .then(lit("Correction"))
-                    .otherwise(null_of(DataType::String)),
-            ]),
+            coalesce(&[class, recode(&sub, &[("refund", "Correction")])]),
         );
     }
 
