@@ -16,7 +16,7 @@ pub struct Args {
     /// Folder to write the export into (created if missing).
     #[arg(long)]
     out: PathBuf,
-    /// Copies of the demo estate: 1 ≈ 16k rows over 13 months, 62 ≈ 1M, 620 ≈ 10M.
+    /// Copies of the demo estate: 1 ≈ 16k rows over 13 months, 63 ≈ 1M, 624 ≈ 10M.
     #[arg(long, default_value_t = 1)]
     scale: u32,
     /// Days of history, ending the day before `--as-of`.
