@@ -15,7 +15,7 @@ use serde::Deserialize;
 
 use super::{Dataset, DatasetHint, ExtractContext, Landed};
 use crate::lake::{Lake, Listed};
-use crate::transform::dialect::COST_DATASETS;
+use crate::transform::dialect::INGESTED_DATASETS;
 use crate::{Error, Result};
 
 /// `[[sources]] kind = "azure_exports"`.
@@ -105,11 +105,11 @@ pub async fn extract(spec: &AzureExportsSpec, cx: &ExtractContext<'_>) -> Result
     let mut landed = Vec::new();
     for run in runs {
         if let Some(dataset) = &run.hint.dataset
-            && !COST_DATASETS
+            && !INGESTED_DATASETS
                 .iter()
                 .any(|d| d.eq_ignore_ascii_case(dataset))
         {
-            tracing::warn!(export = %run.export, dataset = %dataset, "skipped: not a cost dataset");
+            tracing::warn!(export = %run.export, dataset = %dataset, "skipped: not a dataset cloudoptima reads");
             continue;
         }
         for file in &run.files {

@@ -221,25 +221,11 @@ impl Lake {
         if let Some(root) = self.local_root() {
             return Ok(root.join(path));
         }
-        use futures::StreamExt;
-        use tokio::io::AsyncWriteExt;
-        let result = self.open_object(path).await?;
-        let target = scratch.join("downloads").join(path.replace('/', "__"));
-        if let Some(dir) = target.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-        }
-        let mut file = tokio::fs::File::create(&target)
-            .await
-            .map_err(|e| Error::io(&target, e))?;
-        let mut stream = result.into_stream();
-        while let Some(chunk) = stream.next().await {
-            let chunk = chunk.map_err(|e| Error::lake(path, e))?;
-            file.write_all(&chunk)
-                .await
-                .map_err(|e| Error::io(&target, e))?;
-        }
-        file.flush().await.map_err(|e| Error::io(&target, e))?;
-        Ok(target)
+        let downloads = scratch.join("downloads");
+        let name = path.replace('/', "__");
+        self.copy_to(path, &Lake::open(&downloads.to_string_lossy())?, &name)
+            .await?;
+        Ok(downloads.join(name))
     }
 
     /// A folder on local disk for transient files of one run (staged Parquet before a commit):
@@ -327,21 +313,27 @@ impl Lake {
     /// empty with their contract schema, so queries and rule validation work on a fresh lake.
     pub async fn register_all(&self, ctx: &SessionContext) -> Result<()> {
         for def in schema::all() {
-            let table = self.open_table(def.name).await?;
-            if table.version().is_some() {
-                table
-                    .update_datafusion_session(&ctx.state())
-                    .map_err(|e| Error::lake(def.name, e))?;
-                let provider = table
-                    .table_provider()
-                    .await
-                    .map_err(|e| Error::lake(def.name, e))?;
-                ctx.register_table(def.name, provider)?;
-            } else {
-                register_empty(ctx, &def)?;
-            }
+            self.register(ctx, &def).await?;
         }
         Ok(())
+    }
+
+    /// Register one table under its name (empty, with its contract schema, before its first write).
+    pub async fn register(&self, ctx: &SessionContext, def: &TableDef) -> Result<()> {
+        let table = self.open_table(def.name).await?;
+        if table.version().is_some() {
+            table
+                .update_datafusion_session(&ctx.state())
+                .map_err(|e| Error::lake(def.name, e))?;
+            let provider = table
+                .table_provider()
+                .await
+                .map_err(|e| Error::lake(def.name, e))?;
+            ctx.register_table(def.name, provider)?;
+            Ok(())
+        } else {
+            register_empty(ctx, def)
+        }
     }
 }
 

@@ -242,14 +242,18 @@ pub async fn run(
             );
             false
         };
-        let skip = |s: &mut RunSummary, names: &[&'static str]| {
+        let skip = |s: &mut RunSummary, names: &[&'static str], why: &str| {
             for name in names {
-                let why = StageStatus::Skipped("an earlier stage failed".into());
-                stage(s, name, Instant::now(), why, 0, String::new());
+                let status = StageStatus::Skipped(why.into());
+                stage(s, name, Instant::now(), status, 0, String::new());
             }
         };
         if !transformed {
-            skip(&mut s, &["rules", "forecast", "report", "deliver"]);
+            skip(
+                &mut s,
+                &["rules", "forecast", "report", "deliver"],
+                "an earlier stage failed",
+            );
             manifest::write(&lake, &s, started, Utc::now()).await?;
             return Ok(s);
         }
@@ -271,14 +275,7 @@ pub async fn run(
             );
             stage(&mut s, "rules", t, status, rows, detail);
         } else {
-            stage(
-                &mut s,
-                "rules",
-                t,
-                StageStatus::Skipped("disabled in pipeline".into()),
-                0,
-                String::new(),
-            );
+            skip(&mut s, &["rules"], "disabled in pipeline");
         }
 
         // Forecast.
@@ -323,14 +320,7 @@ pub async fn run(
                 ),
             }
         } else {
-            stage(
-                &mut s,
-                "forecast",
-                t,
-                StageStatus::Skipped("disabled in pipeline".into()),
-                0,
-                String::new(),
-            );
+            skip(&mut s, &["forecast"], "disabled in pipeline");
         }
 
         // The rules and the forecast committed new table versions: report and count on a fresh session.
@@ -384,11 +374,11 @@ pub async fn run(
                         0,
                         String::new(),
                     );
-                    skip(&mut s, &["deliver"]);
+                    skip(&mut s, &["deliver"], "an earlier stage failed");
                 }
             }
         } else {
-            skip(&mut s, &["report", "deliver"]);
+            skip(&mut s, &["report", "deliver"], "an earlier stage failed");
         }
 
         for def in schema::all().iter().filter(|d| d.name != "_runs") {

@@ -63,7 +63,7 @@ pub struct DatasetHint {
 }
 
 /// Dataset types the transform reads (cost datasets and price sheets).
-pub const COST_DATASETS: &[&str] = &[
+pub const INGESTED_DATASETS: &[&str] = &[
     "FocusCost",
     "ActualCost",
     "AmortizedCost",
@@ -112,8 +112,8 @@ pub fn detect(names: &[String], hint: &DatasetHint, key: &str) -> Result<Dialect
         return Err(Error::Data {
             file: key.into(),
             message: format!(
-                "dataset type `{dataset}` is not a cost dataset; cost datasets are {}",
-                COST_DATASETS.join(", ")
+                "dataset type `{dataset}` is not one cloudoptima reads; it reads {}",
+                INGESTED_DATASETS.join(", ")
             ),
         });
     }

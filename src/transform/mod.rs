@@ -268,39 +268,38 @@ fn stage_all(
     locals: &[PathBuf],
     staging: &Path,
 ) -> Vec<Result<Option<costs::Staged>>> {
-    use std::sync::Mutex;
     use std::sync::atomic::{AtomicUsize, Ordering};
     let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<Result<Option<costs::Staged>>>>> =
-        Mutex::new((0..files.len()).map(|_| None).collect());
     let workers = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)
         .min(files.len());
-    std::thread::scope(|scope| {
-        for _ in 0..workers {
-            scope.spawn(|| {
-                loop {
-                    let n = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(file) = files.get(n) else { break };
-                    let input = costs::Input {
-                        path: &locals[n],
-                        key: &file.key,
-                        source_name: &file.owner,
-                        hint: &file.hint,
-                    };
-                    let result = costs::stage(&input, staging, n);
-                    results.lock().expect("no worker panics holding it")[n] = Some(result);
-                }
-            });
-        }
+    let mut done: Vec<(usize, Result<Option<costs::Staged>>)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut mine = Vec::new();
+                    loop {
+                        let n = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(file) = files.get(n) else { break mine };
+                        let input = costs::Input {
+                            path: &locals[n],
+                            key: &file.key,
+                            source_name: &file.owner,
+                            hint: &file.hint,
+                        };
+                        mine.push((n, costs::stage(&input, staging, n)));
+                    }
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("staging a file does not panic"))
+            .collect()
     });
-    results
-        .into_inner()
-        .expect("no worker panics holding it")
-        .into_iter()
-        .map(|r| r.expect("every file was staged"))
-        .collect()
+    done.sort_by_key(|(n, _)| *n);
+    done.into_iter().map(|(_, result)| result).collect()
 }
 
 /// Collect the staged rows of `table` that could not be read, with the line each starts on.
@@ -502,7 +501,7 @@ async fn commit_costs(
         .join(" OR ");
     let def = schema::costs();
     let sql = if lake.table_exists("prices").await? {
-        lake.register_all(ctx).await?;
+        lake.register(ctx, &schema::prices()).await?;
         costs_with_prices_sql(&def)
     } else {
         format!(
@@ -630,7 +629,7 @@ async fn reconcile(
 ) -> Result<Vec<String>> {
     use crate::lake::columns::{numbers, strings};
     let ctx = crate::lake::session();
-    lake.register_all(&ctx).await?;
+    lake.register(&ctx, &schema::costs()).await?;
     let sql = format!(
         "SELECT \"BillingPeriod\", COALESCE(\"BillingCurrency\", ''), SUM(\"BilledCost\") FROM costs \
          WHERE \"x_SourceFile\" IN ({}) GROUP BY 1, 2",
