@@ -6,6 +6,7 @@
 //! [`cli`] is the command line on top.
 
 pub mod analyze;
+pub mod azure;
 pub mod cli;
 pub mod config;
 pub mod error;

@@ -31,6 +31,9 @@ pub struct Config {
     /// Local folders for reports and the file outbox.
     #[serde(default)]
     pub output: OutputConfig,
+    /// Azure cloud, endpoints, credentials and retries, for the Azure sources and `check`.
+    #[serde(default)]
+    pub azure: crate::azure::AzureConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]

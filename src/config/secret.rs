@@ -59,20 +59,21 @@ impl<'de> Deserialize<'de> for Secret {
 /// Refuse literal secrets and report unset variables, naming the key but never the value.
 pub(super) fn resolve_all(config: &Config, file: &str) -> Result<()> {
     let mut problems = Vec::new();
+    let mut secrets = vec![("azure.client_secret", &config.azure.client_secret)];
     if let Some(smtp) = &config.smtp {
-        for (key, secret) in [
-            ("smtp.username", &smtp.username),
-            ("smtp.password", &smtp.password),
-        ] {
-            let Some(secret) = secret else { continue };
-            if secret.literal && key.ends_with("password") {
-                problems.push(format!(
-                    "{key}: secrets are not read from files; write `{key_short} = \"${{SMTP_PASSWORD}}\"` and set that environment variable",
-                    key_short = key.rsplit('.').next().unwrap_or(key)
-                ));
-            } else if let (Some(r), None) = (&secret.reference, &secret.value) {
-                problems.push(format!("{key}: environment variable `{r}` is not set"));
-            }
+        secrets.push(("smtp.username", &smtp.username));
+        secrets.push(("smtp.password", &smtp.password));
+    }
+    for (key, secret) in secrets {
+        let Some(secret) = secret else { continue };
+        if secret.literal && (key.ends_with("password") || key.ends_with("secret")) {
+            let short = key.rsplit('.').next().unwrap_or(key);
+            problems.push(format!(
+                "{key}: secrets are not read from files; write `{short} = \"${{{}}}\"` and set that environment variable",
+                key.replace('.', "_").to_uppercase()
+            ));
+        } else if let (Some(r), None) = (&secret.reference, &secret.value) {
+            problems.push(format!("{key}: environment variable `{r}` is not set"));
         }
     }
     if problems.is_empty() {

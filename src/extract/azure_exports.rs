@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use super::{Dataset, DatasetHint, ExtractContext, Landed};
+use super::{Dataset, DatasetHint, ExtractContext, Extracted, Landed};
 use crate::lake::{Lake, Listed};
 use crate::transform::dialect::INGESTED_DATASETS;
 use crate::{Error, Result};
@@ -33,6 +33,9 @@ pub struct AzureExportsSpec {
     /// Name of the source (landing folder, `x_SourceName`). Default `azure_exports`.
     #[serde(default = "default_name")]
     pub name: String,
+    /// The Cost Management scope the exports belong to (`/subscriptions/…`,
+    /// `/providers/Microsoft.Billing/billingAccounts/…`); `cloudoptima check` tests it.
+    pub scope: Option<String>,
 }
 
 fn default_name() -> String {
@@ -90,7 +93,7 @@ struct Run {
     folder: String,
 }
 
-pub async fn extract(spec: &AzureExportsSpec, cx: &ExtractContext<'_>) -> Result<Vec<Landed>> {
+pub async fn extract(spec: &AzureExportsSpec, cx: &ExtractContext<'_>) -> Result<Extracted> {
     let store = open_location(&spec.location)?;
     let objects = store.list().await?;
     let runs = choose_runs(&store, &objects, spec).await?;
@@ -127,10 +130,11 @@ pub async fn extract(spec: &AzureExportsSpec, cx: &ExtractContext<'_>) -> Result
                 key: format!("{}/costs/{name}", spec.name),
                 owner: format!("{}/{}", spec.name, run.export),
                 hint: run.hint.clone(),
+                covers: Default::default(),
             });
         }
     }
-    Ok(landed)
+    Ok(landed.into())
 }
 
 /// A handle on the exports' location; a local folder must already exist.

@@ -60,6 +60,7 @@ pub async fn extract(spec: &FocusFilesSpec, cx: &ExtractContext<'_>) -> Result<V
             key: format!("{}/costs/{name}", spec.name),
             owner: spec.name.clone(),
             hint: Default::default(),
+            covers: Default::default(),
         });
     }
     Ok(landed)

@@ -178,6 +178,7 @@ pub const PRICE_TYPES: ColumnTypes = ColumnTypes {
         "PricingUnit",
         "SkuId",
         "SkuMeter",
+        "x_ArmSkuName",
         "x_BillingProfileId",
         "x_BillingProfileName",
         "x_PricingUnitDescription",
@@ -415,6 +416,33 @@ pub fn metrics() -> TableDef {
     }
 }
 
+/// Azure Advisor's recommendations as Advisor reported them, one row per recommendation per
+/// subscription read; each read replaces that subscription's rows.
+pub fn advisor_recommendations() -> TableDef {
+    use DataType::*;
+    TableDef {
+        name: "advisor_recommendations",
+        schema: schema(vec![
+            ("recommendation_id", Utf8),
+            ("subscription_id", Utf8),
+            ("resource_id", Utf8),
+            ("category", Utf8),
+            ("impact", Utf8),
+            ("impacted_field", Utf8),
+            ("impacted_value", Utf8),
+            ("problem", Utf8),
+            ("solution", Utf8),
+            ("recommendation_type_id", Utf8),
+            ("annual_savings", Float64),
+            ("savings_currency", Utf8),
+            ("last_updated", utc()),
+            ("properties", Utf8),
+            ("snapshot_date", Date32),
+        ]),
+        partition_by: &[],
+    }
+}
+
 pub fn recommendations() -> TableDef {
     use DataType::*;
     TableDef {
@@ -534,6 +562,7 @@ pub fn all() -> Vec<TableDef> {
         costs(),
         resources(),
         metrics(),
+        advisor_recommendations(),
         recommendations(),
         forecasts(),
         prices(),

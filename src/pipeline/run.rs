@@ -154,29 +154,59 @@ pub async fn run(
 
         // Extract.
         let t = Instant::now();
+        let azure = tokio::sync::OnceCell::new();
         let cx = ExtractContext {
             lake: &lake,
             run_id: &run_id,
             as_of: opts.as_of,
+            azure_config: &config.azure,
+            azure: &azure,
         };
         let mut landed = Vec::new();
-        let mut extract_error = None;
+        let mut source_errors = Vec::new();
+        let mut failed_scopes = Vec::new();
         for source in &spec.sources {
             let span = tracing::info_span!("stage", name = "extract", source = source.kind());
-            match extract::extract(source, &cx).instrument(span).await {
-                Ok(files) => landed.extend(files),
-                Err(e) => extract_error = Some(format!("source `{}`: {e}", source.kind())),
+            match extract::extract(source, &cx, &landed)
+                .instrument(span)
+                .await
+            {
+                Ok(out) => {
+                    landed.extend(out.landed);
+                    failed_scopes.extend(out.failed_scopes);
+                }
+                Err(e) => source_errors.push(format!("source `{}`: {e}", source.kind())),
             }
         }
-        let ok_upstream = extract_error.is_none();
-        let status = extract_error.map_or(StageStatus::Ok, StageStatus::Failed);
+        for failure in &failed_scopes {
+            tracing::error!(scope = %failure, "scope not read; its data in the lake is unchanged");
+        }
+        // A source that failed outright stops the run; scopes that failed are left out, and what
+        // was read completely is still transformed, but nothing downstream presents a partial day.
+        let ok_upstream = source_errors.is_empty();
+        let complete = ok_upstream && failed_scopes.is_empty();
+        let mut problems = source_errors;
+        problems.extend(failed_scopes.iter().map(|f| format!("scope not read: {f}")));
+        let status = if problems.is_empty() {
+            StageStatus::Ok
+        } else {
+            StageStatus::Failed(problems.join("; "))
+        };
         stage(
             &mut s,
             "extract",
             t,
             status,
             landed.len(),
-            format!("{} file(s) landed", landed.len()),
+            format!(
+                "{} file(s) landed{}",
+                landed.len(),
+                if failed_scopes.is_empty() {
+                    String::new()
+                } else {
+                    format!("; {} scope(s) not read", failed_scopes.len())
+                }
+            ),
         );
 
         // Transform (only on a complete extraction: analysis never runs on half of today's data).
@@ -248,12 +278,13 @@ pub async fn run(
                 stage(s, name, Instant::now(), status, 0, String::new());
             }
         };
-        if !transformed {
-            skip(
-                &mut s,
-                &["rules", "forecast", "report", "deliver"],
-                "an earlier stage failed",
-            );
+        if !transformed || !complete {
+            let why = if transformed {
+                "some scopes were not read; the lake holds every scope that was"
+            } else {
+                "an earlier stage failed"
+            };
+            skip(&mut s, &["rules", "forecast", "report", "deliver"], why);
             manifest::write(&lake, &s, started, Utc::now()).await?;
             return Ok(s);
         }

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use polars::prelude::*;
 
 use super::dialect::{self, DatasetHint, Dialect};
-use super::{lookups, parse};
+use super::{api_json, lookups, parse};
 use crate::lake::schema::{COST_TYPES, ColumnTypes, PRICE_TYPES, RESERVATION_TABLES};
 use crate::{Error, Result};
 
@@ -51,17 +51,21 @@ pub enum Format {
     Csv,
     CsvGzip,
     Parquet,
+    /// An Azure API page: a Cost Management query response or a Retail Prices page.
+    Json,
 }
 
 impl Format {
-    /// From the file's first bytes: Parquet's `PAR1`, gzip's `1f 8b`, anything else is CSV.
+    /// From the file's first bytes: Parquet's `PAR1`, gzip's `1f 8b`, a JSON object's `{`,
+    /// anything else is CSV.
     pub fn sniff(path: &Path) -> Result<Format> {
-        let mut head = [0u8; 4];
+        let mut head = [0u8; 16];
         let mut file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
         let n = file.read(&mut head).map_err(|e| Error::io(path, e))?;
         Ok(match &head[..n] {
-            [b'P', b'A', b'R', b'1'] => Format::Parquet,
+            [b'P', b'A', b'R', b'1', ..] => Format::Parquet,
             [0x1f, 0x8b, ..] => Format::CsvGzip,
+            h if api_json::looks_like_json(h) => Format::Json,
             _ => Format::Csv,
         })
     }
@@ -71,6 +75,7 @@ impl Format {
             Format::Csv => "csv",
             Format::CsvGzip => "csv.gz",
             Format::Parquet => "parquet",
+            Format::Json => "json",
         }
     }
 }
@@ -120,6 +125,12 @@ pub fn stage(input: &Input<'_>, staging: &Path, n: usize) -> Result<Option<Stage
             },
         )
         .map_err(data_err)?,
+        Format::Json => {
+            let bytes = std::fs::read(input.path).map_err(|e| Error::io(input.path, e))?;
+            api_json::frame(&bytes, input.key)?
+                .lazy()
+                .with_row_index(RECORD, None)
+        }
         Format::Csv | Format::CsvGzip => {
             if is_blank(input.path, format)? {
                 return Ok(None);
@@ -170,7 +181,8 @@ pub fn stage(input: &Input<'_>, staging: &Path, n: usize) -> Result<Option<Stage
     if table == "costs" {
         plan.require_period_and_cost();
     }
-    let blank_filter = (format != Format::Parquet).then(|| plan.non_blank(&headers));
+    let blank_filter =
+        matches!(format, Format::Csv | Format::CsvGzip).then(|| plan.non_blank(&headers));
     let (reasons, changes) = (joined(&plan.reasons, "; "), joined(&plan.changes, ";"));
     let mut selected: Vec<Expr> = plan
         .typed
@@ -984,11 +996,40 @@ const PARQUET_RECORDS_READ: usize = 1000;
 
 /// Read back the given 0-based data records of a file, for quarantine: a CSV's line numbers count
 /// lines inside quoted fields and skip blank lines as the scan does.
+/// The first row of `frame` as the record numbered `record` (0-based; reported 1-based).
+fn record_of(frame: &DataFrame, record: i64) -> Record {
+    let fields = frame
+        .columns()
+        .iter()
+        .map(|c| {
+            let value = c
+                .cast(&DataType::String)
+                .ok()
+                .and_then(|s| s.str().ok().and_then(|s| s.get(0).map(str::to_string)))
+                .unwrap_or_default();
+            (c.name().to_string(), value)
+        })
+        .collect();
+    Record {
+        line: record + 1,
+        fields,
+    }
+}
+
 pub fn read_records(path: &Path, format: Format, records: &[i64]) -> Result<HashMap<i64, Record>> {
     let mut wanted: Vec<i64> = records.to_vec();
     wanted.sort_unstable();
     wanted.dedup();
     let mut out = HashMap::new();
+    if format == Format::Json {
+        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        let frame = api_json::frame(&bytes, &path.display().to_string())?;
+        for record in wanted {
+            let row = frame.slice(record, 1);
+            out.insert(record, record_of(&row, record));
+        }
+        return Ok(out);
+    }
     if format == Format::Parquet {
         for record in wanted.into_iter().take(PARQUET_RECORDS_READ) {
             let frame = LazyFrame::scan_parquet(
@@ -997,25 +1038,7 @@ pub fn read_records(path: &Path, format: Format, records: &[i64]) -> Result<Hash
             )
             .and_then(|lf| lf.slice(record, 1).collect())
             .map_err(|e| Error::io(path, std::io::Error::other(e.to_string())))?;
-            let fields = frame
-                .columns()
-                .iter()
-                .map(|c| {
-                    let value = c
-                        .cast(&DataType::String)
-                        .ok()
-                        .and_then(|s| s.str().ok().and_then(|s| s.get(0).map(str::to_string)))
-                        .unwrap_or_default();
-                    (c.name().to_string(), value)
-                })
-                .collect();
-            out.insert(
-                record,
-                Record {
-                    line: record + 1,
-                    fields,
-                },
-            );
+            out.insert(record, record_of(&frame, record));
         }
         return Ok(out);
     }

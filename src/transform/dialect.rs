@@ -279,6 +279,7 @@ const PRICE_COLUMNS: &[(&str, &str)] = &[
     ("OfferId", "x_SkuOfferId"),
     ("Term", "x_SkuTerm"),
     ("PriceType", "x_SkuPriceType"),
+    ("ArmSkuName", "x_ArmSkuName"),
 ];
 
 /// Legacy columns read by the derivations in [`super::costs`] (not copied as they are).

@@ -133,19 +133,39 @@ pub fn resources(bytes: &[u8], key: &str, snapshot: NaiveDate) -> Result<DataFra
     Ok(DataFrame::new(n, columns)?)
 }
 
-/// A Monitor `metrics:getBatch` response (`{"values": [...]}`) as one row per resource, metric and time.
+/// A Monitor metrics response as one row per resource, metric and time: either `metrics:getBatch`
+/// (`{"values": [{"resourceid", "value": [...]}]}`) or the single-resource API (`{"value": [...]}`,
+/// the resource named in each metric's `id`).
 pub fn metrics(bytes: &[u8], key: &str) -> Result<DataFrame> {
     let body: Value = serde_json::from_slice(bytes).map_err(|e| Error::Data {
         file: key.into(),
-        message: format!("not a metrics batch response: {e}"),
+        message: format!("not a metrics response: {e}"),
     })?;
-    let values = body
-        .get("values")
-        .and_then(Value::as_array)
-        .ok_or_else(|| Error::Data {
-            file: key.into(),
-            message: "no `values` array in metrics response".into(),
-        })?;
+    let single;
+    let values = match (body.get("values"), body.get("value")) {
+        (Some(Value::Array(v)), _) => v,
+        (None, Some(Value::Array(metrics))) => {
+            let resource = metrics
+                .iter()
+                .filter_map(|m| m.get("id").and_then(Value::as_str))
+                .find_map(|id| {
+                    let lower = id.to_lowercase();
+                    lower
+                        .find("/providers/microsoft.insights/metrics/")
+                        .map(|i| id[..i].to_string())
+                });
+            single = vec![serde_json::json!({ "resourceid": resource, "value": metrics })];
+            &single
+        }
+        _ => {
+            return Err(Error::Data {
+                file: key.into(),
+                message:
+                    "no `values` (batch) or `value` (single resource) array in metrics response"
+                        .into(),
+            });
+        }
+    };
     let (mut id, mut name, mut unit, mut ts, mut date) = (vec![], vec![], vec![], vec![], vec![]);
     let (mut avg, mut min, mut max, mut total, mut count) =
         (vec![], vec![], vec![], vec![], vec![]);
@@ -204,4 +224,91 @@ pub fn metrics(bytes: &[u8], key: &str) -> Result<DataFrame> {
             Column::new("date".into(), date),
         ],
     )?)
+}
+
+/// An Advisor recommendations page (`{"value": [...]}`) read for `subscription` on `snapshot`.
+pub fn advisor(
+    bytes: &[u8],
+    key: &str,
+    subscription: &str,
+    snapshot: NaiveDate,
+) -> Result<DataFrame> {
+    let body: Value = serde_json::from_slice(bytes).map_err(|e| Error::Data {
+        file: key.into(),
+        message: format!("not an Advisor response: {e}"),
+    })?;
+    let rows = body
+        .get("value")
+        .and_then(Value::as_array)
+        .ok_or_else(|| Error::Data {
+            file: key.into(),
+            message: "no `value` array in Advisor response".into(),
+        })?;
+    let n = rows.len();
+    let names = [
+        "recommendation_id",
+        "resource_id",
+        "category",
+        "impact",
+        "impacted_field",
+        "impacted_value",
+        "problem",
+        "solution",
+        "recommendation_type_id",
+        "savings_currency",
+        "properties",
+    ];
+    let mut cols: Vec<Vec<Option<String>>> = vec![Vec::with_capacity(n); names.len()];
+    let (mut savings, mut updated) = (Vec::with_capacity(n), Vec::with_capacity(n));
+    for r in rows {
+        let p = |path: &[&str]| {
+            let mut full = vec!["properties"];
+            full.extend_from_slice(path);
+            text(r, &full)
+        };
+        // Older payloads name the resource only in the recommendation's own id.
+        let resource = p(&["resourceMetadata", "resourceId"]).or_else(|| {
+            text(r, &["id"]).and_then(|id| {
+                id.to_lowercase()
+                    .find("/providers/microsoft.advisor/recommendations/")
+                    .map(|i| id[..i].to_string())
+            })
+        });
+        let values = [
+            text(r, &["name"]),
+            lower(resource),
+            p(&["category"]),
+            p(&["impact"]),
+            p(&["impactedField"]),
+            p(&["impactedValue"]),
+            p(&["shortDescription", "problem"]),
+            p(&["shortDescription", "solution"]),
+            p(&["recommendationTypeId"]),
+            p(&["extendedProperties", "savingsCurrency"]),
+            r.get("properties").map(Value::to_string),
+        ];
+        for (col, v) in cols.iter_mut().zip(values) {
+            col.push(v);
+        }
+        savings.push(
+            p(&["extendedProperties", "annualSavingsAmount"]).and_then(|s| parse::number(&s).ok()),
+        );
+        updated.push(p(&["lastUpdated"]).and_then(|t| parse::timestamp_micros(&t).ok()));
+    }
+    let mut columns: Vec<Column> = names
+        .iter()
+        .zip(cols)
+        .map(|(name, v)| Column::new((*name).into(), v))
+        .collect();
+    columns.push(Column::new(
+        "subscription_id".into(),
+        vec![subscription.to_lowercase(); n],
+    ));
+    columns.push(Column::new("annual_savings".into(), savings));
+    columns.push(Column::new("last_updated".into(), updated));
+    columns.push(Column::new(
+        "snapshot_date".into(),
+        vec![epoch_days(snapshot); n],
+    ));
+    Ok(DataFrame::new(n, columns)?)
 }

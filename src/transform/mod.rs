@@ -8,6 +8,7 @@
 //! days. After the cost commit, `BilledCost` per billing period and currency is reconciled against
 //! the staged source rows.
 
+pub mod api_json;
 pub mod costs;
 pub mod dialect;
 pub mod inventory;
@@ -22,7 +23,7 @@ use chrono::NaiveDate;
 use datafusion::prelude::{ParquetReadOptions, SessionContext};
 use polars::prelude::{DataFrame, ParquetWriter};
 
-use crate::extract::{Dataset, Landed};
+use crate::extract::{Covers, Dataset, Landed};
 use crate::lake::{Lake, WriteMode, schema};
 use crate::{Error, Result};
 
@@ -94,6 +95,64 @@ async fn commit_staged(
     lake.write(def, df, mode).await
 }
 
+/// Commit what was staged for `def` (every page, one transaction).
+async fn commit_dir(
+    lake: &Lake,
+    def: &schema::TableDef,
+    staging: &Staging,
+    mode: WriteMode,
+) -> Result<()> {
+    commit_staged(lake, def, &staging.0.join(def.name), mode).await
+}
+
+/// The subscriptions `files` cover, or `None` when one of them covers its whole partition.
+fn subscriptions_covered<'a>(files: &[&'a Landed]) -> Option<BTreeSet<&'a str>> {
+    let mut out = BTreeSet::new();
+    for f in files {
+        match &f.covers {
+            Covers::Subscriptions(subs) => out.extend(subs.iter().map(String::as_str)),
+            _ => return None,
+        }
+    }
+    Some(out)
+}
+
+/// What landed metrics replace: the metric days of whole-partition files (the demo), and the
+/// resources and hours each Azure Monitor call read.
+fn metrics_predicate(files: &[&Landed], days: &BTreeSet<i32>) -> String {
+    let day = |d: i32| {
+        (NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch") + chrono::Duration::days(d.into()))
+            .format("%Y-%m-%d")
+            .to_string()
+    };
+    let mut parts = Vec::new();
+    if files.iter().any(|f| f.covers == Covers::Partition)
+        && let (Some(first), Some(last)) = (days.first(), days.last())
+    {
+        parts.push(format!(
+            "(\"date\" >= '{}' AND \"date\" <= '{}')",
+            day(*first),
+            day(*last)
+        ));
+    }
+    for f in files {
+        if let Covers::Resources { ids, from_micros } = &f.covers {
+            let from = chrono::DateTime::from_timestamp_micros(*from_micros)
+                .unwrap_or_default()
+                .format("%Y-%m-%dT%H:%M:%SZ");
+            parts.push(format!(
+                "(resource_id IN ({}) AND \"timestamp\" >= '{from}')",
+                sql_list(ids.iter().map(String::as_str))
+            ));
+        }
+    }
+    if parts.is_empty() {
+        "false".into()
+    } else {
+        parts.join(" OR ")
+    }
+}
+
 fn sql_list<'a>(values: impl IntoIterator<Item = &'a str>) -> String {
     values
         .into_iter()
@@ -115,65 +174,80 @@ pub async fn run(
     let cost_rows = ingest_costs(lake, landed, run_id, &staging, &mut report).await?;
     report.rows.insert("costs", cost_rows);
 
-    // Inventory: one snapshot per run date.
+    // Inventory: one snapshot per run date, replaced for the subscriptions read in full.
+    let inventories: Vec<&Landed> = landed
+        .iter()
+        .filter(|l| l.dataset == Dataset::Resources)
+        .collect();
     let mut resource_rows = 0;
-    let mut resource_dir = None;
-    let inventories = landed.iter().filter(|l| l.dataset == Dataset::Resources);
-    for (n, file) in inventories.enumerate() {
+    for (n, file) in inventories.iter().enumerate() {
         let bytes = lake.get(&file.path).await?;
         let mut frame = inventory::resources(&bytes, &file.key, as_of)?;
         resource_rows += frame.height();
-        resource_dir = Some(staging.put("resources", n, &mut frame)?);
+        staging.put("resources", n, &mut frame)?;
     }
-    if let Some(dir) = resource_dir {
-        let predicate = format!("snapshot_date = '{}'", as_of.format("%Y-%m-%d"));
-        commit_staged(
-            lake,
-            &schema::resources(),
-            &dir,
-            WriteMode::Replace(predicate),
-        )
-        .await?;
+    if !inventories.is_empty() {
+        let day = format!("snapshot_date = '{}'", as_of.format("%Y-%m-%d"));
+        let predicate = match subscriptions_covered(&inventories) {
+            Some(subs) => format!("{day} AND subscription_id IN ({})", sql_list(subs)),
+            None => day,
+        };
+        let def = schema::resources();
+        commit_dir(lake, &def, &staging, WriteMode::Replace(predicate)).await?;
     }
     report.rows.insert("resources", resource_rows);
 
-    // Metrics.
-    let mut metric_rows = 0;
-    let mut days = BTreeSet::new();
-    let mut metric_dir = None;
-    for (n, file) in landed
+    // Metrics: replaced for the resources and hours read.
+    let metric_files: Vec<&Landed> = landed
         .iter()
         .filter(|l| l.dataset == Dataset::Metrics)
-        .enumerate()
-    {
+        .collect();
+    let mut metric_rows = 0;
+    let mut days = BTreeSet::new();
+    for (n, file) in metric_files.iter().enumerate() {
         let bytes = lake.get(&file.path).await?;
         let mut frame = inventory::metrics(&bytes, &file.key)?;
         metric_rows += frame.height();
         if let Ok(col) = frame.column("date").and_then(|c| c.i32().cloned()) {
             days.extend(col.iter().flatten());
         }
-        metric_dir = Some(staging.put("metrics", n, &mut frame)?);
+        staging.put("metrics", n, &mut frame)?;
     }
-    if let (Some(dir), Some(first), Some(last)) = (metric_dir, days.first(), days.last()) {
-        let day = |d: i32| {
-            (NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch") + chrono::Duration::days(d.into()))
-                .format("%Y-%m-%d")
-                .to_string()
-        };
-        let predicate = format!(
-            "\"date\" >= '{}' AND \"date\" <= '{}'",
-            day(*first),
-            day(*last)
-        );
-        commit_staged(
+    if !metric_files.is_empty() {
+        let predicate = metrics_predicate(&metric_files, &days);
+        commit_dir(
             lake,
             &schema::metrics(),
-            &dir,
+            &staging,
             WriteMode::Replace(predicate),
         )
         .await?;
     }
     report.rows.insert("metrics", metric_rows);
+
+    // Advisor: each subscription read replaces its recommendations.
+    let advice: Vec<&Landed> = landed
+        .iter()
+        .filter(|l| l.dataset == Dataset::Advisor)
+        .collect();
+    let mut advice_rows = 0;
+    for (n, file) in advice.iter().enumerate() {
+        let bytes = lake.get(&file.path).await?;
+        let subscription = match &file.covers {
+            Covers::Subscriptions(s) => s.first().cloned().unwrap_or_default(),
+            _ => String::new(),
+        };
+        let mut frame = inventory::advisor(&bytes, &file.key, &subscription, as_of)?;
+        advice_rows += frame.height();
+        staging.put("advisor_recommendations", n, &mut frame)?;
+    }
+    if !advice.is_empty() {
+        let subs = subscriptions_covered(&advice).unwrap_or_default();
+        let predicate = format!("subscription_id IN ({})", sql_list(subs));
+        let def = schema::advisor_recommendations();
+        commit_dir(lake, &def, &staging, WriteMode::Replace(predicate)).await?;
+    }
+    report.rows.insert("advisor_recommendations", advice_rows);
 
     Ok(report)
 }

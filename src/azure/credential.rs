@@ -1,0 +1,149 @@
+//! Which identity cloudoptima signs in as. azure_identity has no default chain, so this module
+//! builds one in a documented order (see [`AuthMethod::Auto`]), remembers which credential worked,
+//! and can start over with fresh credentials when Azure rejects a token it thought was valid.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use azure_core::cloud::{CloudConfiguration, CustomConfiguration};
+use azure_core::credentials::TokenCredential;
+use azure_core::http::ClientOptions;
+use azure_identity::{
+    AzureCliCredential, AzureCliCredentialOptions, ClientAssertionCredentialOptions,
+    ClientSecretCredential, ClientSecretCredentialOptions, ManagedIdentityCredential,
+    ManagedIdentityCredentialOptions, UserAssignedId, WorkloadIdentityCredential,
+    WorkloadIdentityCredentialOptions,
+};
+
+use super::cloud::{AuthMethod, AzureConfig};
+
+/// A managed identity endpoint that does not answer in this time is taken as absent (in `auto`).
+const MANAGED_IDENTITY_PROBE: Duration = Duration::from_secs(10);
+
+/// One credential of the chain, with the name users see.
+#[derive(Clone)]
+pub struct Candidate {
+    pub method: AuthMethod,
+    pub credential: Arc<dyn TokenCredential>,
+}
+
+/// The credentials `config` allows, in the order they are tried. Errors name what is missing.
+pub fn candidates(config: &AzureConfig) -> Result<Vec<Candidate>, String> {
+    let methods: Vec<AuthMethod> = match config.auth {
+        AuthMethod::Auto => {
+            let mut m = Vec::new();
+            if config.client_secret.is_some() {
+                m.push(AuthMethod::ClientSecret);
+            }
+            if std::env::var_os("AZURE_FEDERATED_TOKEN_FILE").is_some() {
+                m.push(AuthMethod::WorkloadIdentity);
+            }
+            m.extend([AuthMethod::ManagedIdentity, AuthMethod::AzureCli]);
+            m
+        }
+        pinned => vec![pinned],
+    };
+    let mut out = Vec::new();
+    let mut problems = Vec::new();
+    for method in methods {
+        match build(method, config) {
+            Ok(credential) => out.push(Candidate { method, credential }),
+            Err(e) => problems.push(format!("{}: {e}", method.label())),
+        }
+    }
+    if out.is_empty() {
+        return Err(format!("no usable credential ({})", problems.join("; ")));
+    }
+    Ok(out)
+}
+
+fn client_options(config: &AzureConfig) -> ClientOptions {
+    let mut custom = CustomConfiguration::default();
+    custom.authority_host = config.endpoints().authority;
+    let mut options = ClientOptions::default();
+    options.cloud = Some(Arc::new(CloudConfiguration::from(custom)));
+    options
+}
+
+fn build(method: AuthMethod, config: &AzureConfig) -> Result<Arc<dyn TokenCredential>, String> {
+    let e = |e: azure_core::Error| e.to_string();
+    Ok(match method {
+        AuthMethod::ClientSecret => {
+            let tenant = config
+                .tenant_id
+                .as_deref()
+                .ok_or("`azure.tenant_id` is not set")?;
+            let client_id = config
+                .client_id
+                .clone()
+                .ok_or("`azure.client_id` is not set")?;
+            let secret = config
+                .client_secret
+                .as_ref()
+                .and_then(|s| s.expose())
+                .ok_or("`azure.client_secret` is not set")?;
+            let options = ClientSecretCredentialOptions {
+                client_options: client_options(config),
+            };
+            ClientSecretCredential::new(
+                tenant,
+                client_id,
+                azure_core::credentials::Secret::new(secret.to_string()),
+                Some(options),
+            )
+            .map_err(e)?
+        }
+        AuthMethod::WorkloadIdentity => {
+            let options = WorkloadIdentityCredentialOptions {
+                credential_options: ClientAssertionCredentialOptions {
+                    client_options: client_options(config),
+                },
+                client_id: config.client_id.clone(),
+                tenant_id: config.tenant_id.clone(),
+                ..Default::default()
+            };
+            WorkloadIdentityCredential::new(Some(options)).map_err(e)?
+        }
+        AuthMethod::ManagedIdentity => {
+            let options = ManagedIdentityCredentialOptions {
+                user_assigned_id: config.client_id.clone().map(UserAssignedId::ClientId),
+                ..Default::default()
+            };
+            ManagedIdentityCredential::new(Some(options)).map_err(e)?
+        }
+        AuthMethod::AzureCli => {
+            let options = AzureCliCredentialOptions {
+                tenant_id: config.tenant_id.clone(),
+                ..Default::default()
+            };
+            AzureCliCredential::new(Some(options)).map_err(e)?
+        }
+        AuthMethod::Auto => unreachable!("auto is expanded into methods"),
+    })
+}
+
+/// Ask `candidate` for a token for `scope`, giving up on a silent managed identity endpoint.
+pub async fn try_token(
+    candidate: &Candidate,
+    scope: &str,
+    probing: bool,
+) -> Result<azure_core::credentials::AccessToken, String> {
+    let scopes = [scope];
+    let ask = candidate.credential.get_token(&scopes, None);
+    if probing && candidate.method == AuthMethod::ManagedIdentity {
+        match tokio::time::timeout(MANAGED_IDENTITY_PROBE, ask).await {
+            Ok(r) => r.map_err(|e| first_line(&e.to_string())),
+            Err(_) => Err(format!(
+                "no managed identity endpoint answered within {}s",
+                MANAGED_IDENTITY_PROBE.as_secs()
+            )),
+        }
+    } else {
+        ask.await.map_err(|e| first_line(&e.to_string()))
+    }
+}
+
+/// azure_identity errors can run to many lines of advice; the first says what happened.
+fn first_line(s: &str) -> String {
+    s.lines().next().unwrap_or(s).trim().to_string()
+}

@@ -1,0 +1,93 @@
+//! The `azure_advisor` source: Azure Advisor's cost recommendations per subscription (`GET
+//! /subscriptions/{id}/providers/Microsoft.Advisor/recommendations`, every `nextLink` page), kept
+//! so reports can set Advisor's findings beside cloudoptima's own.
+
+use serde::Deserialize;
+
+use super::{Covers, Dataset, ExtractContext, Extracted, scope_failure, subscriptions_in_scope};
+use crate::Result;
+use crate::azure::{Api, AzureClient, CallError, encode};
+
+const API_VERSION: &str = "2025-01-01";
+
+/// `[[sources]] kind = "azure_advisor"`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdvisorSpec {
+    /// Source name (landing folder). Default `azure_advisor`.
+    #[serde(default = "default_name")]
+    pub name: String,
+    /// Subscription ids. Empty: every subscription the identity can read.
+    #[serde(default)]
+    pub subscriptions: Vec<String>,
+    /// Advisor categories to keep. Default `["Cost"]`.
+    #[serde(default = "default_categories")]
+    pub categories: Vec<String>,
+}
+
+fn default_name() -> String {
+    "azure_advisor".into()
+}
+
+fn default_categories() -> Vec<String> {
+    vec!["Cost".into()]
+}
+
+pub async fn extract(spec: &AdvisorSpec, cx: &ExtractContext<'_>) -> Result<Extracted> {
+    let client = cx.azure().await?;
+    let subscriptions = match subscriptions_in_scope(&spec.subscriptions, &client).await {
+        Ok(s) => s,
+        Err(e) => {
+            return Ok(Extracted {
+                landed: Vec::new(),
+                failed_scopes: vec![scope_failure(&spec.name, "listing subscriptions", &e)],
+            });
+        }
+    };
+    let mut out = Extracted::default();
+    for subscription in &subscriptions {
+        match read_subscription(&client, subscription, &spec.categories).await {
+            Ok(pages) => {
+                for (p, page) in pages.into_iter().enumerate() {
+                    let name = format!("{subscription}/page-{:04}.json", p + 1);
+                    let mut landed = cx.land(&spec.name, Dataset::Advisor, &name, page).await?;
+                    landed.covers = Covers::Subscriptions(vec![subscription.clone()]);
+                    out.landed.push(landed);
+                }
+            }
+            Err(e) => {
+                let scope = format!("subscription {subscription}");
+                out.failed_scopes
+                    .push(scope_failure(&spec.name, &scope, &e));
+            }
+        }
+    }
+    Ok(out)
+}
+
+async fn read_subscription(
+    client: &AzureClient,
+    subscription: &str,
+    categories: &[String],
+) -> std::result::Result<Vec<Vec<u8>>, CallError> {
+    let filter = categories
+        .iter()
+        .map(|c| format!("Category eq '{c}'"))
+        .collect::<Vec<_>>()
+        .join(" or ");
+    let mut url = format!(
+        "{}/subscriptions/{subscription}/providers/Microsoft.Advisor/recommendations?api-version={API_VERSION}&$filter={}",
+        client.endpoints().resource_manager,
+        encode(&filter)
+    );
+    let mut pages = Vec::new();
+    loop {
+        let reply = client.get(Api::ResourceManager, &url).await?;
+        let next = reply.json["nextLink"].as_str().map(str::to_string);
+        pages.push(reply.bytes);
+        match next {
+            Some(n) if !n.is_empty() => url = n,
+            _ => return Ok(pages),
+        }
+    }
+}
