@@ -1,6 +1,7 @@
 //! The command line. `main` stays thin: parse, dispatch to one file per subcommand, map the outcome
 //! to an exit code (0 success, 1 the run finished with failed stages, 2 usage or configuration error).
 
+mod check;
 mod demo_export;
 mod rules;
 mod run;
@@ -69,6 +70,9 @@ enum Command {
     Rules(rules::Command),
     /// The last runs recorded in the lake: when, which pipeline, outcome, errors.
     Status(status::Args),
+    /// Sign in to Azure and try one read on every scope the pipelines' Azure sources use; report
+    /// what can and cannot be read and which role is missing.
+    Check(check::Args),
     /// Write the demo tenant's costs as a Cost Management FOCUS export folder (with manifests).
     DemoExport(demo_export::Args),
 }
@@ -109,6 +113,7 @@ pub async fn main() -> ExitCode {
         Command::Validate(args) => validate::exec(&cx, args).await,
         Command::Rules(cmd) => rules::exec(&cx, cmd),
         Command::Status(args) => status::exec(&cx, args).await,
+        Command::Check(args) => check::exec(&cx, args).await,
         Command::DemoExport(args) => demo_export::exec(args),
     };
     match result {

@@ -75,8 +75,9 @@ pub async fn exec(cx: &Context, args: Args) -> Result<u8> {
             if s.succeeded() { "succeeded" } else { "FAILED" }
         );
         println!("  Tables:");
+        let width = s.table_rows.keys().map(|t| t.len()).max().unwrap_or(0);
         for (table, rows) in &s.table_rows {
-            println!("    {table:<16} {rows:>10} rows");
+            println!("    {table:<width$} {rows:>10} rows");
         }
         if !s.rules.is_empty() {
             println!("  Findings:");

@@ -145,6 +145,7 @@ pub async fn extract(spec: &CostQuerySpec, cx: &ExtractContext<'_>) -> Result<Ex
                         landed.hint = DatasetHint {
                             dataset: Some(dataset.into()),
                             version: None,
+                            label: Some(format!("CostQuery {dataset}")),
                         };
                         out.landed.push(landed);
                     }

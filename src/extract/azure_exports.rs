@@ -265,6 +265,7 @@ async fn choose_runs(
                 hint: DatasetHint {
                     dataset: manifest.export_config.dataset.clone(),
                     version: manifest.export_config.data_version.clone(),
+                    label: None,
                 },
                 files,
             },

@@ -109,6 +109,7 @@ pub async fn extract(
         landed.hint = DatasetHint {
             dataset: Some("PriceSheet".into()),
             version: None,
+            label: Some("RetailPrices".into()),
         };
         out.landed.push(landed);
     }

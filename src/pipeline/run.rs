@@ -409,7 +409,7 @@ pub async fn run(
                 }
             }
         } else {
-            skip(&mut s, &["report", "deliver"], "an earlier stage failed");
+            skip(&mut s, &["report", "deliver"], "disabled in pipeline");
         }
 
         for def in schema::all().iter().filter(|d| d.name != "_runs") {

@@ -168,7 +168,8 @@ pub fn stage(input: &Input<'_>, staging: &Path, n: usize) -> Result<Option<Stage
     };
     let targets = target_columns(types);
     let map = dialect::map_columns(&headers, &dialect, &targets);
-    let dataset = dialect.label(input.hint.version.as_deref());
+    let dataset =
+        (input.hint.label.clone()).unwrap_or_else(|| dialect.label(input.hint.version.as_deref()));
 
     let mut plan = Plan::new(&schema, &map);
     plan.type_columns(types, &targets);

@@ -60,6 +60,9 @@ pub struct DatasetHint {
     /// `FocusCost`, `ActualCost`, `AmortizedCost`, `PriceSheet`, `ReservationDetails`, …
     pub dataset: Option<String>,
     pub version: Option<String>,
+    /// What `x_SourceDataset` says, when the source knows better than the header
+    /// (`CostQuery ActualCost`, `RetailPrices`).
+    pub label: Option<String>,
 }
 
 /// Dataset types the transform reads (cost datasets and price sheets).

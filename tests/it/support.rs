@@ -204,3 +204,96 @@ impl Drop for Azurite {
         let _ = self.child.wait();
     }
 }
+
+/// The Azure API emulator (`tests/support/azure_emulator.py`), stopped when dropped.
+pub struct AzureEmulator {
+    child: std::process::Child,
+    pub port: u16,
+}
+
+impl AzureEmulator {
+    pub fn start() -> Self {
+        use std::io::BufRead;
+        let mut child = Command::new(python())
+            .arg(repo().join("tests/support/azure_emulator.py"))
+            .arg(repo().join("../shared/fixtures/azure-api"))
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("start the Azure emulator");
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let port = line
+            .trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("emulator did not print its port: {line:?}"));
+        AzureEmulator { child, port }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// `config/cloudoptima.toml` text: the lake in `lake`, every Azure endpoint on the emulator,
+    /// managed identity, short retry delays.
+    pub fn config(&self, lake: &str) -> String {
+        let url = self.url();
+        format!(
+            "[lake]\nurl = \"{lake}\"\n\n[azure]\nauth = \"managed_identity\"\n\n\
+             [azure.endpoints]\nresource_manager = \"{url}\"\nmetrics = \"{url}\"\n\
+             retail_prices = \"{url}\"\n\n[azure.retry]\nmax_attempts = 4\nbase_delay_ms = 50\n\
+             max_delay_secs = 10\ntimeout_secs = 3\n"
+        )
+    }
+
+    /// The App Service managed-identity variables that point azure_identity at the emulator.
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("IDENTITY_ENDPOINT", format!("{}/msi/token", self.url())),
+            ("IDENTITY_HEADER", "emulator-identity-secret".into()),
+        ]
+    }
+
+    /// One request to the emulator's control endpoints.
+    pub fn call(&self, method: &str, path: &str, body: &serde_json::Value) -> serde_json::Value {
+        use std::io::{Read, Write};
+        let body = body.to_string();
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        write!(
+            stream,
+            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).unwrap();
+        let (_, json) = response.split_once("\r\n\r\n").expect("HTTP response");
+        serde_json::from_str(json).unwrap_or_else(|e| panic!("{path}: {e}: {json}"))
+    }
+
+    pub fn faults(&self, faults: serde_json::Value) {
+        self.call("POST", "/_emulator/faults", &faults);
+    }
+
+    pub fn log(&self) -> Vec<serde_json::Value> {
+        self.call("GET", "/_emulator/log", &serde_json::Value::Null)
+            .as_array()
+            .cloned()
+            .unwrap()
+    }
+
+    pub fn truth(&self) -> serde_json::Value {
+        self.call("GET", "/_emulator/truth", &serde_json::Value::Null)
+    }
+}
+
+impl Drop for AzureEmulator {
+    fn drop(&mut self) {
+        drop(self.child.stdin.take());
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
