@@ -405,7 +405,7 @@ mod tests {
         let mca = names(&["date", "costInBillingCurrency"]);
         let hint = DatasetHint {
             dataset: Some("ActualCost".into()),
-            version: None,
+            ..Default::default()
         };
         assert_eq!(
             detect(&mca, &hint, "part_0.csv").unwrap(),
@@ -416,7 +416,7 @@ mod tests {
         );
         let balance = DatasetHint {
             dataset: Some("BalanceSummary".into()),
-            version: None,
+            ..Default::default()
         };
         let err = detect(&mca, &balance, "p.csv").unwrap_err().to_string();
         assert!(
@@ -425,7 +425,7 @@ mod tests {
         );
         let prices = DatasetHint {
             dataset: Some("PriceSheet".into()),
-            version: None,
+            ..Default::default()
         };
         assert_eq!(
             detect(&names(&["billingprofileid", "meterid"]), &prices, "p.csv").unwrap(),

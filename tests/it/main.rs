@@ -1,6 +1,8 @@
 //! The one integration-test binary. Each module drives the real `cloudoptima` binary in a temporary
 //! folder and checks what a user would see, against independent components where users meet one.
 //!
+//! - `azure_api`: every Azure source against the Azure API emulator (happy paths, paging, faults,
+//!   failed scopes left as they were, incremental metrics, `check`);
 //! - `cost_exports`: Cost Management exports (EA/MCA legacy, every export schema, gzip CSV and
 //!   Parquet with manifests from disk and Azurite, overlapping month-to-date runs);
 //! - `focus_files`: FOCUS files from any provider, messy input, quarantine and `strict`;
@@ -11,6 +13,7 @@
 //! - `smtp`: delivery to a real SMTP server over TCP (aiosmtpd);
 //! - `validate`: configuration and rule errors reported with file and key.
 
+mod azure_api;
 mod cost_exports;
 mod focus_files;
 mod lake_azure;

@@ -204,15 +204,17 @@ class Handler(BaseHTTPRequestHandler):
     def base(self):
         return f"http://{self.headers['Host']}"
 
-    def record(self, status, token=None, sha=None):
+    def record(self, status, token=None, sha=None, headers=None):
+        if self.path.startswith("/_emulator/"):
+            return
         with self.state.lock:
             self.state.log.append({"method": self.command, "path": self.path, "status": status,
                                    "time": time.time(), "token": token, "sha256": sha,
-                                   "body": self.request_body})
+                                   "body": self.request_body, "headers": headers or {}})
 
     def send_json(self, status, body, headers=None, token=None, truncate=False):
         data = json.dumps(body).encode()
-        self.record(status, token, hashlib.sha256(data).hexdigest())
+        self.record(status, token, hashlib.sha256(data).hexdigest(), headers)
         self.send_response(status)
         self.send_header("Content-Type", "application/json; charset=utf-8")
         self.send_header("Content-Length", str(len(data)))
@@ -323,7 +325,8 @@ class Handler(BaseHTTPRequestHandler):
             return self.send_json(200, {"ok": True})
         if path == "/_emulator/log":
             with st.lock:
-                return self.send_json(200, list(st.log))
+                log = list(st.log)
+            return self.send_json(200, log)
         if path == "/_emulator/truth":
             return self.send_json(200, {
                 "resources": st.resources,

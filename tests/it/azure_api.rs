@@ -1,0 +1,460 @@
+//! The Azure sources against the Azure API emulator (`tests/support/azure_emulator.py`), through
+//! configuration only: the binary signs in with the App Service managed-identity protocol and calls
+//! the emulator's Resource Manager, metrics, retail prices and token endpoints as it would Azure's.
+
+use std::collections::BTreeMap;
+use std::process::Output;
+
+use serde_json::{Value, json};
+
+use crate::support::{AzureEmulator, Workspace, repo};
+
+const SUB1: &str = "11111111-1111-1111-1111-111111111111";
+const SUB2: &str = "22222222-2222-2222-2222-222222222222";
+
+/// A workspace whose config points at `emu` and whose one pipeline is `pipeline`.
+fn workspace(emu: &AzureEmulator, pipeline: &str) -> Workspace {
+    let ws = Workspace::with_pipelines(&[("azure.toml", pipeline)]);
+    std::fs::create_dir_all(ws.path().join("config")).unwrap();
+    std::fs::write(
+        ws.path().join("config/cloudoptima.toml"),
+        emu.config("lake"),
+    )
+    .unwrap();
+    ws
+}
+
+fn run(ws: &Workspace, emu: &AzureEmulator, args: &[&str]) -> Output {
+    ws.cmd(args).envs(emu.env()).output().expect("binary runs")
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+fn ok(ws: &Workspace, emu: &AzureEmulator, args: &[&str]) -> String {
+    let out = run(ws, emu, args);
+    assert!(out.status.success(), "{args:?} failed:\n{}", text(&out));
+    text(&out)
+}
+
+const EVERY_SOURCE: &str = r#"
+name = "azure"
+[[sources]]
+kind = "azure_resource_graph"
+page_size = 25
+[[sources]]
+kind = "azure_monitor"
+lookback_days = 2
+[[sources]]
+kind = "azure_cost_query"
+scopes = ["/subscriptions/11111111-1111-1111-1111-111111111111", "/subscriptions/22222222-2222-2222-2222-222222222222"]
+[[sources]]
+kind = "azure_retail_prices"
+[[sources]]
+kind = "azure_advisor"
+[forecast]
+enabled = false
+[report]
+enabled = false
+"#;
+
+/// The emulator's own sum of the cost rows of `sub` between two dates (inclusive).
+fn cost_oracle(emu: &AzureEmulator, sub: &str, from: &str, to: &str) -> (i64, f64) {
+    let v = emu.call(
+        "POST",
+        "/_emulator/cost",
+        &json!({"subscription": sub, "from": from, "to": to}),
+    );
+    (v["rows"].as_i64().unwrap(), v["cost"].as_f64().unwrap())
+}
+
+/// Rows and billed cost in the lake per subscription id.
+fn lake_costs(ws: &Workspace) -> BTreeMap<String, (i64, f64)> {
+    ws.sql(
+        "SELECT SubAccountId AS s, COUNT(*) AS n, SUM(BilledCost) AS c FROM costs GROUP BY SubAccountId",
+    )
+    .into_iter()
+    .map(|r| {
+        let sub = r["s"].as_str().unwrap().trim_start_matches("/subscriptions/");
+        (
+            sub.to_string(),
+            (r["n"].as_i64().unwrap(), r["c"].as_f64().unwrap()),
+        )
+    })
+    .collect()
+}
+
+fn requests<'a>(log: &'a [Value], path: &str) -> Vec<&'a Value> {
+    log.iter()
+        .filter(|r| r["path"].as_str().unwrap().contains(path))
+        .collect()
+}
+
+fn sha256_of_files(dir: &std::path::Path, out: &mut Vec<String>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let p = entry.unwrap().path();
+        if p.is_dir() {
+            sha256_of_files(&p, out);
+        } else {
+            let hash = std::process::Command::new("sha256sum")
+                .arg(&p)
+                .output()
+                .unwrap();
+            let line = String::from_utf8(hash.stdout).unwrap();
+            out.push(line.split_whitespace().next().unwrap().to_string());
+        }
+    }
+}
+
+#[test]
+fn every_source_lands_what_the_tenant_holds() {
+    let emu = AzureEmulator::start();
+    let ws = workspace(&emu, EVERY_SOURCE);
+    ok(&ws, &emu, &["run", "--as-of", "2026-11-05"]);
+    let truth = emu.truth();
+    let resources = truth["resources"].as_array().unwrap();
+    let log = emu.log();
+
+    // Inventory: every resource of both subscriptions, read over several $skipToken pages.
+    assert_eq!(ws.count("resources") as usize, resources.len());
+    let graph = requests(&log, "Microsoft.ResourceGraph");
+    assert_eq!(
+        graph.len(),
+        resources.len().div_ceil(25),
+        "one request per page"
+    );
+    assert!(graph[1]["body"].as_str().unwrap().contains("$skipToken"));
+    let stopped = ws.sql("SELECT COUNT(*) AS n FROM resources WHERE power_state = 'deallocated'");
+    let planted = resources
+        .iter()
+        .filter(|r| {
+            r.pointer("/properties/extended/instanceView/powerState/code")
+                .and_then(Value::as_str)
+                == Some("PowerState/deallocated")
+        })
+        .count();
+    assert_eq!(stopped[0]["n"].as_i64().unwrap() as usize, planted);
+
+    // Costs: October and November 1-4 per subscription, every nextLink page, in each billing currency.
+    let lake = lake_costs(&ws);
+    for sub in [SUB1, SUB2] {
+        let (rows, cost) = cost_oracle(&emu, sub, "2026-10-01", "2026-11-04");
+        let (n, c) = lake[sub];
+        assert_eq!(n, rows, "{sub}: rows");
+        assert!((c - cost).abs() < 1e-6, "{sub}: billed {c} vs {cost}");
+    }
+    let pages = requests(&log, "Microsoft.CostManagement/query");
+    assert!(
+        pages
+            .iter()
+            .any(|r| r["path"].as_str().unwrap().contains("$skiptoken")),
+        "nextLink pages read"
+    );
+    let eur = ws.sql(&format!(
+        "SELECT DISTINCT BillingCurrency AS c, x_SourceDataset AS d FROM costs WHERE SubAccountId = '/subscriptions/{SUB2}'"
+    ));
+    assert_eq!(eur, vec![json!({"c": "EUR", "d": "CostQuery ActualCost"})]);
+
+    // Metrics: two days of hours for every VM (6 metrics), disk (4) and storage account (2).
+    let per_type = |t: &str| resources.iter().filter(|r| r["type"] == t).count() as i64;
+    let expected = 48
+        * (6 * per_type("microsoft.compute/virtualmachines")
+            + 4 * per_type("microsoft.compute/disks")
+            + 2 * per_type("microsoft.storage/storageaccounts"));
+    assert_eq!(ws.count("metrics"), expected);
+    let first = ws.sql("SELECT CAST(MIN(\"timestamp\") AS VARCHAR) AS t FROM metrics");
+    let first = first[0]["t"].as_str().unwrap();
+    assert!(
+        first.starts_with("2026-11-03") && first.contains("00:00:00"),
+        "{first}"
+    );
+
+    // Retail prices: the VM sizes in use, per region, every NextPageLink page.
+    let prices = ws.sql(
+        "SELECT COUNT(*) AS n, COUNT(DISTINCT x_ArmSkuName) AS skus, MIN(x_SourceDataset) AS d FROM prices",
+    );
+    assert_eq!(prices[0]["n"], 12, "3 sizes x 2 regions x Linux/Windows");
+    assert_eq!(prices[0]["skus"], 3);
+    assert_eq!(prices[0]["d"], "RetailPrices");
+    assert!(requests(&log, "/api/retail/prices").len() > 2, "paged");
+
+    // Advisor: both subscriptions, two pages each.
+    let advice = ws.sql(
+        "SELECT COUNT(*) AS n, SUM(annual_savings) AS s, COUNT(DISTINCT subscription_id) AS subs FROM advisor_recommendations",
+    );
+    assert_eq!(advice[0]["n"], 8);
+    assert_eq!(advice[0]["s"].as_f64(), Some(2000.0));
+    assert_eq!(advice[0]["subs"], 2);
+
+    // Raw responses landed unchanged: every landed file is byte for byte a body the emulator sent.
+    let served: Vec<&str> = log.iter().filter_map(|r| r["sha256"].as_str()).collect();
+    let mut landed = Vec::new();
+    sha256_of_files(&ws.path().join("lake/landing"), &mut landed);
+    assert!(landed.len() > 20);
+    for hash in &landed {
+        assert!(
+            served.contains(&hash.as_str()),
+            "landed file not served as is"
+        );
+    }
+}
+
+#[test]
+fn throttling_server_errors_timeouts_cut_bodies_and_expired_tokens_are_survived() {
+    let emu = AzureEmulator::start();
+    let ws = workspace(
+        &emu,
+        &format!(
+            r#"
+name = "azure"
+[[sources]]
+kind = "azure_resource_graph"
+subscriptions = ["{SUB1}"]
+[[sources]]
+kind = "azure_cost_query"
+scopes = ["/subscriptions/{SUB1}"]
+months = 1
+[[sources]]
+kind = "azure_retail_prices"
+[rules]
+enabled = false
+[forecast]
+enabled = false
+[report]
+enabled = false
+"#
+        ),
+    );
+    // Up to six faults in a row hit one request here: allow it more attempts than the default.
+    let config = ws.path().join("config/cloudoptima.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        text.replace("max_attempts = 4", "max_attempts = 8"),
+    )
+    .unwrap();
+    let cm = "x-ms-ratelimit-microsoft.costmanagement";
+    emu.faults(json!([
+        {"match": "Microsoft.ResourceGraph", "kind": "throttle", "header": "Retry-After", "value": 2, "times": 1},
+        {"match": "Microsoft.ResourceGraph", "kind": "status", "status": 503, "times": 1},
+        {"match": "Microsoft.ResourceGraph", "kind": "truncate", "times": 1},
+        {"match": "CostManagement/query", "kind": "throttle", "header": format!("{cm}-qpu-retry-after"), "value": 1, "times": 1},
+        {"match": "CostManagement/query", "kind": "throttle", "header": format!("{cm}-entity-retry-after"), "value": 1, "times": 1},
+        {"match": "CostManagement/query", "kind": "throttle", "header": format!("{cm}-tenant-retry-after"), "value": 1, "times": 1},
+        {"match": "CostManagement/query", "kind": "throttle", "header": format!("{cm}-client-retry-after"), "value": 2, "times": 1},
+        {"match": "CostManagement/query", "kind": "expire_token", "times": 1},
+        {"match": "CostManagement/query", "kind": "slow", "delay": 4, "times": 1},
+        {"match": "/api/retail/prices", "kind": "throttle", "header": "Retry-After", "value": 1, "times": 1},
+        {"match": "/api/retail/prices", "kind": "truncate", "times": 1},
+    ]));
+    let out = ok(&ws, &emu, &["run", "--as-of", "2026-11-05"]);
+    assert!(out.contains("succeeded"), "{out}");
+    let log = emu.log();
+
+    // Each retry came no sooner than the throttling header asked.
+    for (i, r) in log.iter().enumerate() {
+        if r["status"] != 429 {
+            continue;
+        }
+        let path = r["path"].as_str().unwrap();
+        let headers = r["headers"].as_object().unwrap();
+        assert_eq!(headers.len(), 1, "{r}");
+        let asked: f64 = headers
+            .values()
+            .next()
+            .unwrap()
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        let next = log[i + 1..]
+            .iter()
+            .find(|n| n["path"].as_str().unwrap().split('?').next() == path.split('?').next())
+            .expect("retried");
+        let waited = next["time"].as_f64().unwrap() - r["time"].as_f64().unwrap();
+        assert!(waited >= asked - 0.05, "{path}: retried after {waited:.2}s");
+    }
+    assert_eq!(log.iter().filter(|r| r["status"] == 429).count(), 6);
+
+    // The expired token was replaced by a new one, and the call went through with it.
+    let refused = log
+        .iter()
+        .position(|r| r["status"] == 401)
+        .expect("one 401");
+    let old = log[refused]["token"].as_str().unwrap();
+    let next = log[refused + 1..]
+        .iter()
+        .find(|r| r["path"].as_str().unwrap().contains("CostManagement/query"))
+        .unwrap();
+    assert_ne!(next["token"].as_str().unwrap(), old);
+
+    // Nothing was lost or doubled by the retries.
+    let (rows, cost) = cost_oracle(&emu, SUB1, "2026-11-01", "2026-11-04");
+    let (n, c) = lake_costs(&ws)[SUB1];
+    assert_eq!(n, rows);
+    assert!((c - cost).abs() < 1e-6);
+    assert_eq!(ws.count("resources"), 73);
+    assert_eq!(ws.count("prices"), 12);
+}
+
+#[test]
+fn a_scope_that_keeps_failing_is_named_and_its_lake_data_is_left_as_it_was() {
+    let emu = AzureEmulator::start();
+    let pipeline = format!(
+        r#"
+name = "azure"
+[[sources]]
+kind = "azure_resource_graph"
+subscriptions_per_query = 1
+[[sources]]
+kind = "azure_cost_query"
+scopes = ["/subscriptions/{SUB1}", "/subscriptions/{SUB2}"]
+months = 1
+[[sources]]
+kind = "azure_advisor"
+[rules]
+enabled = false
+[forecast]
+enabled = false
+[report]
+enabled = false
+"#
+    );
+    let ws = workspace(&emu, &pipeline);
+    ok(&ws, &emu, &["run", "--as-of", "2026-11-05"]);
+    let before = lake_costs(&ws);
+
+    // A day later, subscription 2 answers 503 to every cost query, 403 to Resource Graph and
+    // Advisor: the run fails naming the scopes and statuses; subscription 1 moves on a day.
+    emu.faults(json!([
+        {"match": format!("/subscriptions/{SUB2}/providers/Microsoft.CostManagement/query"), "kind": "status", "status": 503, "times": 100},
+        {"match": "Microsoft.ResourceGraph", "body": SUB2, "kind": "status", "status": 403, "times": 100},
+        {"match": format!("/subscriptions/{SUB2}/providers/Microsoft.Advisor"), "kind": "status", "status": 403, "times": 100},
+    ]));
+    let out = run(&ws, &emu, &["run", "--as-of", "2026-11-06"]);
+    let said = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    assert!(
+        said.contains(&format!(
+            "/subscriptions/{SUB2} (2026-11): HTTP 503 ServiceUnavailable"
+        )),
+        "{said}"
+    );
+    assert!(said.contains("gave up after 4 attempts"), "{said}");
+    assert!(
+        said.contains(&format!(
+            "subscriptions {SUB2}: HTTP 403 AuthorizationFailed"
+        )),
+        "{said}"
+    );
+    assert!(said.contains("some scopes were not read"), "{said}");
+
+    let after = lake_costs(&ws);
+    assert_eq!(after[SUB2], before[SUB2], "subscription 2 untouched");
+    let (rows, cost) = cost_oracle(&emu, SUB1, "2026-11-01", "2026-11-05");
+    assert_eq!(after[SUB1].0, rows);
+    assert!((after[SUB1].1 - cost).abs() < 1e-6);
+    let inventory = ws.sql(
+        "SELECT subscription_id AS s, CAST(MAX(snapshot_date) AS VARCHAR) AS d, COUNT(*) AS n FROM resources GROUP BY subscription_id ORDER BY s",
+    );
+    assert_eq!(
+        inventory,
+        vec![
+            json!({"s": SUB1, "d": "2026-11-06", "n": 146}),
+            json!({"s": SUB2, "d": "2026-11-05", "n": 73}),
+        ]
+    );
+    let advice = ws.sql(
+        "SELECT subscription_id AS s, COUNT(*) AS n, CAST(MAX(snapshot_date) AS VARCHAR) AS d FROM advisor_recommendations GROUP BY subscription_id ORDER BY s",
+    );
+    assert_eq!(
+        advice,
+        vec![
+            json!({"s": SUB1, "n": 4, "d": "2026-11-06"}),
+            json!({"s": SUB2, "n": 4, "d": "2026-11-05"}),
+        ]
+    );
+}
+
+#[test]
+fn metrics_fall_back_to_the_single_resource_api_and_load_incrementally() {
+    let emu = AzureEmulator::start();
+    let pipeline = format!(
+        r#"
+name = "azure"
+[[sources]]
+kind = "azure_resource_graph"
+subscriptions = ["{SUB1}"]
+[[sources]]
+kind = "azure_monitor"
+lookback_days = 1
+[rules]
+enabled = false
+[forecast]
+enabled = false
+[report]
+enabled = false
+"#
+    );
+    let ws = workspace(&emu, &pipeline);
+    emu.faults(
+        json!([{"match": "metrics:getBatch", "kind": "status", "status": 403, "times": 1000}]),
+    );
+    ok(&ws, &emu, &["run", "--as-of", "2026-11-05"]);
+    // 30 VMs x 6 metrics, 35 disks x 4, 3 storage accounts x 2, for 24 hours.
+    let per_day = 24 * (30 * 6 + 35 * 4 + 3 * 2);
+    assert_eq!(ws.count("metrics"), per_day);
+    let single = requests(&emu.log(), "/providers/Microsoft.Insights/metrics?").len();
+    assert_eq!(single, 30 + 35 + 3, "one call per resource");
+
+    // The next day reads only the new day, through the batch API again.
+    emu.faults(json!([]));
+    ok(&ws, &emu, &["run", "--as-of", "2026-11-06"]);
+    assert_eq!(ws.count("metrics"), 2 * per_day);
+    let batch: Vec<Value> = requests(&emu.log(), "metrics:getBatch")
+        .into_iter()
+        .filter(|r| r["status"] == 200)
+        .cloned()
+        .collect();
+    assert!(!batch.is_empty());
+    for r in batch {
+        assert!(
+            r["path"]
+                .as_str()
+                .unwrap()
+                .contains("starttime=2026-11-05T00:00:00Z")
+        );
+    }
+}
+
+#[test]
+fn check_reports_what_can_be_read_and_which_role_is_missing() {
+    let emu = AzureEmulator::start();
+    let ws = workspace(&emu, EVERY_SOURCE);
+    emu.faults(json!([
+        {"match": format!("/subscriptions/{SUB2}/providers/Microsoft.CostManagement/query"), "kind": "status", "status": 403, "times": 100},
+        {"match": format!("/subscriptions/{SUB1}/providers/Microsoft.Advisor"), "kind": "status", "status": 403, "times": 100},
+    ]));
+    let out = run(&ws, &emu, &["check"]);
+    assert_eq!(out.status.code(), Some(1));
+    let shown = String::from_utf8(out.stdout)
+        .unwrap()
+        .replace(&emu.url(), "http://EMULATOR")
+        .replace(&ws.pipelines.display().to_string(), "PIPELINES");
+    let snapshot = repo().join("tests/snapshots/check.txt");
+    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+        std::fs::write(&snapshot, &shown).unwrap();
+    }
+    let expected =
+        std::fs::read_to_string(&snapshot).expect("snapshot (UPDATE_SNAPSHOTS=1 writes it)");
+    assert_eq!(shown, expected);
+    assert!(
+        emu.log().iter().all(|r| r["method"] != "PUT"),
+        "check writes nothing"
+    );
+}
