@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
+use super::export_setup::{self, ManageExports};
 use super::{Dataset, DatasetHint, ExtractContext, Extracted, Landed};
 use crate::lake::{Lake, Listed};
 use crate::transform::dialect::INGESTED_DATASETS;
@@ -34,8 +35,11 @@ pub struct AzureExportsSpec {
     #[serde(default = "default_name")]
     pub name: String,
     /// The Cost Management scope the exports belong to (`/subscriptions/…`,
-    /// `/providers/Microsoft.Billing/billingAccounts/…`); `cloudoptima check` tests it.
+    /// `/providers/Microsoft.Billing/billingAccounts/…`); `cloudoptima check` tests it, and
+    /// `manage` needs it.
     pub scope: Option<String>,
+    /// Create the exports when missing and backfill earlier months (see [`ManageExports`]).
+    pub manage: Option<ManageExports>,
 }
 
 fn default_name() -> String {
@@ -94,9 +98,33 @@ struct Run {
 }
 
 pub async fn extract(spec: &AzureExportsSpec, cx: &ExtractContext<'_>) -> Result<Extracted> {
+    let mut failed_scopes = Vec::new();
+    if let Some(manage) = &spec.manage {
+        let scope = spec.scope.as_deref().ok_or_else(|| Error::Config {
+            file: format!("source `{}`", spec.name),
+            message: "`manage` needs `scope`: the subscription or billing scope the exports belong to"
+                .into(),
+        })?;
+        let client = cx.azure().await?;
+        match export_setup::run(&client, cx.lake, &spec.name, scope, manage, cx.as_of).await {
+            Ok(report) => tracing::info!(?report, "exports set up"),
+            Err(e) => failed_scopes.push(super::scope_failure(
+                &spec.name,
+                &format!("creating or running exports in {scope}"),
+                &e,
+            )),
+        }
+    }
     let store = open_location(&spec.location)?;
     let objects = store.list().await?;
     let runs = choose_runs(&store, &objects, spec).await?;
+    if runs.is_empty() && spec.manage.is_some() {
+        tracing::warn!(location = %spec.location, "no export runs delivered yet");
+        return Ok(Extracted {
+            landed: Vec::new(),
+            failed_scopes,
+        });
+    }
     if runs.is_empty() {
         return Err(Error::Data {
             file: spec.location.clone(),
@@ -134,7 +162,10 @@ pub async fn extract(spec: &AzureExportsSpec, cx: &ExtractContext<'_>) -> Result
             });
         }
     }
-    Ok(landed.into())
+    Ok(Extracted {
+        landed,
+        failed_scopes,
+    })
 }
 
 /// A handle on the exports' location; a local folder must already exist.

@@ -16,6 +16,7 @@ pub mod azure_resource_graph;
 pub mod azure_retail_prices;
 pub mod demo;
 mod estate;
+pub mod export_setup;
 pub mod focus_files;
 
 use std::sync::Arc;

@@ -458,3 +458,83 @@ fn check_reports_what_can_be_read_and_which_role_is_missing() {
         "check writes nothing"
     );
 }
+
+#[test]
+fn exports_are_created_once_and_backfilled_one_month_per_run() {
+    let emu = AzureEmulator::start();
+    let pipeline = format!(
+        r#"
+name = "azure"
+[[sources]]
+kind = "azure_exports"
+location = "exports"
+scope = "/subscriptions/{SUB1}"
+[sources.manage]
+storage_account = "/subscriptions/{SUB1}/resourceGroups/finops/providers/Microsoft.Storage/storageAccounts/finopsexports"
+container = "exports"
+root_folder = "finops"
+backfill_months = 2
+[rules]
+enabled = false
+[forecast]
+enabled = false
+[report]
+enabled = false
+"#
+    );
+    let ws = workspace(&emu, &pipeline);
+    std::fs::create_dir_all(ws.path().join("exports")).unwrap();
+    // Nothing delivered yet: the run succeeds with nothing to read.
+    ok(&ws, &emu, &["run", "--as-of", "2026-11-05"]);
+    let truth = emu.truth();
+    let daily = &truth["exports"]["cloudoptima-daily"]["properties"];
+    assert_eq!(daily["schedule"]["recurrence"], "Daily");
+    assert_eq!(daily["definition"]["timeframe"], "MonthToDate");
+    assert_eq!(daily["definition"]["type"], "FocusCost");
+    assert_eq!(daily["format"], "Parquet");
+    assert_eq!(daily["deliveryInfo"]["destination"]["container"], "exports");
+    let monthly = &truth["exports"]["cloudoptima-monthly"]["properties"];
+    assert_eq!(monthly["schedule"]["recurrence"], "Monthly");
+    assert_eq!(monthly["definition"]["timeframe"], "TheLastMonth");
+
+    let backfilled = |truth: &Value| -> Vec<String> {
+        truth["export_runs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                let from = r["body"]["timePeriod"]["from"].as_str().unwrap_or("now");
+                format!("{} {}", r["export"].as_str().unwrap(), &from[..from.len().min(7)])
+            })
+            .collect()
+    };
+    assert_eq!(
+        backfilled(&truth),
+        ["cloudoptima-daily now", "cloudoptima-monthly 2026-10"]
+    );
+    ok(&ws, &emu, &["run", "--as-of", "2026-11-06"]);
+    ok(&ws, &emu, &["run", "--as-of", "2026-11-07"]);
+    assert_eq!(
+        backfilled(&emu.truth()),
+        [
+            "cloudoptima-daily now",
+            "cloudoptima-monthly 2026-10",
+            "cloudoptima-monthly 2026-09"
+        ]
+    );
+    let log = emu.log();
+    assert_eq!(log.iter().filter(|r| r["method"] == "PUT").count(), 2, "created once");
+
+    // Once Cost Management delivers, the same source reads what arrived.
+    ws.ok(&[
+        "demo-export",
+        "--out",
+        ws.path().join("exports").to_str().unwrap(),
+        "--as-of",
+        "2026-11-07",
+        "--history-days",
+        "20",
+    ]);
+    ok(&ws, &emu, &["run", "--as-of", "2026-11-07"]);
+    assert!(ws.count("costs") > 0);
+}
