@@ -21,7 +21,7 @@ use super::cloud::{AuthMethod, AzureConfig};
 const MANAGED_IDENTITY_PROBE: Duration = Duration::from_secs(10);
 
 /// One credential of the chain, with the name users see.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct Candidate {
     pub method: AuthMethod,
     pub credential: Arc<dyn TokenCredential>,
@@ -146,4 +146,55 @@ pub async fn try_token(
 /// azure_identity errors can run to many lines of advice; the first says what happened.
 fn first_line(s: &str) -> String {
     s.lines().next().unwrap_or(s).trim().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(text: &str) -> AzureConfig {
+        toml::from_str(text).unwrap()
+    }
+
+    fn methods(c: &AzureConfig) -> Vec<AuthMethod> {
+        candidates(c).unwrap().iter().map(|c| c.method).collect()
+    }
+
+    #[test]
+    fn auto_tries_configured_secrets_then_identities_then_the_cli() {
+        // SAFETY: no other test reads or writes this variable.
+        unsafe { std::env::remove_var("AZURE_FEDERATED_TOKEN_FILE") };
+        assert_eq!(
+            methods(&config("")),
+            [AuthMethod::ManagedIdentity, AuthMethod::AzureCli]
+        );
+        let with_secret = AzureConfig {
+            client_secret: toml::from_str::<std::collections::BTreeMap<String, crate::config::Secret>>(
+                "s = \"literal-for-this-test\"",
+            )
+            .unwrap()
+            .remove("s"),
+            ..config(
+                "tenant_id = \"72f988bf-86f1-41af-91ab-2d7cd011db47\"\nclient_id = \"00000000-0000-0000-0000-000000000001\"",
+            )
+        };
+        assert_eq!(
+            methods(&with_secret),
+            [
+                AuthMethod::ClientSecret,
+                AuthMethod::ManagedIdentity,
+                AuthMethod::AzureCli
+            ]
+        );
+    }
+
+    #[test]
+    fn a_pinned_method_says_what_it_misses() {
+        let e = candidates(&config("auth = \"client_secret\"")).unwrap_err();
+        assert!(e.contains("client secret: `azure.tenant_id` is not set"), "{e}");
+        assert_eq!(
+            methods(&config("auth = \"azure_cli\"")),
+            [AuthMethod::AzureCli]
+        );
+    }
 }

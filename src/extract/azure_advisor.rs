@@ -2,6 +2,7 @@
 //! /subscriptions/{id}/providers/Microsoft.Advisor/recommendations`, every `nextLink` page), kept
 //! so reports can set Advisor's findings beside cloudoptima's own.
 
+use futures::StreamExt;
 use serde::Deserialize;
 
 use super::{Covers, Dataset, ExtractContext, Extracted, scope_failure, subscriptions_in_scope};
@@ -9,6 +10,8 @@ use crate::Result;
 use crate::azure::{Api, AzureClient, CallError, encode};
 
 const API_VERSION: &str = "2025-01-01";
+/// Subscriptions read at once (the client's Resource Manager pace still applies).
+const PARALLEL_SUBSCRIPTIONS: usize = 4;
 
 /// `[[sources]] kind = "azure_advisor"`.
 #[derive(Debug, Clone, Deserialize)]
@@ -44,9 +47,14 @@ pub async fn extract(spec: &AdvisorSpec, cx: &ExtractContext<'_>) -> Result<Extr
             });
         }
     };
+    let results: Vec<_> = futures::stream::iter(subscriptions.iter())
+        .map(|sub| read_subscription(&client, sub, &spec.categories))
+        .buffered(PARALLEL_SUBSCRIPTIONS)
+        .collect()
+        .await;
     let mut out = Extracted::default();
-    for subscription in &subscriptions {
-        match read_subscription(&client, subscription, &spec.categories).await {
+    for (subscription, result) in subscriptions.iter().zip(results) {
+        match result {
             Ok(pages) => {
                 for (p, page) in pages.into_iter().enumerate() {
                     let name = format!("{subscription}/page-{:04}.json", p + 1);
@@ -57,8 +65,7 @@ pub async fn extract(spec: &AdvisorSpec, cx: &ExtractContext<'_>) -> Result<Extr
             }
             Err(e) => {
                 let scope = format!("subscription {subscription}");
-                out.failed_scopes
-                    .push(scope_failure(&spec.name, &scope, &e));
+                out.failed_scopes.push(scope_failure(&spec.name, &scope, &e));
             }
         }
     }

@@ -8,6 +8,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use futures::StreamExt;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -126,63 +127,101 @@ pub async fn extract(
         );
         groups.entry(key).or_default().push(r);
     }
-    let mut out = Extracted::default();
-    let mut n = 0;
-    for ((subscription, resource_type, region), members) in groups {
+    // Calls run side by side; the client keeps the metrics API's pace.
+    let mut calls = Vec::new();
+    for ((subscription, resource_type, region), members) in &groups {
         for chunk in members.chunks(BATCH_LIMIT) {
-            n += 1;
             let start = chunk
                 .iter()
                 .map(|r| start_for(&last, &r.id, first_load))
                 .min()
                 .unwrap_or(first_load);
-            if start >= end {
-                continue;
-            }
-            let window = Window { start, end };
-            let scope = format!(
-                "{resource_type} in {region}, subscription {subscription} ({} resource(s))",
-                chunk.len()
-            );
-            let result = if spec.batch {
-                match read_batch(
-                    &client,
-                    &subscription,
-                    &resource_type,
-                    &region,
+            if start < end {
+                calls.push(Call {
+                    subscription,
+                    resource_type,
+                    region,
                     chunk,
-                    &window,
-                )
-                .await
-                {
-                    Err(e) if falls_back(&e) => {
-                        tracing::warn!(%scope, error = %e, "batch API refused; reading one resource at a time");
-                        read_each(&client, &resource_type, chunk, &window).await
-                    }
-                    other => other,
-                }
-            } else {
-                read_each(&client, &resource_type, chunk, &window).await
-            };
-            match result {
-                Ok(pages) => {
-                    for (p, (ids, page)) in pages.into_iter().enumerate() {
-                        let name = format!("call-{n:05}-{:03}.json", p + 1);
-                        let mut landed = cx.land(&spec.name, Dataset::Metrics, &name, page).await?;
-                        landed.covers = Covers::Resources {
-                            ids,
-                            from_micros: window.start.timestamp_micros(),
-                        };
-                        out.landed.push(landed);
-                    }
-                }
-                Err(e) => out
-                    .failed_scopes
-                    .push(scope_failure(&spec.name, &scope, &e)),
+                    window: Window { start, end },
+                });
             }
         }
     }
+    let results: Vec<_> = futures::stream::iter(calls.iter())
+        .map(|call| read_call(&client, spec.batch, call))
+        .buffered(PARALLEL_CALLS)
+        .collect()
+        .await;
+    let mut out = Extracted::default();
+    for (n, (call, result)) in calls.iter().zip(results).enumerate() {
+        match result {
+            Ok(pages) => {
+                for (p, (ids, page)) in pages.into_iter().enumerate() {
+                    let name = format!("call-{:05}-{:03}.json", n + 1, p + 1);
+                    let mut landed = cx.land(&spec.name, Dataset::Metrics, &name, page).await?;
+                    landed.covers = Covers::Resources {
+                        ids,
+                        from_micros: call.window.start.timestamp_micros(),
+                    };
+                    out.landed.push(landed);
+                }
+            }
+            Err(e) => out
+                .failed_scopes
+                .push(scope_failure(&spec.name, &call.scope(), &e)),
+        }
+    }
     Ok(out)
+}
+
+/// Calls in flight at once (the client's per-API limit still applies).
+const PARALLEL_CALLS: usize = 4;
+
+/// One call's worth of resources: one subscription, type and region, 50 at most.
+struct Call<'a> {
+    subscription: &'a str,
+    resource_type: &'a str,
+    region: &'a str,
+    chunk: &'a [&'a Resource],
+    window: Window,
+}
+
+impl Call<'_> {
+    fn scope(&self) -> String {
+        format!(
+            "{} in {}, subscription {} ({} resource(s))",
+            self.resource_type,
+            self.region,
+            self.subscription,
+            self.chunk.len()
+        )
+    }
+}
+
+/// Read one call's metrics: the batch API, or one resource at a time where it is refused.
+async fn read_call(
+    client: &AzureClient,
+    batch: bool,
+    call: &Call<'_>,
+) -> std::result::Result<Vec<(Vec<String>, Vec<u8>)>, CallError> {
+    if batch {
+        let result = read_batch(
+            client,
+            call.subscription,
+            call.resource_type,
+            call.region,
+            call.chunk,
+            &call.window,
+        )
+        .await;
+        match result {
+            Err(e) if falls_back(&e) => {
+                tracing::warn!(scope = %call.scope(), error = %e, "batch API refused; reading one resource at a time");
+            }
+            other => return other,
+        }
+    }
+    read_each(client, call.resource_type, call.chunk, &call.window).await
 }
 
 struct Window {
