@@ -169,9 +169,9 @@ mod tests {
             [AuthMethod::ManagedIdentity, AuthMethod::AzureCli]
         );
         let with_secret = AzureConfig {
-            client_secret: toml::from_str::<std::collections::BTreeMap<String, crate::config::Secret>>(
-                "s = \"literal-for-this-test\"",
-            )
+            client_secret: toml::from_str::<
+                std::collections::BTreeMap<String, crate::config::Secret>,
+            >("s = \"literal-for-this-test\"")
             .unwrap()
             .remove("s"),
             ..config(
@@ -191,7 +191,10 @@ mod tests {
     #[test]
     fn a_pinned_method_says_what_it_misses() {
         let e = candidates(&config("auth = \"client_secret\"")).unwrap_err();
-        assert!(e.contains("client secret: `azure.tenant_id` is not set"), "{e}");
+        assert!(
+            e.contains("client secret: `azure.tenant_id` is not set"),
+            "{e}"
+        );
         assert_eq!(
             methods(&config("auth = \"azure_cli\"")),
             [AuthMethod::AzureCli]

@@ -33,6 +33,16 @@ pub async fn exec(cx: &Context, _args: Args) -> Result<u8> {
         collect(&mut problems, e);
         Vec::new()
     });
+    for spec in &specs {
+        for source in &spec.sources {
+            problems.extend(
+                source
+                    .problems()
+                    .into_iter()
+                    .map(|p| format!("{}: {p}", spec.file.display())),
+            );
+        }
+    }
     checks.push(format!(
         "{} pipeline(s) in {}",
         specs.len(),

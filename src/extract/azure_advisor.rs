@@ -65,7 +65,8 @@ pub async fn extract(spec: &AdvisorSpec, cx: &ExtractContext<'_>) -> Result<Extr
             }
             Err(e) => {
                 let scope = format!("subscription {subscription}");
-                out.failed_scopes.push(scope_failure(&spec.name, &scope, &e));
+                out.failed_scopes
+                    .push(scope_failure(&spec.name, &scope, &e));
             }
         }
     }

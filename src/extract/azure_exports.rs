@@ -102,8 +102,9 @@ pub async fn extract(spec: &AzureExportsSpec, cx: &ExtractContext<'_>) -> Result
     if let Some(manage) = &spec.manage {
         let scope = spec.scope.as_deref().ok_or_else(|| Error::Config {
             file: format!("source `{}`", spec.name),
-            message: "`manage` needs `scope`: the subscription or billing scope the exports belong to"
-                .into(),
+            message:
+                "`manage` needs `scope`: the subscription or billing scope the exports belong to"
+                    .into(),
         })?;
         let client = cx.azure().await?;
         match export_setup::run(&client, cx.lake, &spec.name, scope, manage, cx.as_of).await {

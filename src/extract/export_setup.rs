@@ -80,9 +80,7 @@ pub fn definition(m: &ManageExports, daily: bool, as_of: NaiveDate) -> Value {
         }
     });
     let parquet = m.format.eq_ignore_ascii_case("Parquet");
-    let until = as_of
-        .checked_add_months(Months::new(60))
-        .expect("in range");
+    let until = as_of.checked_add_months(Months::new(60)).expect("in range");
     json!({
         "identity": {"type": "SystemAssigned"},
         "location": m.location,
@@ -140,12 +138,20 @@ pub async fn run(
     let url = |name: &str, action: &str| format!("{base}/{name}{action}?api-version={API_VERSION}");
     let mut report = SetupReport::default();
     for daily in [true, false] {
-        let name = format!("{}-{}", m.name_prefix, if daily { "daily" } else { "monthly" });
+        let name = format!(
+            "{}-{}",
+            m.name_prefix,
+            if daily { "daily" } else { "monthly" }
+        );
         match client.get(Api::ResourceManager, &url(&name, "")).await {
             Ok(_) => {}
             Err(e) if e.status == Some(404) => {
                 client
-                    .put(Api::ResourceManager, &url(&name, ""), &definition(m, daily, as_of))
+                    .put(
+                        Api::ResourceManager,
+                        &url(&name, ""),
+                        &definition(m, daily, as_of),
+                    )
                     .await?;
                 tracing::info!(export = %name, "export created");
                 if daily {

@@ -66,6 +66,32 @@ impl SourceSpec {
         }
     }
 
+    /// What is wrong with this source's settings beyond their types (checked by `validate`).
+    pub fn problems(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        match self {
+            SourceSpec::AzureCostQuery(s) => {
+                if s.scopes.is_empty() {
+                    out.push(format!("source `{}`: `scopes` is empty", s.name));
+                }
+                out.extend(s.scopes.iter().filter(|x| !x.starts_with('/')).map(|x| {
+                    format!(
+                        "source `{}`: scope `{x}` should start with /subscriptions/ or /providers/",
+                        s.name
+                    )
+                }));
+            }
+            SourceSpec::AzureExports(s) if s.manage.is_some() && s.scope.is_none() => {
+                out.push(format!(
+                    "source `{}`: `manage` needs `scope`, the scope the exports belong to",
+                    s.name
+                ));
+            }
+            _ => {}
+        }
+        out
+    }
+
     /// The Azure scopes this source reads (subscriptions, billing scopes), for `check`.
     pub fn azure_scopes(&self) -> Vec<String> {
         let subs = |s: &[String]| s.iter().map(|s| format!("/subscriptions/{s}")).collect();

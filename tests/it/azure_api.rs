@@ -504,7 +504,11 @@ enabled = false
             .iter()
             .map(|r| {
                 let from = r["body"]["timePeriod"]["from"].as_str().unwrap_or("now");
-                format!("{} {}", r["export"].as_str().unwrap(), &from[..from.len().min(7)])
+                format!(
+                    "{} {}",
+                    r["export"].as_str().unwrap(),
+                    &from[..from.len().min(7)]
+                )
             })
             .collect()
     };
@@ -523,7 +527,11 @@ enabled = false
         ]
     );
     let log = emu.log();
-    assert_eq!(log.iter().filter(|r| r["method"] == "PUT").count(), 2, "created once");
+    assert_eq!(
+        log.iter().filter(|r| r["method"] == "PUT").count(),
+        2,
+        "created once"
+    );
 
     // Once Cost Management delivers, the same source reads what arrived.
     ws.ok(&[

@@ -74,3 +74,53 @@ fn pipeline_with_unknown_rule_and_param_is_rejected_with_suggestions() {
     assert!(text.contains("did you mean `compute_vm_idle`"), "{text}");
     assert!(text.contains("did you mean `cpu_threshold_pct`"), "{text}");
 }
+
+#[test]
+fn the_real_tenant_example_is_valid_and_a_literal_secret_is_not() {
+    let mut ws = Workspace::new();
+    ws.pipelines = repo().join("pipelines/examples");
+    let example = repo().join("config/cloudoptima.example.toml");
+    let out = ws
+        .cmd(&["--config", example.to_str().unwrap(), "validate"])
+        .env("CLOUDOPTIMA_SMTP_USERNAME", "u")
+        .env("CLOUDOPTIMA_SMTP_PASSWORD", "p")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("1 pipeline(s)"), "{text}");
+
+    let cfg = ws.path().join("secret.toml");
+    std::fs::write(&cfg, "[azure]\nclient_secret = \"s3cr3t-value\"\n").unwrap();
+    let out = ws.run(&["--config", cfg.to_str().unwrap(), "validate"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(
+        text.contains("azure.client_secret: secrets are not read from files"),
+        "{text}"
+    );
+    assert!(text.contains("${AZURE_CLIENT_SECRET}"), "{text}");
+    assert!(
+        !text.contains("s3cr3t"),
+        "the secret is never echoed: {text}"
+    );
+
+    let pipelines = ws.path().join("p");
+    std::fs::create_dir_all(&pipelines).unwrap();
+    std::fs::write(
+        pipelines.join("x.toml"),
+        "name = \"x\"\n[[sources]]\nkind = \"azure_cost_query\"\nscopes = [\"subscriptions/1\"]\n\
+         [[sources]]\nkind = \"azure_exports\"\nlocation = \".\"\n[sources.manage]\n\
+         storage_account = \"a\"\ncontainer = \"c\"\n",
+    )
+    .unwrap();
+    ws.pipelines = pipelines;
+    let out = ws.run(&["validate"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(
+        text.contains("scope `subscriptions/1` should start with"),
+        "{text}"
+    );
+    assert!(text.contains("`manage` needs `scope`"), "{text}");
+}
