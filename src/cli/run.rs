@@ -14,6 +14,10 @@ pub struct Args {
     /// Run date (YYYY-MM-DD): analysis windows end here [default: today, UTC].
     #[arg(long, value_parser = parse_date)]
     as_of: Option<NaiveDate>,
+    /// Transform again what run RUN_ID landed (its pipeline, run date and raw files in
+    /// `landing/`), without calling any source; then the rules, forecast and report as usual.
+    #[arg(long, value_name = "RUN_ID", conflicts_with_all = ["names", "as_of"])]
+    replay: Option<String>,
 }
 
 fn parse_date(s: &str) -> std::result::Result<NaiveDate, String> {
@@ -34,9 +38,19 @@ fn print_stage(s: &StageResult) {
     }
 }
 
-pub async fn exec(cx: &Context, args: Args) -> Result<u8> {
+pub async fn exec(cx: &Context, mut args: Args) -> Result<u8> {
     let config = cx.config()?;
     let specs = pipeline::spec::load_dir(&cx.pipelines)?;
+    let replay = match &args.replay {
+        Some(run_id) => {
+            let lake = crate::lake::Lake::open(&config.lake.url)?;
+            let record = crate::extract::LandingRecord::read(&lake, run_id).await?;
+            args.names = vec![record.pipeline.clone()];
+            args.as_of = Some(record.as_of);
+            Some(record)
+        }
+        None => None,
+    };
     let chosen: Vec<_> = if args.names.is_empty() {
         specs.iter().collect()
     } else {
@@ -59,6 +73,7 @@ pub async fn exec(cx: &Context, args: Args) -> Result<u8> {
     };
     let opts = RunOptions {
         as_of: args.as_of.unwrap_or_else(|| Utc::now().date_naive()),
+        replay,
         rules_dir: cx.rules.clone(),
         report_sql_dir: cx.report_sql.clone(),
     };

@@ -22,7 +22,7 @@ pub mod focus_files;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use tokio::sync::OnceCell;
 
 use crate::azure::{AzureClient, AzureConfig};
@@ -107,7 +107,7 @@ impl SourceSpec {
 }
 
 /// What a landed file holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Dataset {
     /// FOCUS cost rows (CSV or Parquet).
     Costs,
@@ -133,7 +133,7 @@ impl Dataset {
 
 /// What a landed file is the complete, current picture of: the transform replaces exactly that in
 /// its table, so rows of scopes that were not read this run stay as they were.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub enum Covers {
     /// The table's usual unit: a snapshot day, a range of metric days, the owner's billing periods.
     #[default]
@@ -145,7 +145,7 @@ pub enum Covers {
 }
 
 /// One file written into landing.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Landed {
     pub dataset: Dataset,
     /// Lake-relative path of the landed object (`landing/<source>/<dataset>/<run_id>/<name>`).
@@ -159,6 +159,43 @@ pub struct Landed {
     /// What the source knows about the file's dataset (from an export manifest), if anything.
     pub hint: DatasetHint,
     pub covers: Covers,
+}
+
+/// What one run landed, kept beside the landed files (`landing/_runs/<run_id>.json`) so the run can
+/// be transformed again later from landing alone (`cloudoptima run --replay RUN_ID`), without
+/// calling any source.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LandingRecord {
+    pub run_id: String,
+    pub pipeline: String,
+    pub as_of: NaiveDate,
+    pub landed: Vec<Landed>,
+    pub failed_scopes: Vec<String>,
+}
+
+impl LandingRecord {
+    fn path(run_id: &str) -> String {
+        format!("landing/_runs/{run_id}.json")
+    }
+
+    pub async fn write(&self, lake: &Lake) -> Result<()> {
+        let bytes = serde_json::to_vec_pretty(self).expect("serializes");
+        lake.put(&Self::path(&self.run_id), bytes).await
+    }
+
+    pub async fn read(lake: &Lake, run_id: &str) -> Result<Self> {
+        let path = Self::path(run_id);
+        let bytes = lake.get(&path).await.map_err(|e| Error::Config {
+            file: "--replay".into(),
+            message: format!(
+                "no landing record for run `{run_id}` ({e}); `cloudoptima status` lists runs"
+            ),
+        })?;
+        serde_json::from_slice(&bytes).map_err(|e| Error::Data {
+            file: path,
+            message: e.to_string(),
+        })
+    }
 }
 
 /// What a source did: the files it landed and the scopes it could not read (each naming the scope

@@ -55,7 +55,7 @@ impl Dialect {
 }
 
 /// What an export's manifest says about its files (both optional: plain folders have no manifest).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct DatasetHint {
     /// `FocusCost`, `ActualCost`, `AmortizedCost`, `PriceSheet`, `ReservationDetails`, …
     pub dataset: Option<String>,
