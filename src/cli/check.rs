@@ -104,6 +104,23 @@ pub async fn exec(cx: &Context, args: Args) -> Result<u8> {
         }
         println!("Pipeline {} ({})", spec.name, spec.file.display());
         for source in azure_sources {
+            if let SourceSpec::AzureExports(exports) = source {
+                let line = match crate::extract::azure_exports::describe_location(exports).await {
+                    Ok(what) => Line {
+                        ok: true,
+                        text: format!("{:<21} {what}", source.kind()),
+                    },
+                    Err(e) => Line {
+                        ok: false,
+                        text: format!(
+                            "{:<21} {e} (needs Storage Blob Data Reader on the container)",
+                            source.kind()
+                        ),
+                    },
+                };
+                line.print();
+                lines.push(line);
+            }
             let mut scopes = source.azure_scopes();
             if scopes.is_empty() && uses_subscriptions(source) {
                 scopes = visible
@@ -111,7 +128,7 @@ pub async fn exec(cx: &Context, args: Args) -> Result<u8> {
                     .map(|s| format!("/subscriptions/{s}"))
                     .collect();
             }
-            if scopes.is_empty() {
+            if matches!(source, SourceSpec::AzureRetailPrices(_)) {
                 scopes.push("(public API)".into());
             }
             for scope in scopes {

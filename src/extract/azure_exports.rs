@@ -169,6 +169,21 @@ pub async fn extract(spec: &AzureExportsSpec, cx: &ExtractContext<'_>) -> Result
     })
 }
 
+/// What `check` says about the location: how many export runs (manifests) and data files it holds.
+pub async fn describe_location(spec: &AzureExportsSpec) -> Result<String> {
+    let store = open_location(&spec.location)?;
+    let objects = store.list().await?;
+    let manifests = objects
+        .iter()
+        .filter(|o| o.path.ends_with("manifest.json"))
+        .count();
+    let data = objects.iter().filter(|o| is_data_file(&o.path)).count();
+    Ok(format!(
+        "{} readable: {manifests} export run(s), {data} data file(s)",
+        spec.location
+    ))
+}
+
 /// A handle on the exports' location; a local folder must already exist.
 fn open_location(location: &str) -> Result<Lake> {
     let is_url = url::Url::parse(location).is_ok_and(|u| u.scheme().len() > 1);

@@ -437,7 +437,17 @@ enabled = false
 #[test]
 fn check_reports_what_can_be_read_and_which_role_is_missing() {
     let emu = AzureEmulator::start();
-    let ws = workspace(&emu, EVERY_SOURCE);
+    let with_exports = format!(
+        "{EVERY_SOURCE}\n[[sources]]\nkind = \"azure_exports\"\nlocation = \"exports\"\n\
+         scope = \"/subscriptions/{SUB1}\"\n"
+    );
+    let ws = workspace(&emu, &with_exports);
+    std::fs::create_dir_all(ws.path().join("exports/daily/20261101-20261130/run-1")).unwrap();
+    std::fs::write(
+        ws.path().join("exports/daily/20261101-20261130/run-1/part_0.csv"),
+        "BilledCost\n",
+    )
+    .unwrap();
     emu.faults(json!([
         {"match": format!("/subscriptions/{SUB2}/providers/Microsoft.CostManagement/query"), "kind": "status", "status": 403, "times": 100},
         {"match": format!("/subscriptions/{SUB1}/providers/Microsoft.Advisor"), "kind": "status", "status": 403, "times": 100},
