@@ -25,6 +25,20 @@ struct Line {
 }
 
 impl Line {
+    /// A line for `kind`'s outcome.
+    fn of(kind: &str, outcome: std::result::Result<String, String>) -> Line {
+        match outcome {
+            Ok(text) => Line {
+                ok: true,
+                text: format!("{kind:<21} {text}"),
+            },
+            Err(text) => Line {
+                ok: false,
+                text: format!("{kind:<21} {text}"),
+            },
+        }
+    }
+
     fn print(&self) {
         println!("  {:<5} {}", if self.ok { "ok" } else { "FAIL" }, self.text);
     }
@@ -105,19 +119,10 @@ pub async fn exec(cx: &Context, args: Args) -> Result<u8> {
         println!("Pipeline {} ({})", spec.name, spec.file.display());
         for source in azure_sources {
             if let SourceSpec::AzureExports(exports) = source {
-                let line = match crate::extract::azure_exports::describe_location(exports).await {
-                    Ok(what) => Line {
-                        ok: true,
-                        text: format!("{:<21} {what}", source.kind()),
-                    },
-                    Err(e) => Line {
-                        ok: false,
-                        text: format!(
-                            "{:<21} {e} (needs Storage Blob Data Reader on the container)",
-                            source.kind()
-                        ),
-                    },
-                };
+                let outcome = crate::extract::azure_exports::describe_location(exports)
+                    .await
+                    .map_err(|e| format!("{e} (needs Storage Blob Data Reader on the container)"));
+                let line = Line::of(source.kind(), outcome);
                 line.print();
                 lines.push(line);
             }
@@ -132,20 +137,11 @@ pub async fn exec(cx: &Context, args: Args) -> Result<u8> {
                 scopes.push("(public API)".into());
             }
             for scope in scopes {
-                let line = match probe(&client, source, &scope).await {
-                    Ok(what) => Line {
-                        ok: true,
-                        text: format!("{:<21} {scope} {what}", source.kind()),
-                    },
-                    Err(e) => Line {
-                        ok: false,
-                        text: format!(
-                            "{:<21} {scope} {e}{}",
-                            source.kind(),
-                            missing_role(source, &e)
-                        ),
-                    },
-                };
+                let outcome = probe(&client, source, &scope)
+                    .await
+                    .map(|what| format!("{scope} {what}"))
+                    .map_err(|e| format!("{scope} {e}{}", missing_role(source, &e)));
+                let line = Line::of(source.kind(), outcome);
                 line.print();
                 lines.push(line);
             }

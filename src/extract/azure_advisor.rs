@@ -5,7 +5,7 @@
 use futures::StreamExt;
 use serde::Deserialize;
 
-use super::{Covers, Dataset, ExtractContext, Extracted, scope_failure, subscriptions_in_scope};
+use super::{Covers, Dataset, ExtractContext, Extracted, scope_failure, subscriptions_or_failure};
 use crate::Result;
 use crate::azure::{Api, AzureClient, CallError, encode};
 
@@ -38,15 +38,11 @@ fn default_categories() -> Vec<String> {
 
 pub async fn extract(spec: &AdvisorSpec, cx: &ExtractContext<'_>) -> Result<Extracted> {
     let client = cx.azure().await?;
-    let subscriptions = match subscriptions_in_scope(&spec.subscriptions, &client).await {
-        Ok(s) => s,
-        Err(e) => {
-            return Ok(Extracted {
-                landed: Vec::new(),
-                failed_scopes: vec![scope_failure(&spec.name, "listing subscriptions", &e)],
-            });
-        }
-    };
+    let subscriptions =
+        match subscriptions_or_failure(&spec.name, &spec.subscriptions, &client).await {
+            Ok(s) => s,
+            Err(failed) => return Ok(failed),
+        };
     let results: Vec<_> = futures::stream::iter(subscriptions.iter())
         .map(|sub| read_subscription(&client, sub, &spec.categories))
         .buffered(PARALLEL_SUBSCRIPTIONS)

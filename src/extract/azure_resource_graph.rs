@@ -6,7 +6,7 @@
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{Covers, Dataset, ExtractContext, Extracted, scope_failure, subscriptions_in_scope};
+use super::{Covers, Dataset, ExtractContext, Extracted, scope_failure, subscriptions_or_failure};
 use crate::Result;
 use crate::azure::{Api, AzureClient, CallError};
 
@@ -77,15 +77,11 @@ pub fn query() -> String {
 
 pub async fn extract(spec: &ResourceGraphSpec, cx: &ExtractContext<'_>) -> Result<Extracted> {
     let client = cx.azure().await?;
-    let subscriptions = match subscriptions_in_scope(&spec.subscriptions, &client).await {
-        Ok(s) => s,
-        Err(e) => {
-            return Ok(Extracted {
-                landed: Vec::new(),
-                failed_scopes: vec![scope_failure(&spec.name, "listing subscriptions", &e)],
-            });
-        }
-    };
+    let subscriptions =
+        match subscriptions_or_failure(&spec.name, &spec.subscriptions, &client).await {
+            Ok(s) => s,
+            Err(failed) => return Ok(failed),
+        };
     let mut out = Extracted::default();
     for (n, batch) in subscriptions
         .chunks(spec.subscriptions_per_query.clamp(1, 1000))

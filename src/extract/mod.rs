@@ -311,6 +311,21 @@ pub async fn subscriptions_in_scope(
     }
 }
 
+/// The subscriptions `source` reads, or what to return when they cannot even be listed (that one
+/// failed scope, nothing landed).
+pub async fn subscriptions_or_failure(
+    source: &str,
+    configured: &[String],
+    client: &AzureClient,
+) -> std::result::Result<Vec<String>, Extracted> {
+    subscriptions_in_scope(configured, client)
+        .await
+        .map_err(|e| Extracted {
+            landed: Vec::new(),
+            failed_scopes: vec![scope_failure(source, "listing subscriptions", &e)],
+        })
+}
+
 /// `name` for a failed scope: `subscription 0000… : HTTP 429 …`.
 pub fn scope_failure(source: &str, scope: &str, error: &crate::azure::CallError) -> String {
     format!("{source}: {scope}: {error}")

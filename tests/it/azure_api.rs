@@ -12,6 +12,13 @@ use crate::support::{AzureEmulator, Workspace, repo};
 const SUB1: &str = "11111111-1111-1111-1111-111111111111";
 const SUB2: &str = "22222222-2222-2222-2222-222222222222";
 
+/// A pipeline named `azure` with `sources` and only the extract and transform stages.
+fn ingest_only(sources: &str) -> String {
+    format!(
+        "name = \"azure\"\n{sources}\n[rules]\nenabled = false\n[forecast]\nenabled = false\n[report]\nenabled = false\n"
+    )
+}
+
 /// A workspace whose config points at `emu` and whose one pipeline is `pipeline`.
 fn workspace(emu: &AzureEmulator, pipeline: &str) -> Workspace {
     let ws = Workspace::with_pipelines(&[("azure.toml", pipeline)]);
@@ -204,6 +211,32 @@ fn every_source_lands_what_the_tenant_holds() {
             "landed file not served as is"
         );
     }
+
+    // The run can be transformed again from landing alone: not one request, the same tables.
+    let run_id = run_output
+        .lines()
+        .find_map(|l| l.strip_prefix("Run ")?.strip_suffix(": succeeded"))
+        .expect("run id printed");
+    let tables = [
+        "costs",
+        "resources",
+        "metrics",
+        "prices",
+        "advisor_recommendations",
+    ];
+    let counts: Vec<i64> = tables.iter().map(|t| ws.count(t)).collect();
+    let requests_before = emu.log().len();
+    let replay = ok(&ws, &emu, &["run", "--replay", run_id]);
+    assert!(
+        replay.contains(&format!("replayed from run {run_id}")),
+        "{replay}"
+    );
+    assert!(replay.contains("as of 2026-11-05"), "{replay}");
+    assert_eq!(emu.log().len(), requests_before, "no Azure call");
+    assert_eq!(
+        tables.iter().map(|t| ws.count(t)).collect::<Vec<_>>(),
+        counts
+    );
 }
 
 #[test]
@@ -211,9 +244,8 @@ fn throttling_server_errors_timeouts_cut_bodies_and_expired_tokens_are_survived(
     let emu = AzureEmulator::start();
     let ws = workspace(
         &emu,
-        &format!(
+        &ingest_only(&format!(
             r#"
-name = "azure"
 [[sources]]
 kind = "azure_resource_graph"
 subscriptions = ["{SUB1}"]
@@ -223,14 +255,8 @@ scopes = ["/subscriptions/{SUB1}"]
 months = 1
 [[sources]]
 kind = "azure_retail_prices"
-[rules]
-enabled = false
-[forecast]
-enabled = false
-[report]
-enabled = false
 "#
-        ),
+        )),
     );
     // Up to six faults in a row hit one request here: allow it more attempts than the default.
     let config = ws.path().join("config/cloudoptima.toml");
@@ -307,9 +333,8 @@ enabled = false
 #[test]
 fn a_scope_that_keeps_failing_is_named_and_its_lake_data_is_left_as_it_was() {
     let emu = AzureEmulator::start();
-    let pipeline = format!(
+    let pipeline = ingest_only(&format!(
         r#"
-name = "azure"
 [[sources]]
 kind = "azure_resource_graph"
 subscriptions_per_query = 1
@@ -319,14 +344,8 @@ scopes = ["/subscriptions/{SUB1}", "/subscriptions/{SUB2}"]
 months = 1
 [[sources]]
 kind = "azure_advisor"
-[rules]
-enabled = false
-[forecast]
-enabled = false
-[report]
-enabled = false
 "#
-    );
+    ));
     let ws = workspace(&emu, &pipeline);
     ok(&ws, &emu, &["run", "--as-of", "2026-11-05"]);
     let before = lake_costs(&ws);
@@ -386,23 +405,16 @@ enabled = false
 #[test]
 fn metrics_fall_back_to_the_single_resource_api_and_load_incrementally() {
     let emu = AzureEmulator::start();
-    let pipeline = format!(
+    let pipeline = ingest_only(&format!(
         r#"
-name = "azure"
 [[sources]]
 kind = "azure_resource_graph"
 subscriptions = ["{SUB1}"]
 [[sources]]
 kind = "azure_monitor"
 lookback_days = 1
-[rules]
-enabled = false
-[forecast]
-enabled = false
-[report]
-enabled = false
 "#
-    );
+    ));
     let ws = workspace(&emu, &pipeline);
     emu.faults(
         json!([{"match": "metrics:getBatch", "kind": "status", "status": 403, "times": 1000}]),
@@ -444,7 +456,8 @@ fn check_reports_what_can_be_read_and_which_role_is_missing() {
     let ws = workspace(&emu, &with_exports);
     std::fs::create_dir_all(ws.path().join("exports/daily/20261101-20261130/run-1")).unwrap();
     std::fs::write(
-        ws.path().join("exports/daily/20261101-20261130/run-1/part_0.csv"),
+        ws.path()
+            .join("exports/daily/20261101-20261130/run-1/part_0.csv"),
         "BilledCost\n",
     )
     .unwrap();
@@ -474,9 +487,8 @@ fn check_reports_what_can_be_read_and_which_role_is_missing() {
 #[test]
 fn exports_are_created_once_and_backfilled_one_month_per_run() {
     let emu = AzureEmulator::start();
-    let pipeline = format!(
+    let pipeline = ingest_only(&format!(
         r#"
-name = "azure"
 [[sources]]
 kind = "azure_exports"
 location = "exports"
@@ -486,14 +498,8 @@ storage_account = "/subscriptions/{SUB1}/resourceGroups/finops/providers/Microso
 container = "exports"
 root_folder = "finops"
 backfill_months = 2
-[rules]
-enabled = false
-[forecast]
-enabled = false
-[report]
-enabled = false
 "#
-    );
+    ));
     let ws = workspace(&emu, &pipeline);
     std::fs::create_dir_all(ws.path().join("exports")).unwrap();
     // Nothing delivered yet: the run succeeds with nothing to read.

@@ -530,7 +530,13 @@ def main():
     args.add_argument("--page-size", type=int, default=50)
     opts = args.parse_args()
     Handler.state = State(opts.fixtures, opts.page_size)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    class Server(ThreadingHTTPServer):
+        def handle_error(self, request, client_address):
+            # A client that timed out on a slow response has gone: expected, not worth a traceback.
+            if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+                super().handle_error(request, client_address)
+
+    server = Server(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     print(server.server_address[1], flush=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
