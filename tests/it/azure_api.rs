@@ -157,6 +157,16 @@ fn every_source_lands_what_the_tenant_holds() {
         assert!((c - cost).abs() < 1e-6, "{sub}: billed {c} vs {cost}");
     }
     let pages = requests(&log, "Microsoft.CostManagement/query");
+    // Politely paced: Cost Management queries start at least a second apart.
+    let mut times: Vec<f64> = pages.iter().map(|r| r["time"].as_f64().unwrap()).collect();
+    times.sort_by(f64::total_cmp);
+    for pair in times.windows(2) {
+        assert!(
+            pair[1] - pair[0] > 0.9,
+            "queries {:.2}s apart",
+            pair[1] - pair[0]
+        );
+    }
     assert!(
         pages
             .iter()
@@ -563,4 +573,26 @@ backfill_months = 2
     ]);
     ok(&ws, &emu, &["run", "--as-of", "2026-11-07"]);
     assert!(ws.count("costs") > 0);
+}
+
+#[test]
+fn tokens_are_renewed_before_they_expire() {
+    let emu = AzureEmulator::start();
+    // Tokens that live 302 s are due for renewal (5 minutes before expiry) 2 s after they are issued.
+    emu.call("POST", "/_emulator/settings", &json!({"token_life": 302}));
+    let ws = workspace(
+        &emu,
+        &ingest_only(&format!(
+            "[[sources]]\nkind = \"azure_cost_query\"\nscopes = [\"/subscriptions/{SUB1}\"]\nmonths = 2\n"
+        )),
+    );
+    ok(&ws, &emu, &["run", "--as-of", "2026-11-05"]);
+    let log = emu.log();
+    assert!(
+        log.iter().all(|r| r["status"] != 401),
+        "no request was refused"
+    );
+    let tokens: std::collections::BTreeSet<&str> =
+        log.iter().filter_map(|r| r["token"].as_str()).collect();
+    assert!(tokens.len() >= 2, "renewed while running: {tokens:?}");
 }

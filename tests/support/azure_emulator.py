@@ -13,6 +13,7 @@ Control endpoints (tests only):
       kinds: "throttle" (429 with {"header": name, "value": seconds}), "status" ({"status": code},
       e.g. 503 or 403), "slow" ({"delay": seconds}), "truncate" (half the body, then the connection
       closes), "expire_token" (401 ExpiredAuthenticationToken; that token stays refused)
+  POST /_emulator/settings {"token_life": seconds} for the tokens issued from now on
   GET  /_emulator/log      every request: method, path, status, time, token
   GET  /_emulator/truth    the tenant: resources, cost rows per scope and month, tokens issued
 """
@@ -159,6 +160,7 @@ class State:
         self.faults = []
         self.log = []
         self.tokens = {}  # token -> audience
+        self.token_life = 3600
         self.revoked = set()
         self.page_size = page_size
         self.resources = build_tenant()
@@ -323,6 +325,9 @@ class Handler(BaseHTTPRequestHandler):
             with st.lock:
                 st.faults = body or []
             return self.send_json(200, {"ok": True})
+        if path == "/_emulator/settings":
+            st.token_life = int(body.get("token_life", st.token_life))
+            return self.send_json(200, {"ok": True})
         if path == "/_emulator/log":
             with st.lock:
                 log = list(st.log)
@@ -351,7 +356,7 @@ class Handler(BaseHTTPRequestHandler):
         with self.state.lock:
             token = f"tok{len(self.state.tokens) + 1}"
             self.state.tokens[token] = resource
-        self.send_json(200, {"access_token": token, "expires_on": str(int(time.time()) + 3600),
+        self.send_json(200, {"access_token": token, "expires_on": str(int(time.time()) + self.state.token_life),
                              "resource": resource, "token_type": "Bearer"})
 
     def graph(self, body):
