@@ -7,7 +7,8 @@
 //! range every day; only the latest run of each export and date range is read (by the manifest's
 //! `submittedTime`), so overlapping runs never count a charge twice. Folders without a manifest
 //! (older exports) are grouped by their date-range folder and the most recently written run wins.
-//! Files are copied into landing unchanged and streamed, never held whole in memory.
+//! Files are copied into landing unchanged and streamed, never held whole in memory. With
+//! `[sources.manage]`, the exports themselves are created and backfilled first ([`export_setup`]).
 
 use std::collections::BTreeMap;
 

@@ -229,7 +229,7 @@ pub async fn run(
             ),
         );
 
-        // Transform (only on a complete extraction: analysis never runs on half of today's data).
+        // Transform what was read in full (not when a source failed outright).
         let t = Instant::now();
         let transformed = if ok_upstream {
             let result = transform::run(&lake, &landed, &run_id, opts.as_of)

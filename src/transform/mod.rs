@@ -1,12 +1,13 @@
 //! Transform: landed files → lake tables (`costs`, `prices`, `reservation_*`, `resources`,
-//! `metrics`, `quarantine`, `data_quality`).
+//! `metrics`, `advisor_recommendations`, `quarantine`, `data_quality`).
 //!
 //! polars reads and types each file; the typed rows are written as Parquet into a staging folder
 //! (inside a local lake, or the system temp folder), and DataFusion commits them to Delta in one
 //! transaction per table, replacing what the input supersedes: a source's billing periods for costs,
-//! its price sheet, a file's rows for reservation datasets, a day's inventory, a range of metric
-//! days. After the cost commit, `BilledCost` per billing period and currency is reconciled against
-//! the staged source rows.
+//! its price sheet, a file's rows for reservation datasets, the day's inventory of the subscriptions
+//! read, the resources and hours of metrics read (or a range of metric days), the Advisor
+//! recommendations of the subscriptions read. After the cost commit, `BilledCost` per billing period
+//! and currency is reconciled against the staged source rows.
 
 pub mod api_json;
 pub mod costs;
@@ -78,14 +79,15 @@ impl Drop for Staging {
     }
 }
 
-async fn commit_staged(
+/// Commit every page staged for `def` in one transaction.
+async fn commit_dir(
     lake: &Lake,
     def: &schema::TableDef,
-    dir: &Path,
+    staging: &Staging,
     mode: WriteMode,
 ) -> Result<()> {
     let ctx = crate::lake::session();
-    let location = format!("{}/", dir.display());
+    let location = format!("{}/", staging.0.join(def.name).display());
     let df = ctx
         .read_parquet(
             location,
@@ -93,16 +95,6 @@ async fn commit_staged(
         )
         .await?;
     lake.write(def, df, mode).await
-}
-
-/// Commit what was staged for `def` (every page, one transaction).
-async fn commit_dir(
-    lake: &Lake,
-    def: &schema::TableDef,
-    staging: &Staging,
-    mode: WriteMode,
-) -> Result<()> {
-    commit_staged(lake, def, &staging.0.join(def.name), mode).await
 }
 
 /// The subscriptions `files` cover, or `None` when one of them covers its whole partition.
