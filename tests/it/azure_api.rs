@@ -596,3 +596,26 @@ fn tokens_are_renewed_before_they_expire() {
         log.iter().filter_map(|r| r["token"].as_str()).collect();
     assert!(tokens.len() >= 2, "renewed while running: {tokens:?}");
 }
+
+#[test]
+fn a_resource_group_scope_reads_only_its_resources() {
+    let emu = AzureEmulator::start();
+    let ws = workspace(
+        &emu,
+        &ingest_only(&format!(
+            "[[sources]]\nkind = \"azure_cost_query\"\nscopes = [\"/subscriptions/{SUB1}/resourceGroups/RG-DATA\"]\nmonths = 1\n"
+        )),
+    );
+    ok(&ws, &emu, &["run", "--as-of", "2026-11-05"]);
+    let rows = ws.sql(
+        "SELECT COUNT(*) AS n, COUNT(DISTINCT ResourceId) AS r, MIN(x_ResourceGroupName) AS g, MIN(x_SourceName) AS o FROM costs",
+    );
+    // Five unattached disks and three storage accounts, four days each.
+    assert_eq!(rows[0]["n"], 32);
+    assert_eq!(rows[0]["r"], 8);
+    assert_eq!(rows[0]["g"], "rg-data");
+    assert_eq!(
+        rows[0]["o"],
+        format!("azure_cost_query/subscriptions/{SUB1}/resourceGroups/RG-DATA")
+    );
+}
