@@ -25,6 +25,8 @@ pub const RESOURCE_TYPES: &[&str] = &[
     "microsoft.network/natgateways",
     "microsoft.network/virtualnetworkgateways",
     "microsoft.network/expressroutecircuits",
+    "microsoft.network/connections",
+    "microsoft.network/ddosprotectionplans",
     "microsoft.storage/storageaccounts",
     "microsoft.web/serverfarms",
     "microsoft.web/sites",

@@ -134,6 +134,18 @@ enum Kind {
         hourly: f64,
         subnets: u32,
     },
+    /// Any other resource the rules judge by its Resource Graph `properties`: billed `hourly` on one
+    /// meter (nothing when 0). `{sub}` and `{rg}` in `properties` become its subscription id and
+    /// resource group, so it can point at its neighbours.
+    Other {
+        provider: &'static str,
+        service: &'static str,
+        category: &'static str,
+        meter: &'static str,
+        hourly: f64,
+        sku: &'static str,
+        properties: &'static str,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -192,7 +204,21 @@ impl DemoTenant {
             Kind::Snapshot { .. } => "Microsoft.Compute/snapshots",
             Kind::LoadBalancer { .. } => "Microsoft.Network/loadBalancers",
             Kind::NatGateway { .. } => "Microsoft.Network/natGateways",
+            Kind::Other { provider, .. } => provider,
         };
+        // A child resource (`server/database`) interleaves its names with the provider's types.
+        let mut types = provider.split('/');
+        let namespace = types.next().unwrap_or(provider);
+        let types: Vec<&str> = types.collect();
+        let names: Vec<&str> = r.name.split('/').collect();
+        if names.len() > 1 && names.len() == types.len() {
+            let path: Vec<String> = types
+                .iter()
+                .zip(&names)
+                .map(|(t, n)| format!("{t}/{n}"))
+                .collect();
+            return resource_id(r.sub, &r.group, namespace, &path.join("/"));
+        }
         resource_id(r.sub, &r.group, provider, &r.name)
     }
 
@@ -430,6 +456,23 @@ impl DemoTenant {
                 hourly,
                 "NAT gateway",
             ),
+            Kind::Other { hourly, .. } if hourly == 0.0 => return None,
+            Kind::Other {
+                provider,
+                service,
+                category,
+                meter,
+                hourly,
+                ..
+            } => base(
+                service,
+                category,
+                meter,
+                "1 Hour",
+                24.0,
+                hourly,
+                provider.rsplit('/').next().unwrap_or(provider),
+            ),
         })
     }
 
@@ -451,6 +494,11 @@ impl DemoTenant {
         let created = (self.as_of - Duration::days(r.created_days_ago))
             .format("%Y-%m-%dT08:15:00.0000000+00:00")
             .to_string();
+        // Resource Graph spells types in lowercase.
+        let other_type = match r.kind {
+            Kind::Other { provider, .. } => provider.to_lowercase(),
+            _ => String::new(),
+        };
         let (rtype, sku, props) = match r.kind {
             Kind::Vm { size, power, .. } => (
                 "microsoft.compute/virtualmachines",
@@ -526,6 +574,18 @@ impl DemoTenant {
                     "microsoft.network/loadbalancers",
                     json!({"name": "Standard", "tier": "Regional"}),
                     json!({"provisioningState": "Succeeded", "backendAddressPools": pools, "frontendIPConfigurations": [{"name": "fe"}]}),
+                )
+            }
+            Kind::Other {
+                sku, properties, ..
+            } => {
+                let text = properties
+                    .replace("{sub}", SUBSCRIPTIONS[r.sub].0)
+                    .replace("{rg}", &r.group);
+                (
+                    other_type.as_str(),
+                    json!({"name": sku}),
+                    serde_json::from_str(&text).expect("demo properties are JSON"),
                 )
             }
             Kind::NatGateway { subnets, .. } => {
@@ -628,6 +688,11 @@ mod rule {
     pub const LB_NO_BACKEND: &str = "network_lb_no_backend";
     pub const NAT_NO_SUBNET: &str = "network_nat_gateway_no_subnet";
     pub const COST_GROWTH: &str = "cost_growth_resource_group";
+    pub const IDLE_VNET_GATEWAY: &str = "network_vnet_gateway_idle";
+    pub const UNPROVISIONED_CIRCUIT: &str = "network_expressroute_unprovisioned";
+    pub const APP_GATEWAY_NO_BACKEND: &str = "network_app_gateway_no_backend";
+    pub const DDOS_PLAN_UNUSED: &str = "network_ddos_plan_unassociated";
+    pub const EMPTY_ELASTIC_POOL: &str = "sql_elastic_pool_empty";
 }
 
 /// The estate repeated per scale unit; resource group names carry the unit number past the first copy.
@@ -969,6 +1034,69 @@ fn estate(unit: u32) -> Vec<Resource> {
         DEV,
         None,
         &[(NAT_NO_SUBNET, Waste)],
+    );
+
+    // Gateways, circuits, DDoS plans and elastic pools: each in use (with what uses it) and unused
+    // (planted).
+    let other = |provider, service, category, meter, hourly, sku, properties| Kind::Other {
+        provider,
+        service,
+        category,
+        meter,
+        hourly,
+        sku,
+        properties,
+    };
+    const VGW: &str = "Microsoft.Network/virtualNetworkGateways";
+    // The network team tags by environment only: this cost counts as untagged for chargeback.
+    const NET: Tags = &[("env", "prod"), ("owner", "network-team")];
+    const NET_DEV: Tags = &[("env", "dev"), ("owner", "network-team")];
+    #[rustfmt::skip]
+    let others: [(usize, &str, &str, &str, Kind, Tags, &[(&str, Truth)]); 11] = [
+        (0, "rg-net", "vgw-hub", "westeurope", other(VGW, "VPN Gateway", "Networking", "VpnGw1", 0.19, "VpnGw1",
+            r#"{"gatewayType":"Vpn","provisioningState":"Succeeded"}"#), NET, &[(IDLE_VNET_GATEWAY, NotWaste)]),
+        (0, "rg-net", "cn-hub-onprem", "westeurope", other("Microsoft.Network/connections", "VPN Gateway", "Networking", "S2S Connection", 0.0, "",
+            r#"{"connectionType":"IPsec","connectionStatus":"Connected","virtualNetworkGateway1":{"id":"/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Network/virtualNetworkGateways/vgw-hub"}}"#), NET, &[]),
+        (1, "rg-dev", "vgw-dev-poc", "westeurope", other(VGW, "VPN Gateway", "Networking", "VpnGw1", 0.19, "VpnGw1",
+            r#"{"gatewayType":"Vpn","provisioningState":"Succeeded"}"#), NET_DEV, &[(IDLE_VNET_GATEWAY, Waste)]),
+        (0, "rg-net", "erc-primary", "westeurope", other("Microsoft.Network/expressRouteCircuits", "ExpressRoute", "Networking", "Standard Metered Data 50 Mbps", 0.0753, "Standard_MeteredData",
+            r#"{"serviceProviderProvisioningState":"Provisioned","circuitProvisioningState":"Enabled"}"#), NET, &[(UNPROVISIONED_CIRCUIT, NotWaste)]),
+        (2, "rg-data", "erc-second-site", "eastus", other("Microsoft.Network/expressRouteCircuits", "ExpressRoute", "Networking", "Standard Metered Data 50 Mbps", 0.0753, "Standard_MeteredData",
+            r#"{"serviceProviderProvisioningState":"NotProvisioned","circuitProvisioningState":"Enabled"}"#), DATA, &[(UNPROVISIONED_CIRCUIT, Waste)]),
+        (0, "rg-web", "agw-web", "westeurope", other("Microsoft.Network/applicationGateways", "Application Gateway", "Networking", "Standard v2 Fixed", 0.246, "Standard_v2",
+            r#"{"backendAddressPools":[{"name":"web","properties":{"backendAddresses":[{"ipAddress":"10.0.1.4"}]}}]}"#), NET, &[(APP_GATEWAY_NO_BACKEND, NotWaste)]),
+        (1, "rg-test", "agw-test-old", "eastus", other("Microsoft.Network/applicationGateways", "Application Gateway", "Networking", "Standard v2 Fixed", 0.246, "Standard_v2",
+            r#"{"backendAddressPools":[{"name":"empty","properties":{"backendAddresses":[]}}]}"#), NET_DEV, &[(APP_GATEWAY_NO_BACKEND, Waste)]),
+        (0, "rg-net", "ddos-hub", "westeurope", other("Microsoft.Network/ddosProtectionPlans", "DDoS Protection", "Security", "Network Protection", 4.03, "",
+            r#"{"virtualNetworks":[{"id":"/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Network/virtualNetworks/vnet-hub"}]}"#), NET, &[(DDOS_PLAN_UNUSED, NotWaste)]),
+        (1, "rg-dev", "ddos-trial", "westeurope", other("Microsoft.Network/ddosProtectionPlans", "DDoS Protection", "Security", "Network Protection", 4.03, "",
+            r#"{"provisioningState":"Succeeded"}"#), NET_DEV, &[(DDOS_PLAN_UNUSED, Waste)]),
+        (2, "rg-data", "sqlsrv-data/pool-prod", "eastus", other("Microsoft.Sql/servers/elasticPools", "SQL Database", "Databases", "Standard eDTU", 0.302, "StandardPool",
+            r#"{"state":"Ready","maxSizeBytes":107374182400}"#), DATA, &[(EMPTY_ELASTIC_POOL, NotWaste)]),
+        (2, "rg-data", "sqlsrv-data/pool-legacy", "eastus", other("Microsoft.Sql/servers/elasticPools", "SQL Database", "Databases", "Standard eDTU", 0.302, "StandardPool",
+            r#"{"state":"Ready","maxSizeBytes":107374182400}"#), DATA, &[(EMPTY_ELASTIC_POOL, Waste)]),
+    ];
+    for (sub, group, name, region, kind, tags, truth) in others {
+        add(sub, group, name, region, kind, tags, None, truth);
+    }
+    // The prod pool's database (billed through its pool).
+    add(
+        2,
+        "rg-data",
+        "sqlsrv-data/sales",
+        "eastus",
+        other(
+            "Microsoft.Sql/servers/databases",
+            "SQL Database",
+            "Databases",
+            "Standard eDTU",
+            0.0,
+            "ElasticPool",
+            r#"{"status":"Online","elasticPoolId":"/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Sql/servers/sqlsrv-data/elasticPools/pool-prod"}"#,
+        ),
+        DATA,
+        None,
+        &[],
     );
 
     // A feature store added to rg-data 40 days ago at 20 a day: the group's cost jumps month over month.
@@ -1332,6 +1460,11 @@ mod tests {
             rule::LB_NO_BACKEND,
             rule::NAT_NO_SUBNET,
             rule::COST_GROWTH,
+            rule::IDLE_VNET_GATEWAY,
+            rule::UNPROVISIONED_CIRCUIT,
+            rule::APP_GATEWAY_NO_BACKEND,
+            rule::DDOS_PLAN_UNUSED,
+            rule::EMPTY_ELASTIC_POOL,
         ] {
             assert!(
                 planted
