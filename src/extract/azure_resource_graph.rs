@@ -27,6 +27,7 @@ pub const RESOURCE_TYPES: &[&str] = &[
     "microsoft.network/expressroutecircuits",
     "microsoft.network/connections",
     "microsoft.network/ddosprotectionplans",
+    "microsoft.network/privateendpoints",
     "microsoft.storage/storageaccounts",
     "microsoft.web/serverfarms",
     "microsoft.web/sites",

@@ -119,12 +119,13 @@ enum Kind {
         hourly: f64,
         sites: u32,
     },
-    /// A managed-disk snapshot taken `age_days` ago.
+    /// A managed-disk snapshot taken `age_days` ago of the disk named `source` (same group).
     Snapshot {
         sku: &'static str,
         size_gb: u32,
         monthly: f64,
         age_days: i64,
+        source: &'static str,
     },
     LoadBalancer {
         hourly: f64,
@@ -561,10 +562,18 @@ impl DemoTenant {
                 json!({"name": sku, "tier": if sku.starts_with('P') { "PremiumV3" } else { "Basic" }, "capacity": 1}),
                 json!({"numberOfSites": sites, "provisioningState": "Succeeded", "status": "Ready"}),
             ),
-            Kind::Snapshot { sku, size_gb, .. } => (
+            Kind::Snapshot {
+                sku,
+                size_gb,
+                source,
+                ..
+            } => (
                 "microsoft.compute/snapshots",
                 json!({"name": sku, "tier": sku.split('_').next().unwrap_or(sku)}),
-                json!({"diskSizeGB": size_gb, "provisioningState": "Succeeded", "timeCreated": created, "incremental": false}),
+                json!({
+                    "diskSizeGB": size_gb, "provisioningState": "Succeeded", "timeCreated": created, "incremental": false,
+                    "creationData": {"createOption": "Copy", "sourceResourceId": resource_id(r.sub, &r.group, "Microsoft.Compute/disks", source)},
+                }),
             ),
             Kind::LoadBalancer { backend_pools, .. } => {
                 let pools: Vec<Value> = (0..backend_pools)
@@ -693,6 +702,9 @@ mod rule {
     pub const APP_GATEWAY_NO_BACKEND: &str = "network_app_gateway_no_backend";
     pub const DDOS_PLAN_UNUSED: &str = "network_ddos_plan_unassociated";
     pub const EMPTY_ELASTIC_POOL: &str = "sql_elastic_pool_empty";
+    pub const ORPHAN_SNAPSHOT: &str = "storage_snapshot_orphaned";
+    pub const DISCONNECTED_ENDPOINT: &str = "network_private_endpoint_disconnected";
+    pub const UNMANAGED_DISKS: &str = "compute_vm_unmanaged_disks";
 }
 
 /// The estate repeated per scale unit; resource group names carry the unit number past the first copy.
@@ -743,7 +755,7 @@ fn estate(unit: u32) -> Vec<Resource> {
     #[rustfmt::skip]
     let vms: [(usize, &str, &str, &str, &str, f64, Power, Tags, &str, &[(&str, Truth)], &[(&str, Truth)]); 10] = [
         (0, "rg-web", "vm-web-01", "westeurope", "Standard_D4s_v3", 0.192, Running(52.0), PROD, "Premium_LRS",
-            &[(IDLE, NotWaste), (STOPPED, NotWaste), (DEALLOCATED, NotWaste)], &[(UNATTACHED, NotWaste), (PREMIUM_IDLE_VM, NotWaste)]),
+            &[(IDLE, NotWaste), (STOPPED, NotWaste), (DEALLOCATED, NotWaste), (UNMANAGED_DISKS, NotWaste)], &[(UNATTACHED, NotWaste), (PREMIUM_IDLE_VM, NotWaste)]),
         (0, "rg-web", "vm-web-02", "westeurope", "Standard_D4s_v3", 0.192, Running(44.0), PROD, "Premium_LRS", &[], &[]),
         (0, "rg-api", "vm-api-01", "westeurope", "Standard_D2s_v3", 0.096, Running(31.0), PROD, "Premium_LRS", &[], &[]),
         (0, "rg-api", "vm-api-batch", "westeurope", "Standard_D2s_v3", 0.096, Running(7.5), PROD, "Premium_LRS", &[(IDLE, NotWaste)], &[]),
@@ -967,20 +979,21 @@ fn estate(unit: u32) -> Vec<Resource> {
     );
 
     // Snapshots: old (planted), premium (planted for its own rule), and a recent standard one.
-    let snapshot = |sku, size_gb, per_gb: f64, age_days| Kind::Snapshot {
+    let snapshot = |sku, size_gb, per_gb: f64, age_days, source| Kind::Snapshot {
         sku,
         size_gb,
         monthly: per_gb * f64::from(size_gb),
         age_days,
+        source,
     };
     #[rustfmt::skip]
     let snapshots: [(usize, &str, &str, &str, Kind, Tags, &[(&str, Truth)]); 3] = [
-        (1, "rg-dev", "snap-before-upgrade-2025", "westeurope", snapshot("Standard_LRS", 1024, 0.05, 200), DEV,
-            &[(OLD_SNAPSHOT, Waste), (PREMIUM_SNAPSHOT, NotWaste)]),
-        (0, "rg-api", "snap-api-release", "westeurope", snapshot("Premium_LRS", 128, 0.132, 20), PROD,
-            &[(OLD_SNAPSHOT, NotWaste), (PREMIUM_SNAPSHOT, Waste)]),
-        (2, "rg-data", "snap-etl-weekly", "eastus", snapshot("Standard_ZRS", 512, 0.0625, 6), DATA,
-            &[(OLD_SNAPSHOT, NotWaste), (PREMIUM_SNAPSHOT, NotWaste)]),
+        (1, "rg-dev", "snap-before-upgrade-2025", "westeurope", snapshot("Standard_LRS", 1024, 0.05, 200, "vm-dev-retired-osdisk"), DEV,
+            &[(OLD_SNAPSHOT, Waste), (PREMIUM_SNAPSHOT, NotWaste), (ORPHAN_SNAPSHOT, Waste)]),
+        (0, "rg-api", "snap-api-release", "westeurope", snapshot("Premium_LRS", 128, 0.132, 20, "vm-api-01-osdisk"), PROD,
+            &[(OLD_SNAPSHOT, NotWaste), (PREMIUM_SNAPSHOT, Waste), (ORPHAN_SNAPSHOT, NotWaste)]),
+        (2, "rg-data", "snap-etl-weekly", "eastus", snapshot("Standard_ZRS", 512, 0.0625, 6, "disk-etl-scratch"), DATA,
+            &[(OLD_SNAPSHOT, NotWaste), (PREMIUM_SNAPSHOT, NotWaste), (ORPHAN_SNAPSHOT, NotWaste)]),
     ];
     for (sub, group, name, region, kind, tags, truth) in snapshots {
         add(sub, group, name, region, kind, tags, None, truth);
@@ -1079,6 +1092,66 @@ fn estate(unit: u32) -> Vec<Resource> {
     for (sub, group, name, region, kind, tags, truth) in others {
         add(sub, group, name, region, kind, tags, None, truth);
     }
+    // Private endpoints: one serving the data team's SQL server, one whose connection was rejected
+    // (planted); and a VM still on unmanaged (VHD) disks (planted).
+    const PE: &str = "Microsoft.Network/privateEndpoints";
+    let more: [(usize, &str, &str, &str, Kind, Tags, &[(&str, Truth)]); 3] = [
+        (
+            2,
+            "rg-data",
+            "pe-sql",
+            "eastus",
+            other(
+                PE,
+                "Virtual Network",
+                "Networking",
+                "Standard Private Endpoint",
+                0.01,
+                "",
+                r#"{"privateLinkServiceConnections":[{"name":"sql","properties":{"privateLinkServiceConnectionState":{"status":"Approved"}}}]}"#,
+            ),
+            DATA,
+            &[(DISCONNECTED_ENDPOINT, NotWaste)],
+        ),
+        (
+            1,
+            "rg-test",
+            "pe-vendor-trial",
+            "eastus",
+            other(
+                PE,
+                "Virtual Network",
+                "Networking",
+                "Standard Private Endpoint",
+                0.01,
+                "",
+                r#"{"manualPrivateLinkServiceConnections":[{"name":"vendor","properties":{"privateLinkServiceConnectionState":{"status":"Disconnected"}}}]}"#,
+            ),
+            DEV,
+            &[(DISCONNECTED_ENDPOINT, Waste)],
+        ),
+        (
+            0,
+            "rg-web",
+            "vm-web-classic",
+            "westeurope",
+            other(
+                "Microsoft.Compute/virtualMachines",
+                "Virtual Machines",
+                "Compute",
+                "D2 v2",
+                0.114,
+                "",
+                r#"{"hardwareProfile":{"vmSize":"Standard_D2_v2"},"extended":{"instanceView":{"powerState":{"code":"PowerState/running"}}},"storageProfile":{"osDisk":{"osType":"Linux","vhd":{"uri":"https://stclassicvhds.blob.core.windows.net/vhds/vm-web-classic.vhd"}}}}"#,
+            ),
+            NET,
+            &[(UNMANAGED_DISKS, Waste)],
+        ),
+    ];
+    for (sub, group, name, region, kind, tags, truth) in more {
+        add(sub, group, name, region, kind, tags, None, truth);
+    }
+
     // The prod pool's database (billed through its pool).
     add(
         2,
@@ -1465,6 +1538,9 @@ mod tests {
             rule::APP_GATEWAY_NO_BACKEND,
             rule::DDOS_PLAN_UNUSED,
             rule::EMPTY_ELASTIC_POOL,
+            rule::ORPHAN_SNAPSHOT,
+            rule::DISCONNECTED_ENDPOINT,
+            rule::UNMANAGED_DISKS,
         ] {
             assert!(
                 planted
