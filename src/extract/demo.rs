@@ -161,6 +161,8 @@ struct Resource {
     attached_to: Option<String>,
     created_days_ago: i64,
     planted: Vec<(&'static str, Truth)>,
+    /// Hourly metrics beyond a running VM's CPU: (name, unit, typical hourly value).
+    metrics: &'static [(&'static str, &'static str, f64)],
 }
 
 const SUBSCRIPTIONS: [(&str, &str); 3] = [
@@ -628,49 +630,63 @@ impl DemoTenant {
         row
     }
 
-    /// The Monitor `metrics:getBatch` response with hourly `Percentage CPU` for running VMs.
+    /// The Monitor `metrics:getBatch` response: hourly `Percentage CPU` for running VMs, and the
+    /// metrics a resource is given in [`Resource::metrics`].
     pub fn metrics_batch(&self) -> Vec<u8> {
         let end = self.as_of.and_hms_opt(0, 0, 0).expect("midnight exists");
         let start = end - Duration::days(METRIC_DAYS);
         let mut values = Vec::new();
         for r in &self.resources {
-            let Kind::Vm {
+            let mut series: Vec<(&str, &str, f64)> = r.metrics.to_vec();
+            if let Kind::Vm {
                 power: Power::Running(base),
                 ..
             } = r.kind
-            else {
+            {
+                series.insert(0, ("Percentage CPU", "Percent", base));
+            }
+            if series.is_empty() {
                 continue;
-            };
+            }
             let mut rng = Rng::new(self.spec.seed ^ hash(&r.name) ^ hash(&r.group));
-            let points: Vec<Value> = (0..METRIC_DAYS * 24)
-                .map(|h| {
-                    let t = start + Duration::hours(h);
-                    let hour = (h % 24) as f64;
-                    let daily = 1.0 + 0.4 * ((hour - 14.0) / 24.0 * std::f64::consts::TAU).cos();
-                    let avg = (base * daily * (1.0 + 0.15 * rng.normal())).clamp(0.1, 100.0);
-                    let max = (avg * (1.3 + 0.4 * rng.unit())).min(100.0);
+            let id = self.id(r);
+            let metrics: Vec<Value> = series
+                .iter()
+                .map(|&(name, unit, base)| {
+                    let cap = if unit == "Percent" { 100.0 } else { f64::MAX };
+                    let points: Vec<Value> = (0..METRIC_DAYS * 24)
+                        .map(|h| {
+                            let t = start + Duration::hours(h);
+                            let hour = (h % 24) as f64;
+                            let daily =
+                                1.0 + 0.4 * ((hour - 14.0) / 24.0 * std::f64::consts::TAU).cos();
+                            let avg = (base * daily * (1.0 + 0.15 * rng.normal())).clamp(0.1, cap);
+                            let max = (avg * (1.3 + 0.4 * rng.unit())).min(cap);
+                            json!({
+                                "timeStamp": t.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+                                "average": round(avg, 4), "minimum": round(avg * 0.6, 4),
+                                "maximum": round(max, 4), "total": round(avg, 4),
+                            })
+                        })
+                        .collect();
                     json!({
-                        "timeStamp": t.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
-                        "average": round(avg, 4), "minimum": round(avg * 0.6, 4), "maximum": round(max, 4),
+                        "id": format!("{id}/providers/Microsoft.Insights/metrics/{name}"),
+                        "type": "Microsoft.Insights/metrics",
+                        "name": {"value": name, "localizedValue": name},
+                        "unit": unit,
+                        "errorCode": "Success",
+                        "timeseries": [{"metadatavalues": [], "data": points}],
                     })
                 })
                 .collect();
-            let id = self.id(r);
             values.push(json!({
                 "starttime": start.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
                 "endtime": end.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
                 "interval": "PT1H",
-                "namespace": "microsoft.compute/virtualmachines",
+                "namespace": self.arg_row(r)["type"],
                 "resourceregion": r.region,
                 "resourceid": id,
-                "value": [{
-                    "id": format!("{id}/providers/Microsoft.Insights/metrics/Percentage CPU"),
-                    "type": "Microsoft.Insights/metrics",
-                    "name": {"value": "Percentage CPU", "localizedValue": "Percentage CPU"},
-                    "unit": "Percent",
-                    "errorCode": "Success",
-                    "timeseries": [{"metadatavalues": [], "data": points}],
-                }],
+                "value": metrics,
             }));
         }
         serde_json::to_vec(&json!({ "values": values })).expect("JSON values serialize")
@@ -705,6 +721,8 @@ mod rule {
     pub const ORPHAN_SNAPSHOT: &str = "storage_snapshot_orphaned";
     pub const DISCONNECTED_ENDPOINT: &str = "network_private_endpoint_disconnected";
     pub const UNMANAGED_DISKS: &str = "compute_vm_unmanaged_disks";
+    pub const IDLE_STORAGE: &str = "storage_account_idle";
+    pub const UNDERUSED_PLAN: &str = "appservice_plan_underused";
 }
 
 /// The estate repeated per scale unit; resource group names carry the unit number past the first copy.
@@ -747,6 +765,7 @@ fn estate(unit: u32) -> Vec<Resource> {
             attached_to: attached,
             created_days_ago: 420,
             planted: planted.to_vec(),
+            metrics: &[],
         });
     };
 
@@ -929,7 +948,17 @@ fn estate(unit: u32) -> Vec<Resource> {
         v2(2.5),
         PROD,
         None,
-        &[(LEGACY_STORAGE, NotWaste)],
+        &[(LEGACY_STORAGE, NotWaste), (IDLE_STORAGE, NotWaste)],
+    );
+    add(
+        2,
+        "rg-data",
+        &format!("starchivedata{unit}"),
+        "eastus",
+        v2(3.0),
+        DATA,
+        None,
+        &[(IDLE_STORAGE, Waste)],
     );
     add(
         2,
@@ -965,7 +994,17 @@ fn estate(unit: u32) -> Vec<Resource> {
         plan("P1v3", 0.226, 3),
         PROD,
         None,
-        &[(EMPTY_PLAN, NotWaste)],
+        &[(EMPTY_PLAN, NotWaste), (UNDERUSED_PLAN, NotWaste)],
+    );
+    add(
+        0,
+        "rg-web",
+        "asp-web-oversized",
+        "westeurope",
+        plan("P2v3", 0.452, 2),
+        PROD,
+        None,
+        &[(EMPTY_PLAN, NotWaste), (UNDERUSED_PLAN, Waste)],
     );
     add(
         1,
@@ -975,7 +1014,7 @@ fn estate(unit: u32) -> Vec<Resource> {
         plan("B2", 0.075, 0),
         DEV,
         None,
-        &[(EMPTY_PLAN, Waste)],
+        &[(EMPTY_PLAN, Waste), (UNDERUSED_PLAN, NotWaste)],
     );
 
     // Snapshots: old (planted), premium (planted for its own rule), and a recent standard one.
@@ -1185,6 +1224,24 @@ fn estate(unit: u32) -> Vec<Resource> {
     );
     let feature_store = out.len() - 1;
     out[feature_store].created_days_ago = 40;
+
+    // Hourly metrics the rules read beyond VM CPU: a busy and an idle storage account, a busy and an
+    // oversized App Service plan (the empty plan reports low use too: it is another rule's case).
+    for r in &mut out {
+        r.metrics = match r.name.as_str() {
+            n if n.starts_with("stprodweb") => &[("Transactions", "Count", 5200.0)],
+            n if n.starts_with("starchivedata") => &[("Transactions", "Count", 0.4)],
+            "asp-prod-web" => &[
+                ("CpuPercentage", "Percent", 45.0),
+                ("MemoryPercentage", "Percent", 68.0),
+            ],
+            "asp-web-oversized" | "asp-dev-leftover" => &[
+                ("CpuPercentage", "Percent", 6.0),
+                ("MemoryPercentage", "Percent", 21.0),
+            ],
+            _ => &[],
+        };
+    }
 
     // A snapshot exists only from the day it was taken.
     for r in &mut out {
@@ -1541,6 +1598,8 @@ mod tests {
             rule::ORPHAN_SNAPSHOT,
             rule::DISCONNECTED_ENDPOINT,
             rule::UNMANAGED_DISKS,
+            rule::IDLE_STORAGE,
+            rule::UNDERUSED_PLAN,
         ] {
             assert!(
                 planted
