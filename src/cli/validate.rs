@@ -34,6 +34,11 @@ pub async fn exec(cx: &Context, _args: Args) -> Result<u8> {
         Vec::new()
     });
     for spec in &specs {
+        if let Some(path) = &spec.rules.suppressions
+            && let Err(e) = crate::analyze::lifecycle::Suppressions::load(path)
+        {
+            collect(&mut problems, e);
+        }
         for source in &spec.sources {
             problems.extend(
                 source

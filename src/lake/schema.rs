@@ -443,6 +443,32 @@ pub fn advisor_recommendations() -> TableDef {
     }
 }
 
+/// Every finding's lifecycle across runs (see `analyze::lifecycle`); rewritten whole each run.
+pub fn findings() -> TableDef {
+    use DataType::*;
+    TableDef {
+        name: "findings",
+        schema: schema(vec![
+            ("rule_id", Utf8),
+            ("resource_id", Utf8),
+            ("subscription_id", Utf8),
+            ("resource_group", Utf8),
+            ("resource_name", Utf8),
+            ("status", Utf8),
+            ("first_seen", Date32),
+            ("last_seen", Date32),
+            ("consecutive_runs", Int64),
+            ("monthly_cost", Float64),
+            ("est_monthly_savings", Float64),
+            ("resolved_on", Date32),
+            ("realized_monthly_savings", Float64),
+            ("suppression_reason", Utf8),
+            ("suppressed_until", Date32),
+        ]),
+        partition_by: &[],
+    }
+}
+
 pub fn recommendations() -> TableDef {
     use DataType::*;
     TableDef {
@@ -564,6 +590,7 @@ pub fn all() -> Vec<TableDef> {
         metrics(),
         advisor_recommendations(),
         recommendations(),
+        findings(),
         forecasts(),
         prices(),
         reservation("reservation_details").expect("listed"),

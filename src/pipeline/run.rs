@@ -18,7 +18,7 @@ use tracing::Instrument;
 
 use super::manifest;
 use super::spec::PipelineSpec;
-use crate::analyze::{forecast, rules};
+use crate::analyze::{forecast, lifecycle, rules};
 use crate::config::Config;
 use crate::extract::{self, ExtractContext, LandingRecord};
 use crate::lake::{Lake, WriteMode, columns, schema};
@@ -467,6 +467,7 @@ async fn run_rules(
     }
     let mut batches = Vec::new();
     let mut errors = Vec::new();
+    let mut ran = std::collections::HashSet::new();
     for rule in selected {
         match rule
             .run(ctx, spec.rules.params.get(&rule.id), run_id, opts.as_of)
@@ -485,6 +486,7 @@ async fn run_rules(
                     findings,
                     monthly_savings: savings,
                 });
+                ran.insert(rule.id.clone());
                 batches.extend(b);
             }
             Err(e) => {
@@ -504,6 +506,18 @@ async fn run_rules(
         .await
     {
         errors.push(e.to_string());
+    } else {
+        // Findings across runs: new, continuing, resolved, snoozed or dismissed.
+        let suppressions = match &spec.rules.suppressions {
+            Some(path) => lifecycle::Suppressions::load(path).unwrap_or_else(|e| {
+                errors.push(e.to_string());
+                Default::default()
+            }),
+            None => Default::default(),
+        };
+        if let Err(e) = lifecycle::update(lake, ctx, &ran, &suppressions, opts.as_of).await {
+            errors.push(format!("findings: {e}"));
+        }
     }
     if errors.is_empty() {
         (StageStatus::Ok, rows)

@@ -50,6 +50,9 @@ pub struct RuleSelection {
     /// Per-rule parameter overrides: `[rules.params.compute_vm_idle] cpu_threshold_pct = 3`.
     #[serde(default)]
     pub params: BTreeMap<String, BTreeMap<String, toml::Value>>,
+    /// A suppressions file (`[[suppress]]` entries that snooze or dismiss findings), relative to
+    /// the working directory.
+    pub suppressions: Option<PathBuf>,
 }
 
 impl Default for RuleSelection {
@@ -58,6 +61,7 @@ impl Default for RuleSelection {
             enabled: true,
             select: Vec::new(),
             params: BTreeMap::new(),
+            suppressions: None,
         }
     }
 }

@@ -5,6 +5,7 @@
 //!   failed scopes left as they were, incremental metrics, `check`);
 //! - `cost_exports`: Cost Management exports (EA/MCA legacy, every export schema, gzip CSV and
 //!   Parquet with manifests from disk and Azurite, overlapping month-to-date runs);
+//! - `findings`: findings across runs (remembered, snoozed, dismissed, resolved);
 //! - `focus_files`: FOCUS files from any provider, messy input, quarantine and `strict`;
 //! - `lake_azure`: the lake on Azure Blob storage (Azurite) gives the same tables as on local disk;
 //! - `pipeline`: the demo pipeline end to end (lake tables, planted waste, PDF, outbox, re-runs,
@@ -15,6 +16,7 @@
 
 mod azure_api;
 mod cost_exports;
+mod findings;
 mod focus_files;
 mod lake_azure;
 mod pipeline;
