@@ -723,6 +723,8 @@ mod rule {
     pub const UNMANAGED_DISKS: &str = "compute_vm_unmanaged_disks";
     pub const IDLE_STORAGE: &str = "storage_account_idle";
     pub const UNDERUSED_PLAN: &str = "appservice_plan_underused";
+    pub const UNDERUSED_DATABASE: &str = "sql_database_underused";
+    pub const UNDERUSED_PREMIUM_DISK: &str = "storage_disk_premium_underused";
 }
 
 /// The estate repeated per scale unit; resource group names carry the unit number past the first copy.
@@ -1211,6 +1213,31 @@ fn estate(unit: u32) -> Vec<Resource> {
         &[],
     );
 
+    // Two single SQL databases: a busy one and one using a fraction of its DTUs (planted).
+    for (name, meter, hourly, truth) in [
+        ("sqlsrv-data/orders", "S2 DTUs", 0.1008, NotWaste),
+        ("sqlsrv-data/reporting", "S3 DTUs", 0.2016, Waste),
+    ] {
+        add(
+            2,
+            "rg-data",
+            name,
+            "eastus",
+            other(
+                "Microsoft.Sql/servers/databases",
+                "SQL Database",
+                "Databases",
+                meter,
+                hourly,
+                meter.split(' ').next().unwrap_or(meter),
+                r#"{"status":"Online","currentServiceObjectiveName":"Standard"}"#,
+            ),
+            DATA,
+            None,
+            &[(UNDERUSED_DATABASE, truth), (EMPTY_ELASTIC_POOL, NotWaste)],
+        );
+    }
+
     // A feature store added to rg-data 40 days ago at 20 a day: the group's cost jumps month over month.
     add(
         2,
@@ -1239,8 +1266,35 @@ fn estate(unit: u32) -> Vec<Resource> {
                 ("CpuPercentage", "Percent", 6.0),
                 ("MemoryPercentage", "Percent", 21.0),
             ],
+            "sqlsrv-data/orders" => &[("dtu_consumption_percent", "Percent", 62.0)],
+            "sqlsrv-data/reporting" => &[("dtu_consumption_percent", "Percent", 9.0)],
+            "vm-web-01-osdisk" => &[
+                (
+                    "Composite Disk Read Operations/sec",
+                    "CountPerSecond",
+                    180.0,
+                ),
+                (
+                    "Composite Disk Write Operations/sec",
+                    "CountPerSecond",
+                    90.0,
+                ),
+                ("Composite Disk Read Bytes/sec", "BytesPerSecond", 4.0e6),
+                ("Composite Disk Write Bytes/sec", "BytesPerSecond", 2.0e6),
+            ],
+            "vm-api-batch-osdisk" => &[
+                ("Composite Disk Read Operations/sec", "CountPerSecond", 1.2),
+                ("Composite Disk Write Operations/sec", "CountPerSecond", 0.8),
+                ("Composite Disk Read Bytes/sec", "BytesPerSecond", 20000.0),
+                ("Composite Disk Write Bytes/sec", "BytesPerSecond", 10000.0),
+            ],
             _ => &[],
         };
+        match r.name.as_str() {
+            "vm-web-01-osdisk" => r.planted.push((UNDERUSED_PREMIUM_DISK, NotWaste)),
+            "vm-api-batch-osdisk" => r.planted.push((UNDERUSED_PREMIUM_DISK, Waste)),
+            _ => {}
+        }
     }
 
     // A snapshot exists only from the day it was taken.
@@ -1600,6 +1654,8 @@ mod tests {
             rule::UNMANAGED_DISKS,
             rule::IDLE_STORAGE,
             rule::UNDERUSED_PLAN,
+            rule::UNDERUSED_DATABASE,
+            rule::UNDERUSED_PREMIUM_DISK,
         ] {
             assert!(
                 planted
