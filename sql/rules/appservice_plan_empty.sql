@@ -18,12 +18,11 @@ SELECT
     'appservice_plan_empty' AS rule_id,
     'App Service plan (' || COALESCE(p.sku_name, '?') || ') hosts no app' AS reason,
     '{"sku":"' || COALESCE(p.sku_name, '') || '","tier":"' || COALESCE(p.sku_tier, '') || '","sites":0}' AS evidence,
-    COALESCE(k.cost_30d, 0.0) AS monthly_cost,
-    COALESCE(k.cost_30d, 0.0) AS est_monthly_savings,
+    p.cost_30d AS monthly_cost,
+    p.cost_30d AS est_monthly_savings,
     5.0 AS fit_score,
     'az appservice plan delete --ids ' || p.resource_id || ' --yes' AS remediation
-FROM latest_resources p
-LEFT JOIN resource_cost_30d k ON k.resource_id = p.resource_id
+FROM resource_with_cost p
 WHERE p.resource_type = 'microsoft.web/serverfarms'
   AND json_get_int(p.properties, 'numberOfSites') = 0
   AND COALESCE(p.sku_tier, '') NOT IN ('Free', 'Shared', 'Dynamic')

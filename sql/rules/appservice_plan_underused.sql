@@ -47,14 +47,13 @@ SELECT
         || ' now) fits' AS reason,
     '{"cpu_p99_pct":' || CAST(ROUND(c.p99, 2) AS VARCHAR) || ',"memory_p99_pct":' || CAST(ROUND(m.p99, 2) AS VARCHAR)
         || ',"hours":' || CAST(c.hours AS VARCHAR) || ',"sku":"' || COALESCE(p.sku_name, '') || '"}' AS evidence,
-    COALESCE(k.cost_30d, 0.0) AS monthly_cost,
-    COALESCE(k.cost_30d, 0.0) / 2.0 AS est_monthly_savings,
+    p.cost_30d AS monthly_cost,
+    p.cost_30d / 2.0 AS est_monthly_savings,
     CASE WHEN c.hours >= {{window_days}} * 24 * 0.95 THEN 4.0 ELSE 3.0 END AS fit_score,
     'az appservice plan update --ids ' || p.resource_id || ' --sku <one size smaller than ' || COALESCE(p.sku_name, '?') || '>' AS remediation
-FROM latest_resources p
+FROM resource_with_cost p
 JOIN cpu c ON c.resource_id = p.resource_id
 JOIN memory m ON m.resource_id = p.resource_id
-LEFT JOIN resource_cost_30d k ON k.resource_id = p.resource_id
 WHERE p.resource_type = 'microsoft.web/serverfarms'
   AND COALESCE(json_get_int(p.properties, 'numberOfSites'), 0) > 0
   AND COALESCE(p.sku_tier, '') NOT IN ('Free', 'Shared', 'Dynamic')

@@ -19,7 +19,7 @@ min_coverage_pct = 80.0
 --- */
 WITH vms AS (
     SELECT *
-    FROM latest_resources
+    FROM resource_with_cost
     WHERE resource_type = 'microsoft.compute/virtualmachines'
       AND power_state = 'running'
 ),
@@ -45,13 +45,12 @@ SELECT
         || '%) over ' || CAST({{window_days}} AS VARCHAR) || ' days, under the ' || CAST({{cpu_threshold_pct}} AS VARCHAR) || '% threshold' AS reason,
     '{"avg_cpu_pct":' || CAST(ROUND(c.avg_cpu, 3) AS VARCHAR) || ',"max_cpu_pct":' || CAST(ROUND(c.max_cpu, 3) AS VARCHAR)
         || ',"hours":' || CAST(c.hours AS VARCHAR) || ',"vm_size":"' || COALESCE(v.vm_size, '') || '"}' AS evidence,
-    COALESCE(k.cost_30d, 0.0) AS monthly_cost,
-    COALESCE(k.cost_30d, 0.0) AS est_monthly_savings,
+    v.cost_30d AS monthly_cost,
+    v.cost_30d AS est_monthly_savings,
     CASE WHEN c.hours >= {{window_days}} * 24 * 0.95 THEN 5.0 ELSE 4.0 END
         - CASE WHEN c.max_cpu >= 50 THEN 1.0 ELSE 0.0 END AS fit_score,
     'az vm deallocate --ids ' || v.resource_id AS remediation
 FROM vms v
 JOIN cpu c ON c.resource_id = v.resource_id
-LEFT JOIN resource_cost_30d k ON k.resource_id = v.resource_id
 WHERE c.avg_cpu < {{cpu_threshold_pct}}
   AND c.hours >= {{window_days}} * 24 * {{min_coverage_pct}} / 100.0

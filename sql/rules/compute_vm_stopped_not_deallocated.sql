@@ -18,11 +18,10 @@ SELECT
     'compute_vm_stopped_not_deallocated' AS rule_id,
     'VM is stopped but not deallocated, so its compute (' || COALESCE(v.vm_size, 'unknown size') || ') is still billed' AS reason,
     '{"power_state":"' || v.power_state || '","vm_size":"' || COALESCE(v.vm_size, '') || '"}' AS evidence,
-    COALESCE(k.cost_30d, 0.0) AS monthly_cost,
-    COALESCE(k.cost_30d, 0.0) AS est_monthly_savings,
+    v.cost_30d AS monthly_cost,
+    v.cost_30d AS est_monthly_savings,
     5.0 AS fit_score,
     'az vm deallocate --ids ' || v.resource_id AS remediation
-FROM latest_resources v
-LEFT JOIN resource_cost_30d k ON k.resource_id = v.resource_id
+FROM resource_with_cost v
 WHERE v.resource_type = 'microsoft.compute/virtualmachines'
   AND v.power_state = 'stopped'

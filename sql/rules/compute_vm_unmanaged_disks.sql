@@ -18,11 +18,10 @@ SELECT
     'compute_vm_unmanaged_disks' AS rule_id,
     'VM runs on an unmanaged VHD disk (retired September 2025)' AS reason,
     '{"vhd":"' || json_get_str(v.properties, 'storageProfile', 'osDisk', 'vhd', 'uri') || '"}' AS evidence,
-    COALESCE(k.cost_30d, 0.0) AS monthly_cost,
+    v.cost_30d AS monthly_cost,
     0.0 AS est_monthly_savings,
     5.0 AS fit_score,
     'az vm deallocate --ids ' || v.resource_id || ' && az vm convert --ids ' || v.resource_id AS remediation
-FROM latest_resources v
-LEFT JOIN resource_cost_30d k ON k.resource_id = v.resource_id
+FROM resource_with_cost v
 WHERE v.resource_type = 'microsoft.compute/virtualmachines'
   AND json_get_str(v.properties, 'storageProfile', 'osDisk', 'vhd', 'uri') IS NOT NULL

@@ -19,12 +19,11 @@ SELECT
     'Application gateway (' || COALESCE(a.sku_name, '?') || ') has no backend targets' AS reason,
     '{"sku":"' || COALESCE(a.sku_name, '') || '","backendPools":'
         || CAST(COALESCE(json_length(a.properties, 'backendAddressPools'), 0) AS VARCHAR) || '}' AS evidence,
-    COALESCE(k.cost_30d, 0.0) AS monthly_cost,
-    COALESCE(k.cost_30d, 0.0) AS est_monthly_savings,
+    a.cost_30d AS monthly_cost,
+    a.cost_30d AS est_monthly_savings,
     5.0 AS fit_score,
     'az network application-gateway delete --ids ' || a.resource_id AS remediation
-FROM latest_resources a
-LEFT JOIN resource_cost_30d k ON k.resource_id = a.resource_id
+FROM resource_with_cost a
 WHERE a.resource_type = 'microsoft.network/applicationgateways'
   -- Resource Graph properties are stored as compact JSON: a non-empty target list starts `[{`.
   AND COALESCE(a.properties, '') NOT LIKE '%"backendAddresses":[{%'

@@ -18,11 +18,10 @@ SELECT
     'network_ddos_plan_unassociated' AS rule_id,
     'DDoS protection plan protects no virtual network' AS reason,
     '{"virtualNetworks":0}' AS evidence,
-    COALESCE(k.cost_30d, 0.0) AS monthly_cost,
-    COALESCE(k.cost_30d, 0.0) AS est_monthly_savings,
+    d.cost_30d AS monthly_cost,
+    d.cost_30d AS est_monthly_savings,
     5.0 AS fit_score,
     'az network ddos-protection delete --ids ' || d.resource_id AS remediation
-FROM latest_resources d
-LEFT JOIN resource_cost_30d k ON k.resource_id = d.resource_id
+FROM resource_with_cost d
 WHERE d.resource_type = 'microsoft.network/ddosprotectionplans'
   AND COALESCE(json_length(d.properties, 'virtualNetworks'), 0) = 0

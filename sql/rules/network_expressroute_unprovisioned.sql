@@ -18,11 +18,10 @@ SELECT
     'network_expressroute_unprovisioned' AS rule_id,
     'ExpressRoute circuit (' || COALESCE(c.sku_name, '?') || ') is not provisioned by its provider' AS reason,
     '{"serviceProviderProvisioningState":"NotProvisioned","sku":"' || COALESCE(c.sku_name, '') || '"}' AS evidence,
-    COALESCE(k.cost_30d, 0.0) AS monthly_cost,
-    COALESCE(k.cost_30d, 0.0) AS est_monthly_savings,
+    c.cost_30d AS monthly_cost,
+    c.cost_30d AS est_monthly_savings,
     5.0 AS fit_score,
     'az network express-route delete --ids ' || c.resource_id AS remediation
-FROM latest_resources c
-LEFT JOIN resource_cost_30d k ON k.resource_id = c.resource_id
+FROM resource_with_cost c
 WHERE c.resource_type = 'microsoft.network/expressroutecircuits'
   AND json_get_str(c.properties, 'serviceProviderProvisioningState') = 'NotProvisioned'

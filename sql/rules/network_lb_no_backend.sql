@@ -19,12 +19,11 @@ SELECT
     COALESCE(l.sku_name, 'Unknown') || ' load balancer has no backend pool' AS reason,
     '{"sku":"' || COALESCE(l.sku_name, '') || '","backend_pools":'
         || CAST(COALESCE(json_length(l.properties, 'backendAddressPools'), 0) AS VARCHAR) || '}' AS evidence,
-    COALESCE(k.cost_30d, 0.0) AS monthly_cost,
-    COALESCE(k.cost_30d, 0.0) AS est_monthly_savings,
+    l.cost_30d AS monthly_cost,
+    l.cost_30d AS est_monthly_savings,
     5.0 AS fit_score,
     'az network lb delete --ids ' || l.resource_id AS remediation
-FROM latest_resources l
-LEFT JOIN resource_cost_30d k ON k.resource_id = l.resource_id
+FROM resource_with_cost l
 WHERE l.resource_type = 'microsoft.network/loadbalancers'
   AND COALESCE(l.sku_name, '') <> 'Basic'
   AND COALESCE(json_length(l.properties, 'backendAddressPools'), 0) = 0

@@ -18,11 +18,10 @@ SELECT
     'network_nic_orphaned' AS rule_id,
     'Network interface is attached to no VM or private endpoint' AS reason,
     '{}' AS evidence,
-    COALESCE(k.cost_30d, 0.0) AS monthly_cost,
-    COALESCE(k.cost_30d, 0.0) AS est_monthly_savings,
+    n.cost_30d AS monthly_cost,
+    n.cost_30d AS est_monthly_savings,
     5.0 AS fit_score,
     'az network nic delete --ids ' || n.resource_id AS remediation
-FROM latest_resources n
-LEFT JOIN resource_cost_30d k ON k.resource_id = n.resource_id
+FROM resource_with_cost n
 WHERE n.resource_type = 'microsoft.network/networkinterfaces'
   AND (n.attached_to IS NULL OR n.attached_to = '')

@@ -18,12 +18,11 @@ SELECT
     'network_private_endpoint_disconnected' AS rule_id,
     'Private endpoint has no approved connection' AS reason,
     '{"approved_connections":0}' AS evidence,
-    COALESCE(k.cost_30d, 0.0) AS monthly_cost,
-    COALESCE(k.cost_30d, 0.0) AS est_monthly_savings,
+    p.cost_30d AS monthly_cost,
+    p.cost_30d AS est_monthly_savings,
     4.0 AS fit_score,
     'az network private-endpoint delete --ids ' || p.resource_id AS remediation
-FROM latest_resources p
-LEFT JOIN resource_cost_30d k ON k.resource_id = p.resource_id
+FROM resource_with_cost p
 WHERE p.resource_type = 'microsoft.network/privateendpoints'
   -- Resource Graph properties are stored as compact JSON.
   AND COALESCE(p.properties, '') NOT LIKE '%"status":"Approved"%'

@@ -13,7 +13,7 @@ fix = "Delete the address, or keep it reserved only if a DNS record or allow-lis
 --- */
 WITH ips AS (
     SELECT *
-    FROM latest_resources
+    FROM resource_with_cost
     WHERE resource_type = 'microsoft.network/publicipaddresses'
       AND (attached_to IS NULL OR attached_to = '')
 )
@@ -26,9 +26,8 @@ SELECT
     'network_public_ip_unassociated' AS rule_id,
     COALESCE(i.sku_name, 'Unknown') || ' public IP is associated with nothing' AS reason,
     '{"sku":"' || COALESCE(i.sku_name, '') || '"}' AS evidence,
-    COALESCE(k.cost_30d, 0.0) AS monthly_cost,
-    COALESCE(k.cost_30d, 0.0) AS est_monthly_savings,
+    i.cost_30d AS monthly_cost,
+    i.cost_30d AS est_monthly_savings,
     5.0 AS fit_score,
     'az network public-ip delete --ids ' || i.resource_id AS remediation
 FROM ips i
-LEFT JOIN resource_cost_30d k ON k.resource_id = i.resource_id

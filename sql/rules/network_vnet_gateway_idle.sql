@@ -28,13 +28,12 @@ SELECT
     COALESCE(json_get_str(g.properties, 'gatewayType'), 'Virtual network') || ' gateway ('
         || COALESCE(g.sku_name, '?') || ') has no connection' AS reason,
     '{"sku":"' || COALESCE(g.sku_name, '') || '","connections":0}' AS evidence,
-    COALESCE(k.cost_30d, 0.0) AS monthly_cost,
-    COALESCE(k.cost_30d, 0.0) AS est_monthly_savings,
+    g.cost_30d AS monthly_cost,
+    g.cost_30d AS est_monthly_savings,
     4.0 AS fit_score,
     'az network vnet-gateway delete --ids ' || g.resource_id AS remediation
-FROM latest_resources g
+FROM resource_with_cost g
 LEFT JOIN connected c ON c.gateway_id = g.resource_id
-LEFT JOIN resource_cost_30d k ON k.resource_id = g.resource_id
 WHERE g.resource_type = 'microsoft.network/virtualnetworkgateways'
   AND c.gateway_id IS NULL
   AND NOT COALESCE(json_contains(g.properties, 'vpnClientConfiguration'), false)

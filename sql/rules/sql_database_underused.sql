@@ -36,13 +36,12 @@ SELECT
         || ' days: one service objective down from ' || COALESCE(d.sku_name, '?') || ' fits' AS reason,
     '{"dtu_p99_pct":' || CAST(ROUND(u.p99, 2) AS VARCHAR) || ',"hours":' || CAST(u.hours AS VARCHAR)
         || ',"sku":"' || COALESCE(d.sku_name, '') || '"}' AS evidence,
-    COALESCE(k.cost_30d, 0.0) AS monthly_cost,
-    COALESCE(k.cost_30d, 0.0) / 2.0 AS est_monthly_savings,
+    d.cost_30d AS monthly_cost,
+    d.cost_30d / 2.0 AS est_monthly_savings,
     CASE WHEN u.hours >= {{window_days}} * 24 * 0.95 THEN 4.0 ELSE 3.0 END AS fit_score,
     'az sql db update --ids ' || d.resource_id || ' --service-objective <one below ' || COALESCE(d.sku_name, '?') || '>' AS remediation
-FROM latest_resources d
+FROM resource_with_cost d
 JOIN dtu u ON u.resource_id = d.resource_id
-LEFT JOIN resource_cost_30d k ON k.resource_id = d.resource_id
 WHERE d.resource_type = 'microsoft.sql/servers/databases'
   AND json_get_str(d.properties, 'elasticPoolId') IS NULL
   AND u.p99 < {{dtu_threshold_pct}}

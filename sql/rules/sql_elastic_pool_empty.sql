@@ -23,12 +23,11 @@ SELECT
     'sql_elastic_pool_empty' AS rule_id,
     'Elastic pool (' || COALESCE(p.sku_name, '?') || ') holds no database' AS reason,
     '{"sku":"' || COALESCE(p.sku_name, '') || '","databases":0}' AS evidence,
-    COALESCE(k.cost_30d, 0.0) AS monthly_cost,
-    COALESCE(k.cost_30d, 0.0) AS est_monthly_savings,
+    p.cost_30d AS monthly_cost,
+    p.cost_30d AS est_monthly_savings,
     5.0 AS fit_score,
     'az sql elastic-pool delete --ids ' || p.resource_id AS remediation
-FROM latest_resources p
+FROM resource_with_cost p
 LEFT JOIN pooled d ON d.pool_id = p.resource_id
-LEFT JOIN resource_cost_30d k ON k.resource_id = p.resource_id
 WHERE p.resource_type = 'microsoft.sql/servers/elasticpools'
   AND d.pool_id IS NULL

@@ -38,13 +38,12 @@ SELECT
         || ' days on the Hot tier' AS reason,
     '{"transactions":' || CAST(CAST(ROUND(t.transactions, 0) AS BIGINT) AS VARCHAR) || ',"hours":' || CAST(t.hours AS VARCHAR)
         || ',"access_tier":"Hot"}' AS evidence,
-    COALESCE(k.cost_30d, 0.0) AS monthly_cost,
-    COALESCE(k.cost_30d, 0.0) * {{cool_saving_pct}} / 100.0 AS est_monthly_savings,
+    a.cost_30d AS monthly_cost,
+    a.cost_30d * {{cool_saving_pct}} / 100.0 AS est_monthly_savings,
     3.0 AS fit_score,
     'az storage account update --ids ' || a.resource_id || ' --access-tier Cool' AS remediation
-FROM latest_resources a
+FROM resource_with_cost a
 JOIN tx t ON t.resource_id = a.resource_id
-LEFT JOIN resource_cost_30d k ON k.resource_id = a.resource_id
 WHERE a.resource_type = 'microsoft.storage/storageaccounts'
   AND COALESCE(json_get_str(a.properties, 'accessTier'), 'Hot') = 'Hot'
   AND t.transactions < {{max_transactions}}

@@ -18,11 +18,10 @@ SELECT
     'storage_account_legacy' AS rule_id,
     'Storage account kind is ' || COALESCE(s.kind, 'unknown') || ', not StorageV2' AS reason,
     '{"kind":"' || COALESCE(s.kind, '') || '","sku":"' || COALESCE(s.sku_name, '') || '"}' AS evidence,
-    COALESCE(k.cost_30d, 0.0) AS monthly_cost,
+    s.cost_30d AS monthly_cost,
     0.0 AS est_monthly_savings,
     4.0 AS fit_score,
     'az storage account update --ids ' || s.resource_id || ' --set kind=StorageV2 --access-tier Hot' AS remediation
-FROM latest_resources s
-LEFT JOIN resource_cost_30d k ON k.resource_id = s.resource_id
+FROM resource_with_cost s
 WHERE s.resource_type = 'microsoft.storage/storageaccounts'
   AND COALESCE(s.kind, '') NOT IN ('StorageV2', 'FileStorage', 'BlockBlobStorage')

@@ -29,12 +29,11 @@ SELECT
     d.sku_name || ' disk on VM ' || v.resource_name || ', which is ' || v.power_state AS reason,
     '{"sku":"' || d.sku_name || '","vm_power_state":"' || v.power_state || '","size_gb":'
         || CAST(COALESCE(d.disk_size_gb, 0) AS VARCHAR) || '}' AS evidence,
-    COALESCE(k.cost_30d, 0.0) AS monthly_cost,
-    COALESCE(k.cost_30d, 0.0) * (1.0 - {{standard_price_ratio}}) AS est_monthly_savings,
+    d.cost_30d AS monthly_cost,
+    d.cost_30d * (1.0 - {{standard_price_ratio}}) AS est_monthly_savings,
     4.0 AS fit_score,
     'az disk update --ids ' || d.resource_id || ' --sku StandardSSD_LRS' AS remediation
-FROM latest_resources d
+FROM resource_with_cost d
 JOIN idle_vms v ON v.resource_id = d.managed_by
-LEFT JOIN resource_cost_30d k ON k.resource_id = d.resource_id
 WHERE d.resource_type = 'microsoft.compute/disks'
   AND d.sku_name LIKE 'Premium%'

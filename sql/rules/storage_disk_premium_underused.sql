@@ -36,7 +36,7 @@ disks AS (
                 WHEN d.disk_size_gb <= 1024 THEN 'P30' WHEN d.disk_size_gb <= 2048 THEN 'P40'
                 WHEN d.disk_size_gb <= 4096 THEN 'P50' WHEN d.disk_size_gb <= 8192 THEN 'P60'
                 WHEN d.disk_size_gb <= 16384 THEN 'P70' ELSE 'P80' END AS tier
-    FROM latest_resources d
+    FROM resource_with_cost d
     WHERE d.resource_type = 'microsoft.compute/disks'
       AND d.sku_name LIKE 'Premium%'
       AND d.sku_name NOT LIKE 'PremiumV2%'
@@ -66,14 +66,13 @@ SELECT
         || ' and ' || CAST(ROUND(i.peak_mbps, 2) AS VARCHAR) || ' MB/s of ' || CAST(l.mbps AS VARCHAR) AS reason,
     '{"tier":"' || l.tier || '","peak_iops":' || CAST(ROUND(i.peak_iops, 2) AS VARCHAR) || ',"peak_mbps":'
         || CAST(ROUND(i.peak_mbps, 3) AS VARCHAR) || ',"hours":' || CAST(i.hours AS VARCHAR) || '}' AS evidence,
-    COALESCE(k.cost_30d, 0.0) AS monthly_cost,
-    COALESCE(k.cost_30d, 0.0) * {{standard_saving_pct}} / 100.0 AS est_monthly_savings,
+    d.cost_30d AS monthly_cost,
+    d.cost_30d * {{standard_saving_pct}} / 100.0 AS est_monthly_savings,
     4.0 AS fit_score,
     'az disk update --ids ' || d.resource_id || ' --sku StandardSSD_LRS  # after deallocating ' || COALESCE(d.managed_by, 'its VM') AS remediation
 FROM disks d
 JOIN limits l ON l.tier = d.tier
 JOIN io i ON i.resource_id = d.resource_id
-LEFT JOIN resource_cost_30d k ON k.resource_id = d.resource_id
 WHERE i.peak_iops < l.iops * {{max_use_pct}} / 100.0
   AND i.peak_mbps < l.mbps * {{max_use_pct}} / 100.0
   AND i.hours >= {{window_days}} * 24 * {{min_coverage_pct}} / 100.0

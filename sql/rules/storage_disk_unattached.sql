@@ -15,7 +15,7 @@ exclude_tags_regex = '"(asr-replicadisk|asrseeddisk|kubernetes\.io-created-for-p
 --- */
 WITH disks AS (
     SELECT *
-    FROM latest_resources
+    FROM resource_with_cost
     WHERE resource_type = 'microsoft.compute/disks'
       AND (managed_by IS NULL OR managed_by = '')
       AND COALESCE(disk_state, '') <> 'ActiveSAS'
@@ -32,9 +32,8 @@ SELECT
         || ' GB) is attached to no VM; state ' || COALESCE(d.disk_state, 'unknown') AS reason,
     '{"sku":"' || COALESCE(d.sku_name, '') || '","size_gb":' || CAST(COALESCE(d.disk_size_gb, 0) AS VARCHAR)
         || ',"disk_state":"' || COALESCE(d.disk_state, '') || '"}' AS evidence,
-    COALESCE(k.cost_30d, 0.0) AS monthly_cost,
-    COALESCE(k.cost_30d, 0.0) AS est_monthly_savings,
+    d.cost_30d AS monthly_cost,
+    d.cost_30d AS est_monthly_savings,
     5.0 AS fit_score,
     'az snapshot create --source ' || d.resource_id || ' --name ' || d.resource_name || '-final && az disk delete --ids ' || d.resource_id AS remediation
 FROM disks d
-LEFT JOIN resource_cost_30d k ON k.resource_id = d.resource_id

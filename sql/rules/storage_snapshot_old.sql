@@ -24,11 +24,10 @@ SELECT
         || CAST(CAST(COALESCE(s.disk_size_gb, 0) AS BIGINT) AS VARCHAR) || ' GB)' AS reason,
     '{"created":"' || CAST(CAST(s.created_time AS DATE) AS VARCHAR) || '","size_gb":'
         || CAST(COALESCE(s.disk_size_gb, 0) AS VARCHAR) || ',"sku":"' || COALESCE(s.sku_name, '') || '"}' AS evidence,
-    COALESCE(k.cost_30d, 0.0) AS monthly_cost,
-    COALESCE(k.cost_30d, 0.0) AS est_monthly_savings,
+    s.cost_30d AS monthly_cost,
+    s.cost_30d AS est_monthly_savings,
     4.0 AS fit_score,
     'az snapshot delete --ids ' || s.resource_id AS remediation
-FROM latest_resources s
-LEFT JOIN resource_cost_30d k ON k.resource_id = s.resource_id
+FROM resource_with_cost s
 WHERE s.resource_type = 'microsoft.compute/snapshots'
   AND CAST(s.created_time AS DATE) < {{as_of}} - INTERVAL '{{max_age_days}} days'

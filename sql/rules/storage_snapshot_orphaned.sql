@@ -14,7 +14,7 @@ WITH disks AS (
 ),
 snapshots AS (
     SELECT *, lower(json_get_str(properties, 'creationData', 'sourceResourceId')) AS source_id
-    FROM latest_resources
+    FROM resource_with_cost
     WHERE resource_type = 'microsoft.compute/snapshots'
 )
 SELECT
@@ -26,12 +26,11 @@ SELECT
     'storage_snapshot_orphaned' AS rule_id,
     'Snapshot of ' || regexp_replace(s.source_id, '^.*/', '') || ', a disk that no longer exists' AS reason,
     '{"source":"' || s.source_id || '","size_gb":' || CAST(COALESCE(s.disk_size_gb, 0) AS VARCHAR) || '}' AS evidence,
-    COALESCE(k.cost_30d, 0.0) AS monthly_cost,
-    COALESCE(k.cost_30d, 0.0) AS est_monthly_savings,
+    s.cost_30d AS monthly_cost,
+    s.cost_30d AS est_monthly_savings,
     3.0 AS fit_score,
     'az snapshot delete --ids ' || s.resource_id AS remediation
 FROM snapshots s
 LEFT JOIN disks d ON d.resource_id = s.source_id
-LEFT JOIN resource_cost_30d k ON k.resource_id = s.resource_id
 WHERE s.source_id LIKE '%/providers/microsoft.compute/disks/%'
   AND d.resource_id IS NULL

@@ -22,11 +22,10 @@ SELECT
     'storage_snapshot_premium' AS rule_id,
     'Snapshot is stored on ' || s.sku_name || ' (' || CAST(CAST(COALESCE(s.disk_size_gb, 0) AS BIGINT) AS VARCHAR) || ' GB)' AS reason,
     '{"sku":"' || s.sku_name || '","size_gb":' || CAST(COALESCE(s.disk_size_gb, 0) AS VARCHAR) || '}' AS evidence,
-    COALESCE(k.cost_30d, 0.0) AS monthly_cost,
-    COALESCE(k.cost_30d, 0.0) * (1.0 - {{standard_price_ratio}}) AS est_monthly_savings,
+    s.cost_30d AS monthly_cost,
+    s.cost_30d * (1.0 - {{standard_price_ratio}}) AS est_monthly_savings,
     4.0 AS fit_score,
     'az snapshot create --source ' || s.resource_id || ' --name ' || s.resource_name || '-std --sku Standard_LRS --incremental true && az snapshot delete --ids ' || s.resource_id AS remediation
-FROM latest_resources s
-LEFT JOIN resource_cost_30d k ON k.resource_id = s.resource_id
+FROM resource_with_cost s
 WHERE s.resource_type = 'microsoft.compute/snapshots'
   AND s.sku_name LIKE 'Premium%'
