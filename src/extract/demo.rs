@@ -654,13 +654,19 @@ impl DemoTenant {
                 .iter()
                 .map(|&(name, unit, base)| {
                     let cap = if unit == "Percent" { 100.0 } else { f64::MAX };
+                    // Memory barely moves through the day; load does.
+                    let (swing, noise) = if unit == "Bytes" {
+                        (0.05, 0.03)
+                    } else {
+                        (0.4, 0.15)
+                    };
                     let points: Vec<Value> = (0..METRIC_DAYS * 24)
                         .map(|h| {
                             let t = start + Duration::hours(h);
                             let hour = (h % 24) as f64;
                             let daily =
-                                1.0 + 0.4 * ((hour - 14.0) / 24.0 * std::f64::consts::TAU).cos();
-                            let avg = (base * daily * (1.0 + 0.15 * rng.normal())).clamp(0.1, cap);
+                                1.0 + swing * ((hour - 14.0) / 24.0 * std::f64::consts::TAU).cos();
+                            let avg = (base * daily * (1.0 + noise * rng.normal())).clamp(0.1, cap);
                             let max = (avg * (1.3 + 0.4 * rng.unit())).min(cap);
                             json!({
                                 "timeStamp": t.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
@@ -725,6 +731,7 @@ mod rule {
     pub const UNDERUSED_PLAN: &str = "appservice_plan_underused";
     pub const UNDERUSED_DATABASE: &str = "sql_database_underused";
     pub const UNDERUSED_PREMIUM_DISK: &str = "storage_disk_premium_underused";
+    pub const UNDERUSED_VM: &str = "compute_vm_underused";
 }
 
 /// The estate repeated per scale unit; resource group names carry the unit number past the first copy.
@@ -1266,6 +1273,10 @@ fn estate(unit: u32) -> Vec<Resource> {
                 ("CpuPercentage", "Percent", 6.0),
                 ("MemoryPercentage", "Percent", 21.0),
             ],
+            // Available memory of two VMs: the ETL VM (64 GiB) has most of its memory free, the
+            // batch VM (8 GiB) little of it.
+            "vm-etl-01" => &[("Available Memory Bytes", "Bytes", 46.0e9)],
+            "vm-api-batch" => &[("Available Memory Bytes", "Bytes", 1.2e9)],
             "sqlsrv-data/orders" => &[("dtu_consumption_percent", "Percent", 62.0)],
             "sqlsrv-data/reporting" => &[("dtu_consumption_percent", "Percent", 9.0)],
             "vm-web-01-osdisk" => &[
@@ -1291,6 +1302,8 @@ fn estate(unit: u32) -> Vec<Resource> {
             _ => &[],
         };
         match r.name.as_str() {
+            "vm-etl-01" => r.planted.push((UNDERUSED_VM, Waste)),
+            "vm-api-batch" | "vm-web-02" => r.planted.push((UNDERUSED_VM, NotWaste)),
             "vm-web-01-osdisk" => r.planted.push((UNDERUSED_PREMIUM_DISK, NotWaste)),
             "vm-api-batch-osdisk" => r.planted.push((UNDERUSED_PREMIUM_DISK, Waste)),
             _ => {}
@@ -1656,6 +1669,7 @@ mod tests {
             rule::UNDERUSED_PLAN,
             rule::UNDERUSED_DATABASE,
             rule::UNDERUSED_PREMIUM_DISK,
+            rule::UNDERUSED_VM,
         ] {
             assert!(
                 planted
