@@ -732,6 +732,7 @@ mod rule {
     pub const UNDERUSED_DATABASE: &str = "sql_database_underused";
     pub const UNDERUSED_PREMIUM_DISK: &str = "storage_disk_premium_underused";
     pub const UNDERUSED_VM: &str = "compute_vm_underused";
+    pub const STEADY_ON_DEMAND: &str = "rate_vm_on_demand_steady";
 }
 
 /// The estate repeated per scale unit; resource group names carry the unit number past the first copy.
@@ -1301,6 +1302,14 @@ fn estate(unit: u32) -> Vec<Resource> {
             ],
             _ => &[],
         };
+        // Every VM running all month on demand is a reservation case, unless it is idle.
+        match r.name.as_str() {
+            "vm-web-01" | "vm-web-02" | "vm-api-01" | "vm-api-batch" | "vm-etl-01"
+            | "vm-web-classic" => r.planted.push((STEADY_ON_DEMAND, Waste)),
+            "vm-dev-build" | "vm-test-legacy" | "vm-test-stopped" | "vm-dev-old"
+            | "vm-test-paused" => r.planted.push((STEADY_ON_DEMAND, NotWaste)),
+            _ => {}
+        }
         match r.name.as_str() {
             "vm-etl-01" => r.planted.push((UNDERUSED_VM, Waste)),
             "vm-api-batch" | "vm-web-02" => r.planted.push((UNDERUSED_VM, NotWaste)),
@@ -1670,6 +1679,7 @@ mod tests {
             rule::UNDERUSED_DATABASE,
             rule::UNDERUSED_PREMIUM_DISK,
             rule::UNDERUSED_VM,
+            rule::STEADY_ON_DEMAND,
         ] {
             assert!(
                 planted
