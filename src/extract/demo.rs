@@ -113,6 +113,8 @@ enum Kind {
         daily: f64,
         /// Account kind: `StorageV2`, or a legacy `Storage` / `BlobStorage`.
         kind: &'static str,
+        /// Data compounding by this share a month (`None`: the steady 2% a month of most accounts).
+        growth: Option<f64>,
     },
     AppServicePlan {
         sku: &'static str,
@@ -407,9 +409,14 @@ impl DemoTenant {
                 "Public IP address",
             ),
             Kind::Nic => return None,
-            Kind::Storage { daily, .. } => {
+            Kind::Storage { daily, growth, .. } => {
                 let months = (day - (self.as_of - Duration::days(400))).num_days() as f64 / 30.0;
-                let gb_months = daily / 0.0184 * (1.0 + 0.02 * months) * weekday_factor(day, 0.1);
+                let trend = match growth {
+                    // `daily` is today's level; the data compounded up to it.
+                    Some(g) => (1.0 + g).powf(months - 400.0 / 30.0),
+                    None => 1.0 + 0.02 * months,
+                };
+                let gb_months = daily / 0.0184 * trend * weekday_factor(day, 0.1);
                 base(
                     "Storage",
                     "Storage",
@@ -733,6 +740,7 @@ mod rule {
     pub const UNDERUSED_PREMIUM_DISK: &str = "storage_disk_premium_underused";
     pub const UNDERUSED_VM: &str = "compute_vm_underused";
     pub const STEADY_ON_DEMAND: &str = "rate_vm_on_demand_steady";
+    pub const GROWING_STORAGE: &str = "storage_account_growing";
 }
 
 /// The estate repeated per scale unit; resource group names carry the unit number past the first copy.
@@ -949,6 +957,7 @@ fn estate(unit: u32) -> Vec<Resource> {
     let v2 = |daily| Kind::Storage {
         daily,
         kind: "StorageV2",
+        growth: None,
     };
     add(
         0,
@@ -958,7 +967,11 @@ fn estate(unit: u32) -> Vec<Resource> {
         v2(2.5),
         PROD,
         None,
-        &[(LEGACY_STORAGE, NotWaste), (IDLE_STORAGE, NotWaste)],
+        &[
+            (LEGACY_STORAGE, NotWaste),
+            (IDLE_STORAGE, NotWaste),
+            (GROWING_STORAGE, NotWaste),
+        ],
     );
     add(
         2,
@@ -983,7 +996,23 @@ fn estate(unit: u32) -> Vec<Resource> {
     let legacy = Kind::Storage {
         daily: 0.8,
         kind: "Storage",
+        growth: None,
     };
+    // Backups written every night and never expired: a third more data each month (planted).
+    add(
+        0,
+        "rg-web",
+        &format!("stbackupsweb{unit}"),
+        "westeurope",
+        Kind::Storage {
+            daily: 4.5,
+            kind: "StorageV2",
+            growth: Some(0.33),
+        },
+        PROD,
+        None,
+        &[(GROWING_STORAGE, Waste)],
+    );
     add(
         1,
         "rg-test",
@@ -1680,6 +1709,7 @@ mod tests {
             rule::UNDERUSED_PREMIUM_DISK,
             rule::UNDERUSED_VM,
             rule::STEADY_ON_DEMAND,
+            rule::GROWING_STORAGE,
         ] {
             assert!(
                 planted
