@@ -275,23 +275,18 @@ pub async fn update(
 async fn read(ctx: &SessionContext) -> Result<Vec<Finding>> {
     let b = ctx
         .sql(
+            // Text columns first (0–10), then numbers (11–14).
             "SELECT rule_id, resource_id, subscription_id, resource_group, resource_name, status, \
-             CAST(first_seen AS VARCHAR), CAST(last_seen AS VARCHAR), consecutive_runs, \
-             monthly_cost, est_monthly_savings, CAST(resolved_on AS VARCHAR), \
-             realized_monthly_savings, suppression_reason, CAST(suppressed_until AS VARCHAR) \
+             CAST(first_seen AS VARCHAR), CAST(last_seen AS VARCHAR), CAST(resolved_on AS VARCHAR), \
+             suppression_reason, CAST(suppressed_until AS VARCHAR), \
+             consecutive_runs, monthly_cost, est_monthly_savings, realized_monthly_savings \
              FROM findings",
         )
         .await?
         .collect()
         .await?;
-    let s: Vec<Vec<String>> = [0, 1, 2, 3, 4, 5, 6, 7, 11, 13, 14]
-        .iter()
-        .map(|&i| strings(&b, i))
-        .collect::<Result<_>>()?;
-    let n: Vec<Vec<f64>> = [8, 9, 10, 12]
-        .iter()
-        .map(|&i| numbers(&b, i))
-        .collect::<Result<_>>()?;
+    let s: Vec<Vec<String>> = (0..11).map(|i| strings(&b, i)).collect::<Result<_>>()?;
+    let n: Vec<Vec<f64>> = (11..15).map(|i| numbers(&b, i)).collect::<Result<_>>()?;
     let date = |t: &str| NaiveDate::parse_from_str(t, "%Y-%m-%d").ok();
     let text = |t: &str| Some(t.to_string()).filter(|t| !t.is_empty());
     Ok((0..s[0].len())

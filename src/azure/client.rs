@@ -233,6 +233,39 @@ impl AzureClient {
         self.send(api, Method::POST, url, Some(bytes)).await
     }
 
+    /// Every page of a list: `url` (POSTing `body` when given, else GET), then the link at the
+    /// JSON pointer `next` of each reply (`/nextLink`, `/NextPageLink`, `/properties/nextLink`)
+    /// until there is none. Each reply must hold an array at `items`, or the list counts as broken.
+    pub async fn pages(
+        &self,
+        api: Api,
+        url: &str,
+        body: Option<&Value>,
+        next: &str,
+        items: &str,
+    ) -> Result<Vec<Reply>, CallError> {
+        let mut url = url.to_string();
+        let mut replies = Vec::new();
+        loop {
+            let reply = match body {
+                Some(b) => self.post(api, &url, b).await?,
+                None => self.get(api, &url).await?,
+            };
+            require_array(&reply, items)?;
+            let link = reply
+                .json
+                .pointer(next)
+                .and_then(Value::as_str)
+                .filter(|l| !l.is_empty())
+                .map(str::to_string);
+            replies.push(reply);
+            match link {
+                Some(l) => url = l,
+                None => return Ok(replies),
+            }
+        }
+    }
+
     /// PUT a JSON `body` to `url` (creating an export).
     pub async fn put(&self, api: Api, url: &str, body: &Value) -> Result<Reply, CallError> {
         let bytes = serde_json::to_vec(body).expect("a JSON value serializes");
@@ -384,6 +417,21 @@ impl AzureClient {
             _ => Next::Fail(error),
         }
     }
+}
+
+/// A successful reply that lacks the array at JSON pointer `items` is a broken response.
+pub fn require_array(reply: &Reply, items: &str) -> Result<(), CallError> {
+    if reply.json.pointer(items).is_some_and(Value::is_array) {
+        return Ok(());
+    }
+    Err(CallError {
+        status: Some(200),
+        code: None,
+        message: format!(
+            "the response has no `{}` array",
+            items.trim_start_matches('/')
+        ),
+    })
 }
 
 /// Full-jitter exponential backoff: a random wait between half and all of `base × 2^(attempt-1)`.

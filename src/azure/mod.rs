@@ -6,7 +6,7 @@ pub mod client;
 pub mod cloud;
 pub mod credential;
 
-pub use client::{Api, AzureClient, CallError, Reply};
+pub use client::{Api, AzureClient, CallError, Reply, require_array};
 pub use cloud::{AuthMethod, AzureConfig, Cloud};
 
 /// Percent-encode one query-string value.

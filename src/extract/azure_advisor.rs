@@ -79,19 +79,13 @@ async fn read_subscription(
         .map(|c| format!("Category eq '{c}'"))
         .collect::<Vec<_>>()
         .join(" or ");
-    let mut url = format!(
+    let url = format!(
         "{}/subscriptions/{subscription}/providers/Microsoft.Advisor/recommendations?api-version={API_VERSION}&$filter={}",
         client.endpoints().resource_manager,
         encode(&filter)
     );
-    let mut pages = Vec::new();
-    loop {
-        let reply = client.get(Api::ResourceManager, &url).await?;
-        let next = reply.json["nextLink"].as_str().map(str::to_string);
-        pages.push(reply.bytes);
-        match next {
-            Some(n) if !n.is_empty() => url = n,
-            _ => return Ok(pages),
-        }
-    }
+    let replies = client
+        .pages(Api::ResourceManager, &url, None, "/nextLink", "/value")
+        .await?;
+    Ok(replies.into_iter().map(|r| r.bytes).collect())
 }

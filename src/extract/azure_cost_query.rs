@@ -46,6 +46,16 @@ pub enum CostDataset {
     AmortizedCost,
 }
 
+impl CostDataset {
+    /// As the API and exports name it.
+    pub fn name(self) -> &'static str {
+        match self {
+            CostDataset::ActualCost => "ActualCost",
+            CostDataset::AmortizedCost => "AmortizedCost",
+        }
+    }
+}
+
 /// `[[sources]] kind = "azure_cost_query"`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -106,10 +116,7 @@ pub fn body(spec: &CostQuerySpec, from: NaiveDate, to: NaiveDate) -> Value {
     if let Some(key) = &spec.tag_key {
         grouping.push(json!({"type": "TagKey", "name": key}));
     }
-    let dataset = match spec.dataset {
-        CostDataset::ActualCost => "ActualCost",
-        CostDataset::AmortizedCost => "AmortizedCost",
-    };
+    let dataset = spec.dataset.name();
     json!({
         "type": dataset,
         "timeframe": "Custom",
@@ -130,10 +137,7 @@ pub fn body(spec: &CostQuerySpec, from: NaiveDate, to: NaiveDate) -> Value {
 
 pub async fn extract(spec: &CostQuerySpec, cx: &ExtractContext<'_>) -> Result<Extracted> {
     let client = cx.azure().await?;
-    let dataset = match spec.dataset {
-        CostDataset::ActualCost => "ActualCost",
-        CostDataset::AmortizedCost => "AmortizedCost",
-    };
+    let dataset = spec.dataset.name();
     // Every scope and month is one unit; units run side by side at Cost Management's pace.
     let units: Vec<(String, NaiveDate, NaiveDate)> = spec
         .scopes
@@ -182,28 +186,20 @@ async fn read_month(
     scope: &str,
     body: Value,
 ) -> std::result::Result<Vec<Vec<u8>>, CallError> {
-    let mut url = format!(
+    let url = format!(
         "{}{scope}/providers/Microsoft.CostManagement/query?api-version={API_VERSION}",
         client.endpoints().resource_manager
     );
-    let mut pages = Vec::new();
-    loop {
-        let reply = client.post(Api::CostManagement, &url, &body).await?;
-        let properties = &reply.json["properties"];
-        if !properties["columns"].is_array() || !properties["rows"].is_array() {
-            return Err(CallError {
-                status: Some(200),
-                code: None,
-                message: "the response has no `properties.columns` and `properties.rows`".into(),
-            });
-        }
-        let next = properties["nextLink"].as_str().map(str::to_string);
-        pages.push(reply.bytes);
-        match next {
-            Some(n) if !n.is_empty() => url = n,
-            _ => return Ok(pages),
-        }
-    }
+    let replies = client
+        .pages(
+            Api::CostManagement,
+            &url,
+            Some(&body),
+            "/properties/nextLink",
+            "/properties/rows",
+        )
+        .await?;
+    Ok(replies.into_iter().map(|r| r.bytes).collect())
 }
 
 #[cfg(test)]

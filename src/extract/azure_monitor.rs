@@ -15,7 +15,7 @@ use serde_json::json;
 use super::estate::{self, Resource};
 use super::{Covers, Dataset, ExtractContext, Extracted, Landed, scope_failure};
 use crate::Result;
-use crate::azure::{Api, AzureClient, CallError, encode};
+use crate::azure::{Api, AzureClient, CallError, encode, require_array};
 
 const API_VERSION: &str = "2024-02-01";
 /// Resources per `metrics:getBatch` call (the API's limit).
@@ -284,13 +284,7 @@ async fn read_batch(
     let reply = client
         .post(Api::Metrics, &url, &json!({ "resourceids": ids }))
         .await?;
-    if !reply.json["values"].is_array() {
-        return Err(CallError {
-            status: Some(200),
-            code: None,
-            message: "the response has no `values` array".into(),
-        });
-    }
+    require_array(&reply, "/values")?;
     Ok(vec![(ids, reply.bytes)])
 }
 

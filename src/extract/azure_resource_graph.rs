@@ -8,7 +8,7 @@ use serde_json::json;
 
 use super::{Covers, Dataset, ExtractContext, Extracted, scope_failure, subscriptions_or_failure};
 use crate::Result;
-use crate::azure::{Api, AzureClient, CallError};
+use crate::azure::{Api, AzureClient, CallError, require_array};
 
 const API_VERSION: &str = "2024-04-01";
 
@@ -141,13 +141,7 @@ async fn read_batch(
             .as_str()
             .filter(|t| !t.is_empty())
             .map(str::to_string);
-        if !reply.json["data"].is_array() {
-            return Err(CallError {
-                status: Some(200),
-                code: None,
-                message: "the response has no `data` array".into(),
-            });
-        }
+        require_array(&reply, "/data")?;
         pages.push(reply.bytes);
         if skip_token.is_none() {
             return Ok(pages);

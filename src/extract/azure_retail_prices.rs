@@ -121,26 +121,13 @@ async fn read_filter(
     currency: &str,
     filter: &str,
 ) -> std::result::Result<Vec<Vec<u8>>, CallError> {
-    let mut url = format!(
+    let url = format!(
         "{}/api/retail/prices?api-version={API_VERSION}&currencyCode='{currency}'&$filter={}",
         client.endpoints().retail_prices,
         encode(filter)
     );
-    let mut pages = Vec::new();
-    loop {
-        let reply = client.get(Api::RetailPrices, &url).await?;
-        if !reply.json["Items"].is_array() {
-            return Err(CallError {
-                status: Some(200),
-                code: None,
-                message: "the response has no `Items` array".into(),
-            });
-        }
-        let next = reply.json["NextPageLink"].as_str().map(str::to_string);
-        pages.push(reply.bytes);
-        match next {
-            Some(n) if !n.is_empty() => url = n,
-            _ => return Ok(pages),
-        }
-    }
+    let replies = client
+        .pages(Api::RetailPrices, &url, None, "/NextPageLink", "/Items")
+        .await?;
+    Ok(replies.into_iter().map(|r| r.bytes).collect())
 }

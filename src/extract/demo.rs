@@ -696,7 +696,7 @@ impl DemoTenant {
                 "starttime": start.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
                 "endtime": end.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
                 "interval": "PT1H",
-                "namespace": self.arg_row(r)["type"],
+                "namespace": crate::transform::lookups::resource_type(&id),
                 "resourceregion": r.region,
                 "resourceid": id,
                 "value": metrics,
@@ -1127,8 +1127,8 @@ fn estate(unit: u32) -> Vec<Resource> {
         &[(NAT_NO_SUBNET, Waste)],
     );
 
-    // Gateways, circuits, DDoS plans and elastic pools: each in use (with what uses it) and unused
-    // (planted).
+    // Gateways, circuits, DDoS plans, elastic pools and private endpoints: each in use (with what uses
+    // it) and unused (planted); and a VM on unmanaged disks.
     let other = |provider, service, category, meter, hourly, sku, properties| Kind::Other {
         provider,
         service,
@@ -1139,11 +1139,12 @@ fn estate(unit: u32) -> Vec<Resource> {
         properties,
     };
     const VGW: &str = "Microsoft.Network/virtualNetworkGateways";
+    const PE: &str = "Microsoft.Network/privateEndpoints";
     // The network team tags by environment only: this cost counts as untagged for chargeback.
     const NET: Tags = &[("env", "prod"), ("owner", "network-team")];
     const NET_DEV: Tags = &[("env", "dev"), ("owner", "network-team")];
     #[rustfmt::skip]
-    let others: [(usize, &str, &str, &str, Kind, Tags, &[(&str, Truth)]); 11] = [
+    let others: [(usize, &str, &str, &str, Kind, Tags, &[(&str, Truth)]); 14] = [
         (0, "rg-net", "vgw-hub", "westeurope", other(VGW, "VPN Gateway", "Networking", "VpnGw1", 0.19, "VpnGw1",
             r#"{"gatewayType":"Vpn","provisioningState":"Succeeded"}"#), NET, &[(IDLE_VNET_GATEWAY, NotWaste)]),
         (0, "rg-net", "cn-hub-onprem", "westeurope", other("Microsoft.Network/connections", "VPN Gateway", "Networking", "S2S Connection", 0.0, "",
@@ -1166,67 +1167,16 @@ fn estate(unit: u32) -> Vec<Resource> {
             r#"{"state":"Ready","maxSizeBytes":107374182400}"#), DATA, &[(EMPTY_ELASTIC_POOL, NotWaste)]),
         (2, "rg-data", "sqlsrv-data/pool-legacy", "eastus", other("Microsoft.Sql/servers/elasticPools", "SQL Database", "Databases", "Standard eDTU", 0.302, "StandardPool",
             r#"{"state":"Ready","maxSizeBytes":107374182400}"#), DATA, &[(EMPTY_ELASTIC_POOL, Waste)]),
+        // Private endpoints: one serving the data team's SQL server, one whose connection was
+        // rejected (planted); and a VM still on unmanaged (VHD) disks (planted).
+        (2, "rg-data", "pe-sql", "eastus", other(PE, "Virtual Network", "Networking", "Standard Private Endpoint", 0.01, "",
+            r#"{"privateLinkServiceConnections":[{"name":"sql","properties":{"privateLinkServiceConnectionState":{"status":"Approved"}}}]}"#), DATA, &[(DISCONNECTED_ENDPOINT, NotWaste)]),
+        (1, "rg-test", "pe-vendor-trial", "eastus", other(PE, "Virtual Network", "Networking", "Standard Private Endpoint", 0.01, "",
+            r#"{"manualPrivateLinkServiceConnections":[{"name":"vendor","properties":{"privateLinkServiceConnectionState":{"status":"Disconnected"}}}]}"#), DEV, &[(DISCONNECTED_ENDPOINT, Waste)]),
+        (0, "rg-web", "vm-web-classic", "westeurope", other("Microsoft.Compute/virtualMachines", "Virtual Machines", "Compute", "D2 v2", 0.114, "",
+            r#"{"hardwareProfile":{"vmSize":"Standard_D2_v2"},"extended":{"instanceView":{"powerState":{"code":"PowerState/running"}}},"storageProfile":{"osDisk":{"osType":"Linux","vhd":{"uri":"https://stclassicvhds.blob.core.windows.net/vhds/vm-web-classic.vhd"}}}}"#), NET, &[(UNMANAGED_DISKS, Waste)]),
     ];
     for (sub, group, name, region, kind, tags, truth) in others {
-        add(sub, group, name, region, kind, tags, None, truth);
-    }
-    // Private endpoints: one serving the data team's SQL server, one whose connection was rejected
-    // (planted); and a VM still on unmanaged (VHD) disks (planted).
-    const PE: &str = "Microsoft.Network/privateEndpoints";
-    let more: [(usize, &str, &str, &str, Kind, Tags, &[(&str, Truth)]); 3] = [
-        (
-            2,
-            "rg-data",
-            "pe-sql",
-            "eastus",
-            other(
-                PE,
-                "Virtual Network",
-                "Networking",
-                "Standard Private Endpoint",
-                0.01,
-                "",
-                r#"{"privateLinkServiceConnections":[{"name":"sql","properties":{"privateLinkServiceConnectionState":{"status":"Approved"}}}]}"#,
-            ),
-            DATA,
-            &[(DISCONNECTED_ENDPOINT, NotWaste)],
-        ),
-        (
-            1,
-            "rg-test",
-            "pe-vendor-trial",
-            "eastus",
-            other(
-                PE,
-                "Virtual Network",
-                "Networking",
-                "Standard Private Endpoint",
-                0.01,
-                "",
-                r#"{"manualPrivateLinkServiceConnections":[{"name":"vendor","properties":{"privateLinkServiceConnectionState":{"status":"Disconnected"}}}]}"#,
-            ),
-            DEV,
-            &[(DISCONNECTED_ENDPOINT, Waste)],
-        ),
-        (
-            0,
-            "rg-web",
-            "vm-web-classic",
-            "westeurope",
-            other(
-                "Microsoft.Compute/virtualMachines",
-                "Virtual Machines",
-                "Compute",
-                "D2 v2",
-                0.114,
-                "",
-                r#"{"hardwareProfile":{"vmSize":"Standard_D2_v2"},"extended":{"instanceView":{"powerState":{"code":"PowerState/running"}}},"storageProfile":{"osDisk":{"osType":"Linux","vhd":{"uri":"https://stclassicvhds.blob.core.windows.net/vhds/vm-web-classic.vhd"}}}}"#,
-            ),
-            NET,
-            &[(UNMANAGED_DISKS, Waste)],
-        ),
-    ];
-    for (sub, group, name, region, kind, tags, truth) in more {
         add(sub, group, name, region, kind, tags, None, truth);
     }
 

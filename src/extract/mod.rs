@@ -292,23 +292,25 @@ pub async fn subscriptions_in_scope(
     if !configured.is_empty() {
         return Ok(configured.iter().map(|s| s.to_lowercase()).collect());
     }
-    let mut url = format!(
+    let url = format!(
         "{}/subscriptions?api-version=2022-12-01",
         client.endpoints().resource_manager
     );
-    let mut out = Vec::new();
-    loop {
-        let reply = client.get(crate::azure::Api::ResourceManager, &url).await?;
-        for s in reply.json["value"].as_array().into_iter().flatten() {
-            if let Some(id) = s["subscriptionId"].as_str() {
-                out.push(id.to_lowercase());
-            }
-        }
-        match reply.json["nextLink"].as_str() {
-            Some(next) if !next.is_empty() => url = next.to_string(),
-            _ => return Ok(out),
-        }
-    }
+    let replies = client
+        .pages(
+            crate::azure::Api::ResourceManager,
+            &url,
+            None,
+            "/nextLink",
+            "/value",
+        )
+        .await?;
+    Ok(replies
+        .iter()
+        .flat_map(|r| r.json["value"].as_array().into_iter().flatten())
+        .filter_map(|s| s["subscriptionId"].as_str())
+        .map(str::to_lowercase)
+        .collect())
 }
 
 /// The subscriptions `source` reads, or what to return when they cannot even be listed (that one

@@ -79,6 +79,26 @@ impl Drop for Staging {
     }
 }
 
+/// Parse every landed file of `dataset` with `parse` and stage its rows for `table`; returns those
+/// files and the rows staged.
+async fn stage_each<'a>(
+    lake: &Lake,
+    landed: &'a [Landed],
+    dataset: Dataset,
+    staging: &Staging,
+    table: &str,
+    mut parse: impl FnMut(&Landed, &[u8]) -> Result<DataFrame>,
+) -> Result<(Vec<&'a Landed>, usize)> {
+    let files: Vec<&Landed> = landed.iter().filter(|l| l.dataset == dataset).collect();
+    let mut rows = 0;
+    for (n, file) in files.iter().enumerate() {
+        let mut frame = parse(file, &lake.get(&file.path).await?)?;
+        rows += frame.height();
+        staging.put(table, n, &mut frame)?;
+    }
+    Ok((files, rows))
+}
+
 /// Commit every page staged for `def` in one transaction.
 async fn commit_dir(
     lake: &Lake,
@@ -167,79 +187,67 @@ pub async fn run(
     report.rows.insert("costs", cost_rows);
 
     // Inventory: one snapshot per run date, replaced for the subscriptions read in full.
-    let inventories: Vec<&Landed> = landed
-        .iter()
-        .filter(|l| l.dataset == Dataset::Resources)
-        .collect();
-    let mut resource_rows = 0;
-    for (n, file) in inventories.iter().enumerate() {
-        let bytes = lake.get(&file.path).await?;
-        let mut frame = inventory::resources(&bytes, &file.key, as_of)?;
-        resource_rows += frame.height();
-        staging.put("resources", n, &mut frame)?;
-    }
-    if !inventories.is_empty() {
+    let (files, rows) = stage_each(
+        lake,
+        landed,
+        Dataset::Resources,
+        &staging,
+        "resources",
+        |f, b| inventory::resources(b, &f.key, as_of),
+    )
+    .await?;
+    if !files.is_empty() {
         let day = format!("snapshot_date = '{}'", as_of.format("%Y-%m-%d"));
-        let predicate = match subscriptions_covered(&inventories) {
+        let predicate = match subscriptions_covered(&files) {
             Some(subs) => format!("{day} AND subscription_id IN ({})", sql_list(subs)),
             None => day,
         };
         let def = schema::resources();
         commit_dir(lake, &def, &staging, WriteMode::Replace(predicate)).await?;
     }
-    report.rows.insert("resources", resource_rows);
+    report.rows.insert("resources", rows);
 
     // Metrics: replaced for the resources and hours read.
-    let metric_files: Vec<&Landed> = landed
-        .iter()
-        .filter(|l| l.dataset == Dataset::Metrics)
-        .collect();
-    let mut metric_rows = 0;
     let mut days = BTreeSet::new();
-    for (n, file) in metric_files.iter().enumerate() {
-        let bytes = lake.get(&file.path).await?;
-        let mut frame = inventory::metrics(&bytes, &file.key)?;
-        metric_rows += frame.height();
-        if let Ok(col) = frame.column("date").and_then(|c| c.i32().cloned()) {
-            days.extend(col.iter().flatten());
-        }
-        staging.put("metrics", n, &mut frame)?;
+    let (files, rows) = stage_each(
+        lake,
+        landed,
+        Dataset::Metrics,
+        &staging,
+        "metrics",
+        |f, b| {
+            let frame = inventory::metrics(b, &f.key)?;
+            if let Ok(col) = frame.column("date").and_then(|c| c.i32().cloned()) {
+                days.extend(col.iter().flatten());
+            }
+            Ok(frame)
+        },
+    )
+    .await?;
+    if !files.is_empty() {
+        let predicate = metrics_predicate(&files, &days);
+        let def = schema::metrics();
+        commit_dir(lake, &def, &staging, WriteMode::Replace(predicate)).await?;
     }
-    if !metric_files.is_empty() {
-        let predicate = metrics_predicate(&metric_files, &days);
-        commit_dir(
-            lake,
-            &schema::metrics(),
-            &staging,
-            WriteMode::Replace(predicate),
-        )
-        .await?;
-    }
-    report.rows.insert("metrics", metric_rows);
+    report.rows.insert("metrics", rows);
 
     // Advisor: each subscription read replaces its recommendations.
-    let advice: Vec<&Landed> = landed
-        .iter()
-        .filter(|l| l.dataset == Dataset::Advisor)
-        .collect();
-    let mut advice_rows = 0;
-    for (n, file) in advice.iter().enumerate() {
-        let bytes = lake.get(&file.path).await?;
-        let subscription = match &file.covers {
-            Covers::Subscriptions(s) => s.first().cloned().unwrap_or_default(),
-            _ => String::new(),
+    let table = "advisor_recommendations";
+    let (files, rows) = stage_each(lake, landed, Dataset::Advisor, &staging, table, |f, b| {
+        let subscription = match &f.covers {
+            Covers::Subscriptions(s) => s.first().map_or("", String::as_str),
+            _ => "",
         };
-        let mut frame = inventory::advisor(&bytes, &file.key, &subscription, as_of)?;
-        advice_rows += frame.height();
-        staging.put("advisor_recommendations", n, &mut frame)?;
-    }
-    if !advice.is_empty() {
-        let subs = subscriptions_covered(&advice).unwrap_or_default();
+        inventory::advisor(b, &f.key, subscription, as_of)
+    })
+    .await?;
+    if !files.is_empty() {
+        let subs = subscriptions_covered(&files).unwrap_or_default();
         let predicate = format!("subscription_id IN ({})", sql_list(subs));
         let def = schema::advisor_recommendations();
         commit_dir(lake, &def, &staging, WriteMode::Replace(predicate)).await?;
     }
-    report.rows.insert("advisor_recommendations", advice_rows);
+    report.rows.insert(table, rows);
 
     Ok(report)
 }

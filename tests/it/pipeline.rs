@@ -199,7 +199,7 @@ fn demo_pipeline_end_to_end() {
     assert_eq!(status.matches("succeeded").count(), 2, "{status}");
 }
 
-fn pdftotext(pdf: &std::path::Path) -> String {
+pub(crate) fn pdftotext(pdf: &std::path::Path) -> String {
     let out = Command::new("pdftotext")
         .args(["-layout"])
         .arg(pdf)
