@@ -4,9 +4,9 @@ import json
 import math
 import os
 import shutil
-import subprocess
 import sys
-import time
+
+from common import measured
 
 # Rows the demo tenant writes per unit of --scale over 395 days (measured: scale 59 writes 947,019).
 ROWS_PER_SCALE = 16_050
@@ -35,18 +35,6 @@ TO '{out}' (FORMAT parquet, COMPRESSION snappy, PARTITION_BY (BillingPeriod))
 \"\"\")
 print(con.execute(f"SELECT COUNT(*) FROM read_parquet('{out}/**/*.parquet')").fetchall()[0][0])
 """
-
-
-def measured(cmd, **kw):
-    """Run cmd; return (seconds, peak RSS in MiB, stdout)."""
-    start = time.monotonic()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
-    _, status, usage = os.wait4(proc.pid, 0)
-    seconds = time.monotonic() - start
-    out, err = proc.stdout.read(), proc.stderr.read()
-    if os.waitstatus_to_exitcode(status) != 0:
-        sys.exit(f"{cmd[0]} failed:\n{out}\n{err}")
-    return seconds, usage.ru_maxrss / 1024, out
 
 
 def main():

@@ -278,8 +278,10 @@ impl Rule {
              CAST(r.evidence AS VARCHAR) AS evidence, CAST(r.monthly_cost AS DOUBLE) AS monthly_cost, \
              CAST(r.est_monthly_savings AS DOUBLE) AS est_monthly_savings, \
              CAST(r.est_monthly_savings AS DOUBLE) * 12 AS est_annual_savings, \
-             CAST(r.fit_score AS DOUBLE) AS fit_score, {effort} AS effort, r.remediation, DATE '{date}' AS run_date \
-             FROM ({inner}) r) findings",
+             CAST(r.fit_score AS DOUBLE) AS fit_score, {effort} AS effort, r.remediation, DATE '{date}' AS run_date, \
+             u.billing_currency, CAST(r.est_monthly_savings AS DOUBLE) * u.usd_per_unit AS est_monthly_savings_usd \
+             FROM (SELECT *, lower(subscription_id) AS rate_key FROM ({inner}) i) r \
+             LEFT JOIN usd_rate u ON u.rate_subscription_id = r.rate_key) findings",
             run_id = q(run_id),
             title = q(&self.title),
             category = q(&self.category),
@@ -297,12 +299,23 @@ impl Rule {
     }
 }
 
-/// Register every `views/*.sql` under `rules_dir` as a view named after its file, for `as_of`.
-/// Returns the view names.
+/// How the shared views are registered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Views {
+    /// As SQL views, evaluated by each query that reads them (tests insert rows after registering).
+    Lazy,
+    /// Computed once and held in memory: what a run does, so the rules do not each aggregate the
+    /// 30 days of costs again.
+    Materialized,
+}
+
+/// Register every `views/*.sql` under `rules_dir` under its file name, for `as_of`, in file-name
+/// order (a view may read the views whose names sort before its own). Returns the view names.
 pub async fn register_views(
     ctx: &SessionContext,
     rules_dir: &Path,
     as_of: NaiveDate,
+    mode: Views,
 ) -> Result<Vec<String>> {
     let dir = rules_dir.join(VIEWS_SUBDIR);
     let Ok(entries) = std::fs::read_dir(&dir) else {
@@ -323,13 +336,29 @@ pub async fn register_views(
         let text = std::fs::read_to_string(&file).map_err(|e| Error::io(&file, e))?;
         let sql = text.replace("{{as_of}}", &format!("DATE '{}'", as_of.format("%Y-%m-%d")));
         let sql = sql.trim().trim_end_matches(';');
-        let created = ctx
-            .sql(&format!("CREATE OR REPLACE VIEW \"{name}\" AS {sql}"))
-            .await;
-        created.map_err(|e| Error::Config {
+        let config_error = |e: datafusion::error::DataFusionError| Error::Config {
             file: file.display().to_string(),
             message: e.strip_backtrace(),
-        })?;
+        };
+        match mode {
+            Views::Lazy => {
+                ctx.sql(&format!("CREATE OR REPLACE VIEW \"{name}\" AS {sql}"))
+                    .await
+                    .map_err(config_error)?;
+            }
+            Views::Materialized => {
+                let table = ctx
+                    .sql(sql)
+                    .await
+                    .map_err(config_error)?
+                    .cache()
+                    .await
+                    .map_err(config_error)?;
+                ctx.deregister_table(name.as_str()).map_err(config_error)?;
+                ctx.register_table(name.as_str(), table.into_view())
+                    .map_err(config_error)?;
+            }
+        }
         names.push(name);
     }
     Ok(names)
@@ -391,7 +420,8 @@ pub fn load_dir(dir: &Path) -> Result<Vec<Rule>> {
     }
 }
 
-/// The rules a pipeline's selection names (ids or categories; empty = every stable rule).
+/// The rules a pipeline's selection names (ids or categories; empty = every stable rule, and the
+/// preview ones with `preview = true`).
 /// Unknown names and unknown param overrides are reported with the closest valid name.
 pub fn select<'a>(
     rules: &'a [Rule],
@@ -434,7 +464,7 @@ pub fn select<'a>(
         .iter()
         .filter(|r| {
             if selection.select.is_empty() {
-                r.status == "stable"
+                r.status == "stable" || selection.preview
             } else {
                 selection
                     .select
@@ -499,6 +529,40 @@ mod tests {
             .map(|v| v.unwrap().to_string())
             .collect();
         assert_eq!(got, ["high", "medium", "low", "low", "medium"]);
+    }
+
+    #[test]
+    fn selection_runs_stable_rules_unless_told_otherwise() {
+        let stable = Rule::parse(RULE, Path::new("x_rule.sql")).unwrap();
+        let preview = Rule::parse(
+            &RULE
+                .replace("x_rule", "y_rule")
+                .replace("status = \"stable\"", "status = \"preview\""),
+            Path::new("y_rule.sql"),
+        )
+        .unwrap();
+        let rules = [stable, preview];
+        let ids = |selection: &RuleSelection| -> Vec<String> {
+            select(&rules, selection, "p.toml")
+                .unwrap()
+                .iter()
+                .map(|r| r.id.clone())
+                .collect()
+        };
+        let mut selection = RuleSelection::default();
+        assert_eq!(ids(&selection), ["x_rule"]);
+        selection.preview = true;
+        assert_eq!(ids(&selection), ["x_rule", "y_rule"]);
+        selection.preview = false;
+        selection.select = vec!["y_rule".into()];
+        assert_eq!(ids(&selection), ["y_rule"]);
+        selection.select = vec!["compute".into()];
+        assert_eq!(ids(&selection), ["x_rule", "y_rule"]);
+        selection.select = vec!["y_rul".into()];
+        let e = select(&rules, &selection, "p.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("did you mean `y_rule`"), "{e}");
     }
 
     #[test]

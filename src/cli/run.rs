@@ -18,6 +18,10 @@ pub struct Args {
     /// `landing/`), without calling any source; then the rules, forecast and report as usual.
     #[arg(long, value_name = "RUN_ID", conflicts_with_all = ["names", "as_of"])]
     replay: Option<String>,
+    /// Read no source and transform nothing: run the rules, forecast and report over the lake as
+    /// it is (after changing a threshold, a rule or a suppression).
+    #[arg(long, conflicts_with = "replay")]
+    no_extract: bool,
 }
 
 fn parse_date(s: &str) -> std::result::Result<NaiveDate, String> {
@@ -74,6 +78,7 @@ pub async fn exec(cx: &Context, mut args: Args) -> Result<u8> {
     let opts = RunOptions {
         as_of: args.as_of.unwrap_or_else(|| Utc::now().date_naive()),
         replay,
+        no_extract: args.no_extract,
         rules_dir: cx.rules.clone(),
         report_sql_dir: cx.report_sql.clone(),
     };
@@ -98,10 +103,11 @@ pub async fn exec(cx: &Context, mut args: Args) -> Result<u8> {
             println!("  Findings:");
             for r in &s.rules {
                 println!(
-                    "    {:<34} {:>4}  {:>12} / month",
+                    "    {:<38} {:>5}  {:>12} / month  {:>6.2}s",
                     r.rule_id,
                     r.findings,
-                    money(r.monthly_savings)
+                    money(r.monthly_savings),
+                    r.elapsed_ms as f64 / 1000.0
                 );
             }
         }

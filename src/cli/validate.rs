@@ -68,6 +68,7 @@ pub async fn exec(cx: &Context, _args: Args) -> Result<u8> {
         &ctx,
         &cx.rules,
         chrono::NaiveDate::from_ymd_opt(2000, 1, 1).expect("valid date"),
+        rules::Views::Lazy,
     )
     .await
     {

@@ -268,7 +268,21 @@ impl DemoTenant {
                 },
             )
         });
-        resources.chain(subscriptions).chain(groups).collect()
+        // Reservations: one bought for more VMs than it covers now, one fully used.
+        let reservations = RESERVATIONS.iter().map(|ri| Planted {
+            rule_id: rule::COMMITMENT_UNUSED,
+            resource_id: ri.resource_id().to_lowercase(),
+            truth: if ri.covers.len() < ri.quantity as usize {
+                Truth::Waste
+            } else {
+                Truth::NotWaste
+            },
+        });
+        resources
+            .chain(subscriptions)
+            .chain(groups)
+            .chain(reservations)
+            .collect()
     }
 
     /// Billing months covered, oldest first, as `yyyy-mm`.
@@ -335,6 +349,10 @@ impl DemoTenant {
                     rows += 1;
                 }
             }
+            for line in reservation_costs(day) {
+                write_cost_row(&mut out, self, &line, day);
+                rows += 1;
+            }
             write(&month, out.as_bytes())?;
         }
         Ok(rows)
@@ -363,6 +381,7 @@ impl DemoTenant {
             quantity: qty,
             unit_price: price,
             tags: tags.clone(),
+            commitment: None,
         };
         Some(match r.kind {
             Kind::Vm {
@@ -385,6 +404,7 @@ impl DemoTenant {
                     "Virtual machine",
                 );
                 l.resource_type = "Virtual machine".into();
+                l.commitment = reservation_covering(r).map(|ri| (ri, CommitmentUse::Used));
                 l
             }
             Kind::Disk { sku, monthly, .. } => {
@@ -741,6 +761,8 @@ mod rule {
     pub const UNDERUSED_VM: &str = "compute_vm_underused";
     pub const STEADY_ON_DEMAND: &str = "rate_vm_on_demand_steady";
     pub const GROWING_STORAGE: &str = "storage_account_growing";
+    pub const HYBRID_BENEFIT: &str = "compute_vm_hybrid_benefit";
+    pub const COMMITMENT_UNUSED: &str = "rate_commitment_underused";
 }
 
 /// The estate repeated per scale unit; resource group names carry the unit number past the first copy.
@@ -1144,7 +1166,7 @@ fn estate(unit: u32) -> Vec<Resource> {
     const NET: Tags = &[("env", "prod"), ("owner", "network-team")];
     const NET_DEV: Tags = &[("env", "dev"), ("owner", "network-team")];
     #[rustfmt::skip]
-    let others: [(usize, &str, &str, &str, Kind, Tags, &[(&str, Truth)]); 14] = [
+    let others: [(usize, &str, &str, &str, Kind, Tags, &[(&str, Truth)]); 16] = [
         (0, "rg-net", "vgw-hub", "westeurope", other(VGW, "VPN Gateway", "Networking", "VpnGw1", 0.19, "VpnGw1",
             r#"{"gatewayType":"Vpn","provisioningState":"Succeeded"}"#), NET, &[(IDLE_VNET_GATEWAY, NotWaste)]),
         (0, "rg-net", "cn-hub-onprem", "westeurope", other("Microsoft.Network/connections", "VPN Gateway", "Networking", "S2S Connection", 0.0, "",
@@ -1175,6 +1197,13 @@ fn estate(unit: u32) -> Vec<Resource> {
             r#"{"manualPrivateLinkServiceConnections":[{"name":"vendor","properties":{"privateLinkServiceConnectionState":{"status":"Disconnected"}}}]}"#), DEV, &[(DISCONNECTED_ENDPOINT, Waste)]),
         (0, "rg-web", "vm-web-classic", "westeurope", other("Microsoft.Compute/virtualMachines", "Virtual Machines", "Compute", "D2 v2", 0.114, "",
             r#"{"hardwareProfile":{"vmSize":"Standard_D2_v2"},"extended":{"instanceView":{"powerState":{"code":"PowerState/running"}}},"storageProfile":{"osDisk":{"osType":"Linux","vhd":{"uri":"https://stclassicvhds.blob.core.windows.net/vhds/vm-web-classic.vhd"}}}}"#), NET, &[(UNMANAGED_DISKS, Waste)]),
+        // Windows Server VMs: one paying for its licence by the hour (planted), one with Hybrid Benefit.
+        (0, "rg-win", "vm-win-app", "westeurope", other("Microsoft.Compute/virtualMachines", "Virtual Machines", "Compute", "D4s v3 Windows", 0.376, "",
+            r#"{"hardwareProfile":{"vmSize":"Standard_D4s_v3"},"extended":{"instanceView":{"powerState":{"code":"PowerState/running"}}},"storageProfile":{"osDisk":{"osType":"Windows"},"imageReference":{"publisher":"MicrosoftWindowsServer","offer":"WindowsServer","sku":"2022-datacenter-azure-edition"}}}"#),
+            PROD, &[(HYBRID_BENEFIT, Waste), (STEADY_ON_DEMAND, Waste)]),
+        (0, "rg-win", "vm-win-licensed", "westeurope", other("Microsoft.Compute/virtualMachines", "Virtual Machines", "Compute", "D4s v3", 0.192, "",
+            r#"{"licenseType":"Windows_Server","hardwareProfile":{"vmSize":"Standard_D4s_v3"},"extended":{"instanceView":{"powerState":{"code":"PowerState/running"}}},"storageProfile":{"osDisk":{"osType":"Windows"},"imageReference":{"publisher":"MicrosoftWindowsServer","offer":"WindowsServer","sku":"2022-datacenter-azure-edition"}}}"#),
+            PROD, &[(HYBRID_BENEFIT, NotWaste), (STEADY_ON_DEMAND, Waste)]),
     ];
     for (sub, group, name, region, kind, tags, truth) in others {
         add(sub, group, name, region, kind, tags, None, truth);
@@ -1281,8 +1310,10 @@ fn estate(unit: u32) -> Vec<Resource> {
             ],
             _ => &[],
         };
-        // Every VM running all month on demand is a reservation case, unless it is idle.
+        // Every VM running all month on demand is a reservation case, unless it is idle or a
+        // reservation already covers it.
         match r.name.as_str() {
+            _ if reservation_covering(r).is_some() => r.planted.push((STEADY_ON_DEMAND, NotWaste)),
             "vm-web-01" | "vm-web-02" | "vm-api-01" | "vm-api-batch" | "vm-etl-01"
             | "vm-web-classic" => r.planted.push((STEADY_ON_DEMAND, Waste)),
             "vm-dev-build" | "vm-test-legacy" | "vm-test-stopped" | "vm-dev-old"
@@ -1349,6 +1380,7 @@ fn shared_costs(
         } else {
             "{}".into()
         },
+        commitment: None,
     };
     vec![
         line(
@@ -1383,6 +1415,99 @@ struct CostLine {
     quantity: f64,
     unit_price: f64,
     tags: String,
+    /// Usage a reservation covered, a reservation's unused hours, or its monthly purchase.
+    commitment: Option<(&'static Reservation, CommitmentUse)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum CommitmentUse {
+    Used,
+    Unused,
+    Purchase,
+}
+
+/// A reservation the demo's production subscription bought for D-series VMs in West Europe.
+#[derive(Debug)]
+pub struct Reservation {
+    name: &'static str,
+    order: &'static str,
+    id: &'static str,
+    size: &'static str,
+    quantity: u32,
+    /// Amortized price per hour of one instance.
+    hourly: f64,
+    /// The VMs (resource group, name) it covers, in the first copy of the estate.
+    covers: &'static [(&'static str, &'static str)],
+}
+
+impl Reservation {
+    pub fn resource_id(&self) -> String {
+        format!(
+            "/providers/Microsoft.Capacity/reservationOrders/{}/reservations/{}",
+            self.order, self.id
+        )
+    }
+}
+
+/// One reservation fully used by the two web VMs; one bought for two API VMs of which only one
+/// is left, so half of it goes unused (planted for `rate_commitment_underused`).
+pub const RESERVATIONS: [Reservation; 2] = [
+    Reservation {
+        name: "ri-web-d4s-v3",
+        order: "5d1f3a2b-6c4e-4f8a-9b0d-1e2f3a4b5c01",
+        id: "9c0e1d2f-3a4b-4c5d-8e6f-7a8b9c0d1e01",
+        size: "Standard_D4s_v3",
+        quantity: 2,
+        hourly: 0.1248,
+        covers: &[("rg-web", "vm-web-01"), ("rg-web", "vm-web-02")],
+    },
+    Reservation {
+        name: "ri-api-d2s-v3",
+        order: "5d1f3a2b-6c4e-4f8a-9b0d-1e2f3a4b5c02",
+        id: "9c0e1d2f-3a4b-4c5d-8e6f-7a8b9c0d1e02",
+        size: "Standard_D2s_v3",
+        quantity: 2,
+        hourly: 0.0624,
+        covers: &[("rg-api", "vm-api-01")],
+    },
+];
+
+fn reservation_covering(r: &Resource) -> Option<&'static Reservation> {
+    RESERVATIONS
+        .iter()
+        .find(|ri| ri.covers.contains(&(r.group.as_str(), r.name.as_str())))
+}
+
+/// A day's reservation rows: each one's unused hours, and on the first of a month its purchase.
+fn reservation_costs(day: NaiveDate) -> Vec<CostLine> {
+    let mut out = Vec::new();
+    for ri in &RESERVATIONS {
+        let line = |qty: f64, how| CostLine {
+            sub: 0,
+            group: String::new(),
+            resource_id: None,
+            resource_name: None,
+            resource_type: String::new(),
+            region: "westeurope",
+            service: "Virtual Machines".into(),
+            service_category: "Compute".into(),
+            meter: ri.size.into(),
+            unit: "1 Hour".into(),
+            quantity: qty,
+            unit_price: ri.hourly,
+            tags: "{}".into(),
+            commitment: Some((ri, how)),
+        };
+        let unused = ri.quantity as usize - ri.covers.len();
+        if unused > 0 {
+            out.push(line(unused as f64 * 24.0, CommitmentUse::Unused));
+        }
+        if day.day() == 1 {
+            let hours = ri.quantity as f64 * 24.0 * days_in_month(day) as f64;
+            out.push(line(hours, CommitmentUse::Purchase));
+        }
+    }
+    out
 }
 
 /// The columns the demo export writes: a subset of Cost Management's FocusCost 1.2 export.
@@ -1400,6 +1525,11 @@ pub const COST_HEADER: &[&str] = &[
     "ChargeFrequency",
     "ChargePeriodEnd",
     "ChargePeriodStart",
+    "CommitmentDiscountCategory",
+    "CommitmentDiscountId",
+    "CommitmentDiscountName",
+    "CommitmentDiscountStatus",
+    "CommitmentDiscountType",
     "ConsumedQuantity",
     "ConsumedUnit",
     "ContractedCost",
@@ -1455,29 +1585,60 @@ fn write_cost_row(out: &mut String, tenant: &DemoTenant, l: &CostLine, day: Naiv
     };
     let rtype_arm = l.resource_id.as_deref().map(arm_type).unwrap_or_default();
     let _ = tenant;
-    let fields: [String; 47] = [
-        money(contracted),
+    // Reservation rows: usage it covered and unused hours carry its amortized cost and bill
+    // nothing; the monthly purchase bills the month and carries no effective cost.
+    let (billed, effective, pricing, charge, frequency) = match l.commitment {
+        None => (contracted, contracted, "Standard", "Usage", "Usage-Based"),
+        Some((ri, CommitmentUse::Used | CommitmentUse::Unused)) => {
+            let amortized = l.quantity * ri.hourly;
+            (0.0, amortized, "Committed", "Usage", "Usage-Based")
+        }
+        Some((_, CommitmentUse::Purchase)) => {
+            (contracted, 0.0, "Committed", "Purchase", "Recurring")
+        }
+    };
+    let (ri_category, ri_id, ri_name, ri_status, ri_type) = match l.commitment {
+        None => Default::default(),
+        Some((ri, how)) => (
+            "Usage".to_string(),
+            ri.resource_id(),
+            ri.name.to_string(),
+            match how {
+                CommitmentUse::Used => "Used".to_string(),
+                CommitmentUse::Unused => "Unused".to_string(),
+                CommitmentUse::Purchase => String::new(),
+            },
+            "Reservation".to_string(),
+        ),
+    };
+    let fields: [String; 52] = [
+        money(billed),
         BILLING_ACCOUNT.into(),
         "Contoso Ltd".into(),
         "Billing Account".into(),
         "USD".into(),
         ts(period_end),
         ts(period_start),
-        "Usage".into(),
+        charge.into(),
         String::new(),
         format!("{} - {}", l.service, l.meter),
-        "Usage-Based".into(),
+        frequency.into(),
         ts(day + Duration::days(1)),
         ts(day),
+        ri_category,
+        ri_id,
+        ri_name,
+        ri_status,
+        ri_type,
         format!("{:.6}", l.quantity),
         l.unit.clone(),
         money(contracted),
         money(l.unit_price * (1.0 - DISCOUNT)),
-        money(contracted),
+        money(effective),
         "Microsoft".into(),
         money(list),
         money(l.unit_price),
-        "Standard".into(),
+        pricing.into(),
         "USD".into(),
         format!("{:.6}", l.quantity),
         l.unit.clone(),
@@ -1496,9 +1657,9 @@ fn write_cost_row(out: &mut String, tenant: &DemoTenant, l: &CostLine, day: Naiv
         sub_name.into(),
         "Subscription".into(),
         l.tags.clone(),
+        money(billed),
         money(contracted),
-        money(contracted),
-        money(contracted),
+        money(effective),
         money(list),
         l.group.clone(),
         rtype_arm,
@@ -1660,6 +1821,8 @@ mod tests {
             rule::UNDERUSED_VM,
             rule::STEADY_ON_DEMAND,
             rule::GROWING_STORAGE,
+            rule::HYBRID_BENEFIT,
+            rule::COMMITMENT_UNUSED,
         ] {
             assert!(
                 planted

@@ -494,6 +494,10 @@ pub fn recommendations() -> TableDef {
             ("priority", Utf8),
             ("remediation", Utf8),
             ("run_date", Date32),
+            // The subscription's billing currency, and the savings in USD where the rate is known
+            // (the `usd_rate` view).
+            ("billing_currency", Utf8),
+            ("est_monthly_savings_usd", Float64),
         ]),
         partition_by: &["run_date"],
     }

@@ -34,6 +34,8 @@ pub struct RunOptions {
     pub as_of: NaiveDate,
     /// Transform again what an earlier run landed instead of calling the sources.
     pub replay: Option<LandingRecord>,
+    /// Skip extract and transform: the rules, forecast and report run over the lake as it is.
+    pub no_extract: bool,
     pub rules_dir: PathBuf,
     pub report_sql_dir: PathBuf,
 }
@@ -77,6 +79,8 @@ pub struct RuleOutcome {
     pub rule_id: String,
     pub findings: usize,
     pub monthly_savings: f64,
+    /// How long the rule's query took (planning and execution).
+    pub elapsed_ms: u64,
 }
 
 /// What a run did.
@@ -154,143 +158,152 @@ pub async fn run(
             s.stages.push(r);
         };
 
-        // Extract.
-        let t = Instant::now();
-        let azure = tokio::sync::OnceCell::new();
-        let cx = ExtractContext {
-            lake: &lake,
-            run_id: &run_id,
-            as_of: opts.as_of,
-            azure_config: &config.azure,
-            azure: &azure,
-        };
-        let mut landed = Vec::new();
-        let mut source_errors = Vec::new();
-        let mut failed_scopes = Vec::new();
-        if let Some(replay) = &opts.replay {
-            tracing::info!(run = %replay.run_id, "replaying what that run landed");
-            landed = replay.landed.clone();
-            failed_scopes = replay.failed_scopes.clone();
-        } else {
-            for source in &spec.sources {
-                let span = tracing::info_span!("stage", name = "extract", source = source.kind());
-                match extract::extract(source, &cx, &landed)
-                    .instrument(span)
-                    .await
-                {
-                    Ok(out) => {
-                        landed.extend(out.landed);
-                        failed_scopes.extend(out.failed_scopes);
-                    }
-                    Err(e) => source_errors.push(format!("source `{}`: {e}", source.kind())),
-                }
+        let (transformed, complete) = if opts.no_extract {
+            for name in ["extract", "transform"] {
+                let why = "--no-extract: the lake as it is".to_string();
+                stage(&mut s, name, Instant::now(), StageStatus::Skipped(why), 0, String::new());
             }
-            let record = LandingRecord {
-                run_id: run_id.clone(),
-                pipeline: spec.name.clone(),
+            (true, true)
+        } else {
+            // Extract.
+            let t = Instant::now();
+            let azure = tokio::sync::OnceCell::new();
+            let cx = ExtractContext {
+                lake: &lake,
+                run_id: &run_id,
                 as_of: opts.as_of,
-                landed: landed.clone(),
-                failed_scopes: failed_scopes.clone(),
+                azure_config: &config.azure,
+                azure: &azure,
             };
-            record.write(&lake).await?;
-        }
-        for failure in &failed_scopes {
-            tracing::error!(scope = %failure, "scope not read; its data in the lake is unchanged");
-        }
-        // A source that failed outright stops the run; scopes that failed are left out, and what
-        // was read completely is still transformed, but nothing downstream presents a partial day.
-        let ok_upstream = source_errors.is_empty();
-        let complete = ok_upstream && failed_scopes.is_empty();
-        let mut problems = source_errors;
-        problems.extend(failed_scopes.iter().map(|f| format!("scope not read: {f}")));
-        let status = if problems.is_empty() {
-            StageStatus::Ok
-        } else {
-            StageStatus::Failed(problems.join("; "))
-        };
-        stage(
-            &mut s,
-            "extract",
-            t,
-            status,
-            landed.len(),
-            format!(
-                "{} file(s) {}{}",
-                landed.len(),
-                match &opts.replay {
-                    Some(r) => format!("replayed from run {}", r.run_id),
-                    None => "landed".into(),
-                },
-                if failed_scopes.is_empty() {
-                    String::new()
-                } else {
-                    format!("; {} scope(s) not read", failed_scopes.len())
+            let mut landed = Vec::new();
+            let mut source_errors = Vec::new();
+            let mut failed_scopes = Vec::new();
+            if let Some(replay) = &opts.replay {
+                tracing::info!(run = %replay.run_id, "replaying what that run landed");
+                landed = replay.landed.clone();
+                failed_scopes = replay.failed_scopes.clone();
+            } else {
+                for source in &spec.sources {
+                    let span = tracing::info_span!("stage", name = "extract", source = source.kind());
+                    match extract::extract(source, &cx, &landed)
+                        .instrument(span)
+                        .await
+                    {
+                        Ok(out) => {
+                            landed.extend(out.landed);
+                            failed_scopes.extend(out.failed_scopes);
+                        }
+                        Err(e) => source_errors.push(format!("source `{}`: {e}", source.kind())),
+                    }
                 }
-            ),
-        );
-
-        // Transform what was read in full (not when a source failed outright).
-        let t = Instant::now();
-        let transformed = if ok_upstream {
-            let result = transform::run(&lake, &landed, &run_id, opts.as_of)
-                .instrument(tracing::info_span!("stage", name = "transform"))
-                .await;
-            match result {
-                Ok(report) => {
-                    s.quarantined = report.quarantined.len();
-                    s.unreconciled = report.unreconciled.clone();
-                    let tables: Vec<String> = report
-                        .rows
-                        .iter()
-                        .map(|(t, n)| format!("{t} {n}"))
-                        .collect();
-                    let reconciled = if report.unreconciled.is_empty() {
-                        "billed totals reconcile".to_string()
-                    } else {
-                        format!("NOT reconciled: {}", report.unreconciled.join("; "))
-                    };
-                    let detail = format!(
-                        "{}; {} quarantined; {reconciled}",
-                        tables.join(", "),
-                        report.quarantined.len()
-                    );
-                    let status = if report.unreconciled.is_empty() {
-                        StageStatus::Ok
-                    } else {
-                        StageStatus::Failed(report.unreconciled.join("; "))
-                    };
-                    stage(
-                        &mut s,
-                        "transform",
-                        t,
-                        status,
-                        report.rows.values().sum(),
-                        detail,
-                    );
-                    true
-                }
-                Err(e) => {
-                    stage(
-                        &mut s,
-                        "transform",
-                        t,
-                        StageStatus::Failed(e.to_string()),
-                        0,
-                        String::new(),
-                    );
-                    false
-                }
+                let record = LandingRecord {
+                    run_id: run_id.clone(),
+                    pipeline: spec.name.clone(),
+                    as_of: opts.as_of,
+                    landed: landed.clone(),
+                    failed_scopes: failed_scopes.clone(),
+                };
+                record.write(&lake).await?;
             }
-        } else {
+            for failure in &failed_scopes {
+                tracing::error!(scope = %failure, "scope not read; its data in the lake is unchanged");
+            }
+            // A source that failed outright stops the run; scopes that failed are left out, and what
+            // was read completely is still transformed, but nothing downstream presents a partial day.
+            let ok_upstream = source_errors.is_empty();
+            let complete = ok_upstream && failed_scopes.is_empty();
+            let mut problems = source_errors;
+            problems.extend(failed_scopes.iter().map(|f| format!("scope not read: {f}")));
+            let status = if problems.is_empty() {
+                StageStatus::Ok
+            } else {
+                StageStatus::Failed(problems.join("; "))
+            };
             stage(
                 &mut s,
-                "transform",
+                "extract",
                 t,
-                StageStatus::Skipped("extract failed".into()),
-                0,
-                String::new(),
+                status,
+                landed.len(),
+                format!(
+                    "{} file(s) {}{}",
+                    landed.len(),
+                    match &opts.replay {
+                        Some(r) => format!("replayed from run {}", r.run_id),
+                        None => "landed".into(),
+                    },
+                    if failed_scopes.is_empty() {
+                        String::new()
+                    } else {
+                        format!("; {} scope(s) not read", failed_scopes.len())
+                    }
+                ),
             );
-            false
+
+            // Transform what was read in full (not when a source failed outright).
+            let t = Instant::now();
+            let transformed = if ok_upstream {
+                let result = transform::run(&lake, &landed, &run_id, opts.as_of)
+                    .instrument(tracing::info_span!("stage", name = "transform"))
+                    .await;
+                match result {
+                    Ok(report) => {
+                        s.quarantined = report.quarantined.len();
+                        s.unreconciled = report.unreconciled.clone();
+                        let tables: Vec<String> = report
+                            .rows
+                            .iter()
+                            .map(|(t, n)| format!("{t} {n}"))
+                            .collect();
+                        let reconciled = if report.unreconciled.is_empty() {
+                            "billed totals reconcile".to_string()
+                        } else {
+                            format!("NOT reconciled: {}", report.unreconciled.join("; "))
+                        };
+                        let detail = format!(
+                            "{}; {} quarantined; {reconciled}",
+                            tables.join(", "),
+                            report.quarantined.len()
+                        );
+                        let status = if report.unreconciled.is_empty() {
+                            StageStatus::Ok
+                        } else {
+                            StageStatus::Failed(report.unreconciled.join("; "))
+                        };
+                        stage(
+                            &mut s,
+                            "transform",
+                            t,
+                            status,
+                            report.rows.values().sum(),
+                            detail,
+                        );
+                        true
+                    }
+                    Err(e) => {
+                        stage(
+                            &mut s,
+                            "transform",
+                            t,
+                            StageStatus::Failed(e.to_string()),
+                            0,
+                            String::new(),
+                        );
+                        false
+                    }
+                }
+            } else {
+                stage(
+                    &mut s,
+                    "transform",
+                    t,
+                    StageStatus::Skipped("extract failed".into()),
+                    0,
+                    String::new(),
+                );
+                false
+            };
+            (transformed, complete)
         };
         let skip = |s: &mut RunSummary, names: &[&'static str], why: &str| {
             for name in names {
@@ -462,13 +475,16 @@ async fn run_rules(
         Ok(r) => r,
         Err(e) => return (StageStatus::Failed(e.to_string()), 0),
     };
-    if let Err(e) = rules::register_views(ctx, &opts.rules_dir, opts.as_of).await {
+    if let Err(e) =
+        rules::register_views(ctx, &opts.rules_dir, opts.as_of, rules::Views::Materialized).await
+    {
         return (StageStatus::Failed(e.to_string()), 0);
     }
     let mut batches = Vec::new();
     let mut errors = Vec::new();
     let mut ran = std::collections::HashSet::new();
     for rule in selected {
+        let started = Instant::now();
         match rule
             .run(ctx, spec.rules.params.get(&rule.id), run_id, opts.as_of)
             .await
@@ -481,10 +497,13 @@ async fn run_rules(
                 let savings = savings_column
                     .and_then(|i| columns::numbers(&b, i).ok())
                     .map_or(0.0, |v| v.iter().sum());
+                let elapsed_ms = started.elapsed().as_millis() as u64;
+                tracing::info!(rule = %rule.id, findings, elapsed_ms, "Rule ran.");
                 outcomes.push(RuleOutcome {
                     rule_id: rule.id.clone(),
                     findings,
                     monthly_savings: savings,
+                    elapsed_ms,
                 });
                 ran.insert(rule.id.clone());
                 batches.extend(b);

@@ -47,6 +47,9 @@ pub struct RuleSelection {
     /// Rule ids or categories to run; empty means every stable rule.
     #[serde(default)]
     pub select: Vec<String>,
+    /// With an empty `select`, also run the preview rules. Default false.
+    #[serde(default)]
+    pub preview: bool,
     /// Per-rule parameter overrides: `[rules.params.compute_vm_idle] cpu_threshold_pct = 3`.
     #[serde(default)]
     pub params: BTreeMap<String, BTreeMap<String, toml::Value>>,
@@ -60,6 +63,7 @@ impl Default for RuleSelection {
         RuleSelection {
             enabled: true,
             select: Vec::new(),
+            preview: false,
             params: BTreeMap::new(),
             suppressions: None,
         }
@@ -121,14 +125,18 @@ fn default_title() -> String {
 }
 
 impl PipelineSpec {
-    /// The pipeline used when `pipelines/` holds none: the demo tenant, every stable rule, a report.
+    /// The pipeline used when `pipelines/` holds none: the demo tenant, every rule (preview ones too), a
+    /// report.
     pub fn builtin_demo() -> Self {
         PipelineSpec {
             name: "daily".into(),
             schedule: Some("0 0 6 * * *".into()),
             strict: false,
             sources: vec![SourceSpec::Demo(Default::default())],
-            rules: RuleSelection::default(),
+            rules: RuleSelection {
+                preview: true,
+                ..RuleSelection::default()
+            },
             forecast: ForecastSpec::default(),
             report: ReportSpec {
                 recipients: vec!["finops@example.com".into()],

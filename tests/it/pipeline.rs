@@ -90,6 +90,13 @@ fn demo_pipeline_end_to_end() {
         );
     }
 
+    // The demo bills in USD: every finding says so, its USD savings the same figure.
+    let currency = ws.sql(
+        "SELECT COUNT(*) AS n FROM recommendations WHERE billing_currency = 'USD' \
+         AND abs(est_monthly_savings_usd - est_monthly_savings) < 1e-9",
+    );
+    assert_eq!(currency[0]["n"].as_u64().unwrap() as usize, found.len());
+
     // Each finding has a priority; the demo's idle build VM is high, the orphaned NIC low.
     let priority = |name: &str| {
         ws.sql(&format!(
@@ -197,6 +204,21 @@ fn demo_pipeline_end_to_end() {
     );
     let status = ws.ok(&["status"]);
     assert_eq!(status.matches("succeeded").count(), 2, "{status}");
+
+    // `--no-extract` reads and transforms nothing: the rules, forecast and report run over the
+    // lake as it is, each rule's time on its line.
+    let out = ws.ok(&["run", "--no-extract", "--as-of", AS_OF]);
+    assert!(
+        out.contains("[skip] extract") && out.contains("--no-extract"),
+        "{out}"
+    );
+    assert!(out.contains("[ok  ] rules"), "{out}");
+    let idle = out
+        .lines()
+        .find(|l| l.trim_start().starts_with("compute_vm_idle"));
+    assert!(idle.is_some_and(|l| l.ends_with('s')), "{out}");
+    let third: Vec<i64> = TABLES.iter().map(|t| ws.count(t)).collect();
+    assert_eq!(counts, third, "row counts changed on a --no-extract run");
 }
 
 pub(crate) fn pdftotext(pdf: &std::path::Path) -> String {

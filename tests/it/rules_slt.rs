@@ -111,7 +111,7 @@ async fn run_file(rule: &rules::Rule, slt: &Path) -> Result<(), String> {
         register_empty(&ctx, &def).map_err(|e| e.to_string())?;
     }
     let as_of = NaiveDate::parse_from_str(AS_OF, "%Y-%m-%d").unwrap();
-    rules::register_views(&ctx, &repo().join("sql/rules"), as_of)
+    rules::register_views(&ctx, &repo().join("sql/rules"), as_of, rules::Views::Lazy)
         .await
         .map_err(|e| e.to_string())?;
     let sql = rule.render(None, as_of).map_err(|e| e.to_string())?;
@@ -170,5 +170,78 @@ fn rules_reference_is_current() {
     assert!(
         generated == checked_in,
         "docs/rules.md is stale: regenerate it with `cargo run -- rules docs > docs/rules.md`"
+    );
+}
+
+/// The runner adds each finding's billing currency and its savings in USD: 1:1 for USD, from the
+/// export's USD column for EUR, from the exchange rate where only that is known, and none when
+/// nothing says.
+#[tokio::test]
+async fn runner_adds_billing_currency_and_usd_savings() {
+    use datafusion::arrow::array::AsArray;
+    use datafusion::arrow::datatypes::Float64Type;
+
+    let ctx = session();
+    for def in schema::all() {
+        register_empty(&ctx, &def).unwrap();
+    }
+    let as_of = NaiveDate::parse_from_str(AS_OF, "%Y-%m-%d").unwrap();
+    let dir = repo().join("sql/rules");
+    rules::register_views(&ctx, &dir, as_of, rules::Views::Lazy)
+        .await
+        .unwrap();
+    // One reservation per subscription, 20 a day used and 10 a day unused (300 unused a month).
+    ctx.sql(
+        "INSERT INTO costs (\"CommitmentDiscountId\", \"CommitmentDiscountStatus\", \"SubAccountId\", \
+         \"BillingCurrency\", \"PricingCurrency\", \"x_BillingExchangeRate\", \"EffectiveCost\", \
+         \"x_EffectiveCostInUsd\", \"ChargePeriodStart\") \
+         SELECT '/providers/microsoft.capacity/reservationorders/o/reservations/' || s.sub, u.status, \
+                '/subscriptions/' || s.sub, s.currency, s.pricing, s.rate, u.cost, u.cost * s.usd, \
+                to_timestamp_seconds(1778889600 + d.value * 86400) AS ts \
+         FROM (SELECT 'usd' AS sub, 'USD' AS currency, 'USD' AS pricing, 1.0 AS rate, 1.0 AS usd \
+               UNION ALL SELECT 'eur', 'EUR', 'EUR', 1.0, 1.08 \
+               UNION ALL SELECT 'gbp', 'GBP', 'USD', 0.8, NULL \
+               UNION ALL SELECT 'jpy', 'JPY', 'JPY', 1.0, NULL) AS s \
+         CROSS JOIN (SELECT 'Used' AS status, 20.0 AS cost UNION ALL SELECT 'Unused', 10.0) AS u \
+         CROSS JOIN generate_series(0, 29) AS d",
+    )
+    .await
+    .unwrap()
+    .collect()
+    .await
+    .unwrap();
+    let all = rules::load_dir(&dir).unwrap();
+    let rule = all
+        .iter()
+        .find(|r| r.id == "rate_commitment_underused")
+        .unwrap();
+    let batches = rule.run(&ctx, None, "run-1", as_of).await.unwrap();
+    let mut got = Vec::new();
+    for b in &batches {
+        let column = |name: &str| b.column(b.schema().index_of(name).unwrap()).clone();
+        let (sub, currency) = (column("subscription_id"), column("billing_currency"));
+        let (savings, usd) = (
+            column("est_monthly_savings"),
+            column("est_monthly_savings_usd"),
+        );
+        for i in 0..b.num_rows() {
+            let usd = usd.as_primitive::<Float64Type>();
+            got.push((
+                sub.as_string::<i32>().value(i).to_string(),
+                currency.as_string::<i32>().value(i).to_string(),
+                savings.as_primitive::<Float64Type>().value(i),
+                (!usd.is_null(i)).then(|| (usd.value(i) * 100.0).round() / 100.0),
+            ));
+        }
+    }
+    got.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(
+        got,
+        [
+            ("eur".into(), "EUR".into(), 300.0, Some(324.0)),
+            ("gbp".into(), "GBP".into(), 300.0, Some(375.0)),
+            ("jpy".into(), "JPY".into(), 300.0, None),
+            ("usd".into(), "USD".into(), 300.0, Some(300.0)),
+        ]
     );
 }
