@@ -3,6 +3,15 @@ import subprocess
 import sys
 import time
 
+# Pipeline settings for a run that only loads data: no rules, forecast or report.
+LOAD_ONLY = """[rules]
+enabled = false
+[forecast]
+enabled = false
+[report]
+enabled = false
+"""
+
 
 def _high_water_mib(pid):
     """The process's peak resident set so far (VmHWM), in MiB; None once it has gone."""

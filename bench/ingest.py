@@ -6,7 +6,7 @@ import os
 import shutil
 import sys
 
-from common import measured
+from common import LOAD_ONLY, measured
 
 # Rows the demo tenant writes per unit of --scale over 395 days (measured: scale 59 writes 947,019).
 ROWS_PER_SCALE = 16_050
@@ -15,13 +15,7 @@ PIPELINE = """name = "bench"
 [[sources]]
 kind = "azure_exports"
 location = '{location}'
-[rules]
-enabled = false
-[forecast]
-enabled = false
-[report]
-enabled = false
-"""
+""" + LOAD_ONLY
 
 DUCKDB_JOB = """
 import duckdb, sys

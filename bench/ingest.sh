@@ -13,12 +13,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-venv=target/test-venv
-if [ ! -x "$venv/bin/pip" ]; then
-  rm -rf "$venv"
-  python3 -m venv "$venv"
-fi
-"$venv/bin/pip" install -q --disable-pip-version-check -r tests/requirements.txt
+source scripts/venv.sh -r tests/requirements.txt
 
 cargo build --release --quiet
 exec "$venv/bin/python" bench/ingest.py --binary target/release/cloudoptima \

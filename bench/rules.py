@@ -22,7 +22,7 @@ import numpy as np
 import pyarrow as pa
 from deltalake import DeltaTable, write_deltalake
 
-from common import measured
+from common import LOAD_ONLY, measured
 
 AS_OF = date(2026, 6, 15)
 COST_DAYS = 62
@@ -36,13 +36,7 @@ MEMORY_GIB = {"Standard_D2s_v3": 8, "Standard_D4s_v3": 16, "Standard_D8s_v3": 32
 REGIONS = ["westeurope", "northeurope", "eastus", "eastus2"]
 
 DEMO_PIPELINE = """name = "seed"
-[rules]
-enabled = false
-[forecast]
-enabled = false
-[report]
-enabled = false
-"""
+""" + LOAD_ONLY
 
 RULES_PIPELINE = """name = "rules"
 [rules]

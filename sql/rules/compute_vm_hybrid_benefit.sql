@@ -15,22 +15,11 @@ min_cost = 10.0
 # Share of the cost that is the Windows licence when no price list is in the lake (percent).
 license_share_pct = 40.0
 --- */
-WITH price AS (
-    SELECT lower(x_ArmSkuName) AS size, lower(x_SkuRegion) AS region,
-           MIN(CASE WHEN COALESCE(x_SkuDescription, '') LIKE '%Windows%' THEN ListUnitPrice END) AS windows_hourly,
-           MIN(CASE WHEN COALESCE(x_SkuDescription, '') NOT LIKE '%Windows%' THEN ListUnitPrice END) AS linux_hourly
-    FROM prices
-    WHERE x_ArmSkuName IS NOT NULL
-      AND lower(COALESCE(x_SkuPriceType, 'consumption')) = 'consumption'
-      AND COALESCE(SkuMeter, '') NOT LIKE '%Low Priority%'
-      AND COALESCE(SkuMeter, '') NOT LIKE '%Spot%'
-    GROUP BY lower(x_ArmSkuName), lower(x_SkuRegion)
-),
-windows AS (
+WITH windows AS (
     SELECT v.*, p.windows_hourly, p.linux_hourly,
            p.windows_hourly > 0 AND p.linux_hourly IS NOT NULL AS priced
     FROM resource_with_cost v
-    LEFT JOIN price p ON p.size = lower(v.vm_size) AND p.region = v.region
+    LEFT JOIN vm_prices p ON p.size = lower(v.vm_size) AND p.region = v.region
     WHERE v.resource_type = 'microsoft.compute/virtualmachines'
       AND json_get_str(v.properties, 'storageProfile', 'osDisk', 'osType') = 'Windows'
       AND COALESCE(json_get_str(v.properties, 'licenseType'), 'None') = 'None'

@@ -109,17 +109,6 @@ memory AS (
       AND "date" < {{as_of}}
     GROUP BY resource_id
 ),
--- Pay-as-you-go Linux prices per size and region (retail prices or a price sheet), for the ratio.
-price AS (
-    SELECT lower(x_ArmSkuName) AS size, lower(x_SkuRegion) AS region, MIN(ListUnitPrice) AS hourly
-    FROM prices
-    WHERE x_ArmSkuName IS NOT NULL
-      AND lower(COALESCE(x_SkuPriceType, 'consumption')) = 'consumption'
-      AND COALESCE(SkuMeter, '') NOT LIKE '%Low Priority%'
-      AND COALESCE(SkuMeter, '') NOT LIKE '%Spot%'
-      AND COALESCE(x_SkuDescription, '') NOT LIKE '%Windows%'
-    GROUP BY lower(x_ArmSkuName), lower(x_SkuRegion)
-),
 candidates AS (
     SELECT v.*, s.vcpus, s.memory_gib, s.smaller, c.p95, c.avg_cpu, c.hours,
            COALESCE(json_length(v.properties, 'storageProfile', 'dataDisks'), 0) AS data_disks,
@@ -130,14 +119,14 @@ candidates AS (
            LEAST(2 * t.vcpus, 32) AS target_max_data_disks,
            CASE WHEN t.vcpus <= 4 THEN 2 WHEN t.vcpus <= 8 THEN 4 ELSE 8 END AS target_max_nics,
            100.0 * (1.0 - m.available_p05 / (s.memory_gib * 1073741824.0)) AS memory_used_pct,
-           pc.hourly AS price_now, ps.hourly AS price_smaller
+           pc.linux_hourly AS price_now, ps.linux_hourly AS price_smaller
     FROM resource_with_cost v
     JOIN sizes s ON s.size = lower(v.vm_size)
     JOIN sizes t ON t.size = lower(s.smaller)
     JOIN cpu c ON c.resource_id = v.resource_id
     JOIN memory m ON m.resource_id = v.resource_id
-    LEFT JOIN price pc ON pc.size = s.size AND pc.region = v.region
-    LEFT JOIN price ps ON ps.size = lower(s.smaller) AND ps.region = v.region
+    LEFT JOIN vm_prices pc ON pc.size = s.size AND pc.region = v.region
+    LEFT JOIN vm_prices ps ON ps.size = lower(s.smaller) AND ps.region = v.region
     WHERE v.resource_type = 'microsoft.compute/virtualmachines'
       AND v.power_state = 'running'
       AND s.smaller IS NOT NULL
