@@ -342,12 +342,15 @@ def main():
     print("| rule | cloudoptima s | findings | DuckDB s | findings | speed ratio |")
     print("|---|---:|---:|---:|---:|---:|")
     both_ours = both_duck = 0.0
+    differ = []
     for rid, _, _ in rules:
         o_s, o_n = ours[rid]
         d = duck.get(rid, {})
         if "seconds" in d:
             both_ours += o_s
             both_duck += d["seconds"]
+            if d["findings"] != o_n:
+                differ.append(rid)
             print(f"| {rid} | {o_s:.2f} | {o_n} | {d['seconds']:.2f} | {d['findings']} | {d['seconds'] / max(o_s, 1e-3):.2f}x |")
         else:
             print(f"| {rid} | {o_s:.2f} | {o_n} | — | — | not run: {d.get('error', '?')[:60]} |")
@@ -361,6 +364,8 @@ def main():
     print(f"| rules stage (views, {len(rules)} rules, writing findings), s | {float(stage.group(1)):.1f} | | |")
     print(f"| whole process, s | {ours_s:.1f} | {duck_s:.1f} | {duck_s / ours_s:.2f}x |")
     print(f"| peak RSS | {ours_mb:,.0f} MiB | {duck_mb:,.0f} MiB | {ours_mb / duck_mb:.2f}x |")
+    if differ:
+        print(f"\nFINDINGS DIFFER between the two tools for: {', '.join(differ)}")
     print("\nspeed ratio = DuckDB time / cloudoptima time (above 1: cloudoptima faster); "
           "memory ratio = cloudoptima peak RSS / DuckDB peak RSS (below 1: cloudoptima leaner).")
     json.dump({"counts": counts, "ours": ours, "duckdb": duck, "ours_s": ours_s, "ours_mib": ours_mb,
