@@ -211,7 +211,7 @@ pub fn advance(
         }
         out.push(p);
     }
-    out.sort_by(|a, b| key(&a.seen).cmp(&key(&b.seen)));
+    out.sort_by_key(|a| key(&a.seen));
     out
 }
 

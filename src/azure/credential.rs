@@ -60,9 +60,10 @@ pub fn candidates(config: &AzureConfig) -> Result<Vec<Candidate>, String> {
 fn client_options(config: &AzureConfig) -> ClientOptions {
     let mut custom = CustomConfiguration::default();
     custom.authority_host = config.endpoints().authority;
-    let mut options = ClientOptions::default();
-    options.cloud = Some(Arc::new(CloudConfiguration::from(custom)));
-    options
+    ClientOptions {
+        cloud: Some(Arc::new(CloudConfiguration::from(custom))),
+        ..ClientOptions::default()
+    }
 }
 
 fn build(method: AuthMethod, config: &AzureConfig) -> Result<Arc<dyn TokenCredential>, String> {

@@ -5,11 +5,14 @@
 //! inventory, and a Monitor `metrics:getBatch` response with 35 days of hourly `Percentage CPU`.
 //! Beside the normal estate it plants known waste for every rule in `sql/rules/` (idle, stopped and
 //! long-deallocated VMs, unattached disks, premium disks on stopped VMs, legacy storage accounts,
-//! unassociated public IPs, orphaned NICs) and look-alikes that are *not* waste (busy or recently
+//! unassociated public IPs, orphaned NICs, a half-used reservation, …) and look-alikes that are *not* waste (busy or recently
 //! deallocated VMs, ASR replica and `ActiveSAS` disks, IPs bound to a NAT gateway, NICs of private
 //! endpoints); [`DemoTenant::planted`] says which is which so tests can score rules.
 //! `scale` repeats the estate in more resource groups: scale 1 is about 16,000 cost rows, each further
 //! unit adds about 14,000 (scale 100 is about 1.4 million).
+
+// The planted estate is written as tables of tuples, one row per resource: clearer than types.
+#![allow(clippy::type_complexity)]
 
 use std::fmt::Write as _;
 
@@ -486,7 +489,7 @@ impl DemoTenant {
                 hourly,
                 "NAT gateway",
             ),
-            Kind::Other { hourly, .. } if hourly == 0.0 => return None,
+            Kind::Other { hourly: 0.0, .. } => return None,
             Kind::Other {
                 provider,
                 service,
@@ -649,10 +652,10 @@ impl DemoTenant {
             "kind": if let Kind::Storage { kind, .. } = r.kind { json!(kind) } else { json!("") },
             "properties": props,
         });
-        if let Some(m) = &r.managed_by {
-            if matches!(r.kind, Kind::Disk { .. }) {
-                row["managedBy"] = json!(m);
-            }
+        if let Some(m) = &r.managed_by
+            && matches!(r.kind, Kind::Disk { .. })
+        {
+            row["managedBy"] = json!(m);
         }
         row
     }
@@ -1766,7 +1769,8 @@ impl Rng {
     }
     /// Roughly standard normal (sum of uniforms), bounded to ±3.
     fn normal(&mut self) -> f64 {
-        ((0..6).map(|_| self.unit()).sum::<f64>() - 3.0) / 0.7071
+        // Six uniforms sum to variance 1/2: dividing by its root gives variance 1.
+        ((0..6).map(|_| self.unit()).sum::<f64>() - 3.0) / std::f64::consts::FRAC_1_SQRT_2
     }
 }
 

@@ -66,9 +66,9 @@ pub async fn resources(lake: &Lake, earlier: &[Landed]) -> Result<Vec<Resource>>
         let cols: Vec<Vec<String>> = (0..5)
             .map(|i| strings(&batches, i))
             .collect::<Result<_>>()?;
-        for i in 0..cols[0].len() {
+        for (i, id) in cols[0].iter().enumerate() {
             out.push(Resource {
-                id: cols[0][i].clone(),
+                id: id.clone(),
                 resource_type: cols[1][i].clone(),
                 region: cols[2][i].clone(),
                 subscription: cols[3][i].clone(),

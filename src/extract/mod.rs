@@ -33,6 +33,8 @@ use crate::{Error, Result};
 /// `[[sources]]` in a pipeline file, chosen by `kind`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+// Read once per run from a pipeline file: boxing the larger settings would only complicate matching.
+#[allow(clippy::large_enum_variant)]
 pub enum SourceSpec {
     /// The built-in synthetic tenant.
     Demo(demo::DemoSpec),

@@ -161,149 +161,18 @@ pub async fn run(
         let (transformed, complete) = if opts.no_extract {
             for name in ["extract", "transform"] {
                 let why = "--no-extract: the lake as it is".to_string();
-                stage(&mut s, name, Instant::now(), StageStatus::Skipped(why), 0, String::new());
-            }
-            (true, true)
-        } else {
-            // Extract.
-            let t = Instant::now();
-            let azure = tokio::sync::OnceCell::new();
-            let cx = ExtractContext {
-                lake: &lake,
-                run_id: &run_id,
-                as_of: opts.as_of,
-                azure_config: &config.azure,
-                azure: &azure,
-            };
-            let mut landed = Vec::new();
-            let mut source_errors = Vec::new();
-            let mut failed_scopes = Vec::new();
-            if let Some(replay) = &opts.replay {
-                tracing::info!(run = %replay.run_id, "replaying what that run landed");
-                landed = replay.landed.clone();
-                failed_scopes = replay.failed_scopes.clone();
-            } else {
-                for source in &spec.sources {
-                    let span = tracing::info_span!("stage", name = "extract", source = source.kind());
-                    match extract::extract(source, &cx, &landed)
-                        .instrument(span)
-                        .await
-                    {
-                        Ok(out) => {
-                            landed.extend(out.landed);
-                            failed_scopes.extend(out.failed_scopes);
-                        }
-                        Err(e) => source_errors.push(format!("source `{}`: {e}", source.kind())),
-                    }
-                }
-                let record = LandingRecord {
-                    run_id: run_id.clone(),
-                    pipeline: spec.name.clone(),
-                    as_of: opts.as_of,
-                    landed: landed.clone(),
-                    failed_scopes: failed_scopes.clone(),
-                };
-                record.write(&lake).await?;
-            }
-            for failure in &failed_scopes {
-                tracing::error!(scope = %failure, "scope not read; its data in the lake is unchanged");
-            }
-            // A source that failed outright stops the run; scopes that failed are left out, and what
-            // was read completely is still transformed, but nothing downstream presents a partial day.
-            let ok_upstream = source_errors.is_empty();
-            let complete = ok_upstream && failed_scopes.is_empty();
-            let mut problems = source_errors;
-            problems.extend(failed_scopes.iter().map(|f| format!("scope not read: {f}")));
-            let status = if problems.is_empty() {
-                StageStatus::Ok
-            } else {
-                StageStatus::Failed(problems.join("; "))
-            };
-            stage(
-                &mut s,
-                "extract",
-                t,
-                status,
-                landed.len(),
-                format!(
-                    "{} file(s) {}{}",
-                    landed.len(),
-                    match &opts.replay {
-                        Some(r) => format!("replayed from run {}", r.run_id),
-                        None => "landed".into(),
-                    },
-                    if failed_scopes.is_empty() {
-                        String::new()
-                    } else {
-                        format!("; {} scope(s) not read", failed_scopes.len())
-                    }
-                ),
-            );
-
-            // Transform what was read in full (not when a source failed outright).
-            let t = Instant::now();
-            let transformed = if ok_upstream {
-                let result = transform::run(&lake, &landed, &run_id, opts.as_of)
-                    .instrument(tracing::info_span!("stage", name = "transform"))
-                    .await;
-                match result {
-                    Ok(report) => {
-                        s.quarantined = report.quarantined.len();
-                        s.unreconciled = report.unreconciled.clone();
-                        let tables: Vec<String> = report
-                            .rows
-                            .iter()
-                            .map(|(t, n)| format!("{t} {n}"))
-                            .collect();
-                        let reconciled = if report.unreconciled.is_empty() {
-                            "billed totals reconcile".to_string()
-                        } else {
-                            format!("NOT reconciled: {}", report.unreconciled.join("; "))
-                        };
-                        let detail = format!(
-                            "{}; {} quarantined; {reconciled}",
-                            tables.join(", "),
-                            report.quarantined.len()
-                        );
-                        let status = if report.unreconciled.is_empty() {
-                            StageStatus::Ok
-                        } else {
-                            StageStatus::Failed(report.unreconciled.join("; "))
-                        };
-                        stage(
-                            &mut s,
-                            "transform",
-                            t,
-                            status,
-                            report.rows.values().sum(),
-                            detail,
-                        );
-                        true
-                    }
-                    Err(e) => {
-                        stage(
-                            &mut s,
-                            "transform",
-                            t,
-                            StageStatus::Failed(e.to_string()),
-                            0,
-                            String::new(),
-                        );
-                        false
-                    }
-                }
-            } else {
                 stage(
                     &mut s,
-                    "transform",
-                    t,
-                    StageStatus::Skipped("extract failed".into()),
+                    name,
+                    Instant::now(),
+                    StageStatus::Skipped(why),
                     0,
                     String::new(),
                 );
-                false
-            };
-            (transformed, complete)
+            }
+            (true, true)
+        } else {
+            extract_and_transform(config, spec, opts, &lake, &run_id, &mut s, &stage).await?
         };
         let skip = |s: &mut RunSummary, names: &[&'static str], why: &str| {
             for name in names {
@@ -446,10 +315,10 @@ pub async fn run(
         }
 
         for def in schema::all().iter().filter(|d| d.name != "_runs") {
-            if let Ok(df) = ctx.table(def.name).await {
-                if let Ok(n) = df.count().await {
-                    s.table_rows.insert(def.name, n);
-                }
+            if let Ok(df) = ctx.table(def.name).await
+                && let Ok(n) = df.count().await
+            {
+                s.table_rows.insert(def.name, n);
             }
         }
         manifest::write(&lake, &s, started, Utc::now()).await?;
@@ -457,6 +326,158 @@ pub async fn run(
     }
     .instrument(span)
     .await
+}
+
+/// Extract every source (or take what a replayed run landed), then transform what was read in full.
+/// Returns whether the transform succeeded and whether every scope was read.
+async fn extract_and_transform(
+    config: &Config,
+    spec: &PipelineSpec,
+    opts: &RunOptions,
+    lake: &Lake,
+    run_id: &str,
+    s: &mut RunSummary,
+    stage: &impl Fn(&mut RunSummary, &'static str, Instant, StageStatus, usize, String),
+) -> Result<(bool, bool)> {
+    // Extract.
+    let t = Instant::now();
+    let azure = tokio::sync::OnceCell::new();
+    let cx = ExtractContext {
+        lake,
+        run_id,
+        as_of: opts.as_of,
+        azure_config: &config.azure,
+        azure: &azure,
+    };
+    let mut landed = Vec::new();
+    let mut source_errors = Vec::new();
+    let mut failed_scopes = Vec::new();
+    if let Some(replay) = &opts.replay {
+        tracing::info!(run = %replay.run_id, "replaying what that run landed");
+        landed = replay.landed.clone();
+        failed_scopes = replay.failed_scopes.clone();
+    } else {
+        for source in &spec.sources {
+            let span = tracing::info_span!("stage", name = "extract", source = source.kind());
+            match extract::extract(source, &cx, &landed)
+                .instrument(span)
+                .await
+            {
+                Ok(out) => {
+                    landed.extend(out.landed);
+                    failed_scopes.extend(out.failed_scopes);
+                }
+                Err(e) => source_errors.push(format!("source `{}`: {e}", source.kind())),
+            }
+        }
+        let record = LandingRecord {
+            run_id: run_id.to_string(),
+            pipeline: spec.name.clone(),
+            as_of: opts.as_of,
+            landed: landed.clone(),
+            failed_scopes: failed_scopes.clone(),
+        };
+        record.write(lake).await?;
+    }
+    for failure in &failed_scopes {
+        tracing::error!(scope = %failure, "scope not read; its data in the lake is unchanged");
+    }
+    // A source that failed outright stops the run; scopes that failed are left out, and what
+    // was read completely is still transformed, but nothing downstream presents a partial day.
+    let ok_upstream = source_errors.is_empty();
+    let complete = ok_upstream && failed_scopes.is_empty();
+    let mut problems = source_errors;
+    problems.extend(failed_scopes.iter().map(|f| format!("scope not read: {f}")));
+    let status = if problems.is_empty() {
+        StageStatus::Ok
+    } else {
+        StageStatus::Failed(problems.join("; "))
+    };
+    stage(
+        s,
+        "extract",
+        t,
+        status,
+        landed.len(),
+        format!(
+            "{} file(s) {}{}",
+            landed.len(),
+            match &opts.replay {
+                Some(r) => format!("replayed from run {}", r.run_id),
+                None => "landed".into(),
+            },
+            if failed_scopes.is_empty() {
+                String::new()
+            } else {
+                format!("; {} scope(s) not read", failed_scopes.len())
+            }
+        ),
+    );
+
+    // Transform what was read in full (not when a source failed outright).
+    let t = Instant::now();
+    let transformed = if ok_upstream {
+        let result = transform::run(lake, &landed, run_id, opts.as_of)
+            .instrument(tracing::info_span!("stage", name = "transform"))
+            .await;
+        match result {
+            Ok(report) => {
+                s.quarantined = report.quarantined.len();
+                s.unreconciled = report.unreconciled.clone();
+                let tables: Vec<String> = report
+                    .rows
+                    .iter()
+                    .map(|(t, n)| format!("{t} {n}"))
+                    .collect();
+                let reconciled = if report.unreconciled.is_empty() {
+                    "billed totals reconcile".to_string()
+                } else {
+                    format!("NOT reconciled: {}", report.unreconciled.join("; "))
+                };
+                let detail = format!(
+                    "{}; {} quarantined; {reconciled}",
+                    tables.join(", "),
+                    report.quarantined.len()
+                );
+                let status = if report.unreconciled.is_empty() {
+                    StageStatus::Ok
+                } else {
+                    StageStatus::Failed(report.unreconciled.join("; "))
+                };
+                stage(
+                    s,
+                    "transform",
+                    t,
+                    status,
+                    report.rows.values().sum(),
+                    detail,
+                );
+                true
+            }
+            Err(e) => {
+                stage(
+                    s,
+                    "transform",
+                    t,
+                    StageStatus::Failed(e.to_string()),
+                    0,
+                    String::new(),
+                );
+                false
+            }
+        }
+    } else {
+        stage(
+            s,
+            "transform",
+            t,
+            StageStatus::Skipped("extract failed".into()),
+            0,
+            String::new(),
+        );
+        false
+    };
+    Ok((transformed, complete))
 }
 
 async fn run_rules(

@@ -102,10 +102,10 @@ pub async fn send_smtp(smtp: &SmtpConfig, message: Message) -> Result<Delivered>
             Tls::Wrapper(params)
         });
     }
-    if let (Some(user), Some(pass)) = (smtp.username.as_ref(), smtp.password.as_ref()) {
-        if let (Some(u), Some(p)) = (user.expose(), pass.expose()) {
-            builder = builder.credentials(Credentials::new(u.to_string(), p.to_string()));
-        }
+    if let (Some(user), Some(pass)) = (smtp.username.as_ref(), smtp.password.as_ref())
+        && let (Some(u), Some(p)) = (user.expose(), pass.expose())
+    {
+        builder = builder.credentials(Credentials::new(u.to_string(), p.to_string()));
     }
     let recipients = message.envelope().to().len();
     // lettre's timeout covers each socket operation, not a server that stalls mid-dialogue (seen
