@@ -5,7 +5,7 @@ category = "compute"
 severity = "medium"
 status = "stable"
 effort = "medium"
-what = "Running VMs whose P95 of hourly peak CPU stays under `cpu_threshold_pct` and whose memory use (P95, from `Available Memory Bytes`) stays under `memory_threshold_pct` over `window_days` days, and whose size has a smaller sibling in its family (half the vCPUs and memory: Dsv3–v5, Dasv5, Esv3–v5, Easv5, Fsv2)."
+what = "Running VMs whose P95 of hourly peak CPU stays under `cpu_threshold_pct` and whose memory use (P95, from `Available Memory Bytes`) stays under `memory_threshold_pct` over `window_days` days (a VM without that metric is reported at one lower fit), and whose size has a smaller sibling in its family (half the vCPUs and memory: Dsv3–v5, Dasv5, Esv3–v5, Easv5, Fsv2)."
 why = "Halving a VM's size halves its compute price; a VM that never uses half its CPU or memory pays for capacity it does not need. Savings follow the retail or price-sheet price ratio of the two sizes applied to what the VM actually cost (so negotiated discounts carry over), or the cost times the share of vCPUs given up when no price is known."
 fix = "Resize to the suggested size in a maintenance window (`az vm resize`). When the VM has more data disks or NICs than the smaller size allows (the evidence says, and the fit score is two lower), consolidate them first or pick another family. VMs whose average CPU is under `idle_below_pct` are the idle rule's case instead."
 
@@ -109,10 +109,16 @@ memory AS (
       AND "date" < {{as_of}}
     GROUP BY resource_id
 ),
+running AS (
+    SELECT resource_id, subscription_id, resource_group, resource_name, region, vm_size, cost_30d,
+           COALESCE(json_length(properties, 'storageProfile', 'dataDisks'), 0) AS data_disks,
+           COALESCE(json_length(properties, 'networkProfile', 'networkInterfaces'), 0) AS nics
+    FROM resource_with_cost
+    WHERE resource_type = 'microsoft.compute/virtualmachines'
+      AND power_state = 'running'
+),
 candidates AS (
     SELECT v.*, s.vcpus, s.memory_gib, s.smaller, c.p95, c.avg_cpu, c.hours,
-           COALESCE(json_length(v.properties, 'storageProfile', 'dataDisks'), 0) AS data_disks,
-           COALESCE(json_length(v.properties, 'networkProfile', 'networkInterfaces'), 0) AS nics,
            -- The published limits of these families: 2 data disks per vCPU up to 32; 2 NICs up to
            -- 4 vCPUs, 4 at 8, 8 from 16.
            t.vcpus AS target_vcpus,
@@ -120,16 +126,14 @@ candidates AS (
            CASE WHEN t.vcpus <= 4 THEN 2 WHEN t.vcpus <= 8 THEN 4 ELSE 8 END AS target_max_nics,
            100.0 * (1.0 - m.available_p05 / (s.memory_gib * 1073741824.0)) AS memory_used_pct,
            pc.linux_hourly AS price_now, ps.linux_hourly AS price_smaller
-    FROM resource_with_cost v
+    FROM running v
     JOIN sizes s ON s.size = lower(v.vm_size)
     JOIN sizes t ON t.size = lower(s.smaller)
     JOIN cpu c ON c.resource_id = v.resource_id
-    JOIN memory m ON m.resource_id = v.resource_id
+    LEFT JOIN memory m ON m.resource_id = v.resource_id
     LEFT JOIN vm_prices pc ON pc.size = s.size AND pc.region = v.region
     LEFT JOIN vm_prices ps ON ps.size = lower(s.smaller) AND ps.region = v.region
-    WHERE v.resource_type = 'microsoft.compute/virtualmachines'
-      AND v.power_state = 'running'
-      AND s.smaller IS NOT NULL
+    WHERE s.smaller IS NOT NULL
 )
 SELECT
     resource_id,
@@ -138,10 +142,11 @@ SELECT
     resource_name,
     region,
     'compute_vm_underused' AS rule_id,
-    vm_size || ' to ' || smaller || ': P95 CPU ' || CAST(ROUND(p95, 1) AS VARCHAR) || '%, memory in use '
-        || CAST(ROUND(memory_used_pct, 1) AS VARCHAR) || '% over ' || CAST({{window_days}} AS VARCHAR) || ' days' AS reason,
+    vm_size || ' to ' || smaller || ': P95 CPU ' || CAST(ROUND(p95, 1) AS VARCHAR) || '%, '
+        || COALESCE('memory in use ' || CAST(ROUND(memory_used_pct, 1) AS VARCHAR) || '%', 'memory not measured')
+        || ' over ' || CAST({{window_days}} AS VARCHAR) || ' days' AS reason,
     '{"size":"' || vm_size || '","target":"' || smaller || '","cpu_p95_pct":' || CAST(ROUND(p95, 2) AS VARCHAR)
-        || ',"memory_used_pct":' || CAST(ROUND(memory_used_pct, 2) AS VARCHAR) || ',"hours":' || CAST(hours AS VARCHAR)
+        || ',"memory_used_pct":' || COALESCE(CAST(ROUND(memory_used_pct, 2) AS VARCHAR), 'null') || ',"hours":' || CAST(hours AS VARCHAR)
         || ',"priced":' || CASE WHEN price_now > 0 AND price_smaller IS NOT NULL THEN 'true' ELSE 'false' END
         || ',"data_disks":' || CAST(data_disks AS VARCHAR) || ',"target_max_data_disks":' || CAST(target_max_data_disks AS VARCHAR)
         || ',"nics":' || CAST(nics AS VARCHAR) || ',"target_max_nics":' || CAST(target_max_nics AS VARCHAR) || '}' AS evidence,
@@ -152,10 +157,11 @@ SELECT
     5.0
         - CASE WHEN price_now > 0 AND price_smaller IS NOT NULL THEN 0.0 ELSE 1.0 END
         - CASE WHEN hours >= {{window_days}} * 24 * 0.95 THEN 0.0 ELSE 1.0 END
+        - CASE WHEN memory_used_pct IS NULL THEN 1.0 ELSE 0.0 END
         - CASE WHEN data_disks > target_max_data_disks OR nics > target_max_nics THEN 2.0 ELSE 0.0 END AS fit_score,
     'az vm resize --ids ' || resource_id || ' --size ' || smaller AS remediation
 FROM candidates
 WHERE avg_cpu >= {{idle_below_pct}}
   AND p95 < {{cpu_threshold_pct}}
-  AND memory_used_pct < {{memory_threshold_pct}}
+  AND COALESCE(memory_used_pct, 0.0) < {{memory_threshold_pct}}
   AND hours >= {{window_days}} * 24 * {{min_coverage_pct}} / 100.0
