@@ -1431,7 +1431,7 @@ enum CommitmentUse {
 
 /// A reservation the demo's production subscription bought for D-series VMs in West Europe.
 #[derive(Debug)]
-pub struct Reservation {
+struct Reservation {
     name: &'static str,
     order: &'static str,
     id: &'static str,
@@ -1444,7 +1444,7 @@ pub struct Reservation {
 }
 
 impl Reservation {
-    pub fn resource_id(&self) -> String {
+    fn resource_id(&self) -> String {
         format!(
             "/providers/Microsoft.Capacity/reservationOrders/{}/reservations/{}",
             self.order, self.id
@@ -1454,7 +1454,7 @@ impl Reservation {
 
 /// One reservation fully used by the two web VMs; one bought for two API VMs of which only one
 /// is left, so half of it goes unused (planted for `rate_commitment_underused`).
-pub const RESERVATIONS: [Reservation; 2] = [
+const RESERVATIONS: [Reservation; 2] = [
     Reservation {
         name: "ri-web-d4s-v3",
         order: "5d1f3a2b-6c4e-4f8a-9b0d-1e2f3a4b5c01",
