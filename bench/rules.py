@@ -40,7 +40,7 @@ DEMO_PIPELINE = """name = "seed"
 
 RULES_PIPELINE = """name = "rules"
 [rules]
-select = {categories}
+preview = true
 [forecast]
 enabled = false
 [report]
@@ -237,7 +237,7 @@ def rule_sql(path, as_of):
     for k, v in meta.get("params", {}).items():
         lit = f"'{v}'" if isinstance(v, str) else repr(v).lower() if isinstance(v, bool) else repr(v)
         sql = sql.replace("{{" + k + "}}", lit)
-    return meta["id"], meta.get("status", "preview"), sql
+    return meta["id"], sql
 
 
 def json_path(args):
@@ -245,18 +245,22 @@ def json_path(args):
     return "'$." + ".".join(keys) + "'"
 
 
+# DataFusion's JSON functions (column, then keys) and the DuckDB call each becomes.
+JSON_CALLS = {
+    "json_get_str": "json_extract_string({col}, {path})",
+    "json_get_int": "CAST(json_extract({col}, {path}) AS BIGINT)",
+    "json_length": "json_array_length({col}, {path})",
+    "json_contains": "json_exists({col}, {path})",
+}
+
+
 def to_duckdb(sql):
     """DataFusion's dialect → DuckDB's: the few functions that differ."""
     sql = re.sub(r"approx_percentile_cont\(", "approx_quantile(", sql)
     sql = re.sub(r"regexp_like\(", "regexp_matches(", sql)
-    sql = re.sub(r"json_get_str\(([\w.]+),\s*((?:'[^']*'\s*,?\s*)+)\)",
-                 lambda m: f"json_extract_string({m.group(1)}, {json_path(m.group(2))})", sql)
-    sql = re.sub(r"json_get_int\(([\w.]+),\s*((?:'[^']*'\s*,?\s*)+)\)",
-                 lambda m: f"CAST(json_extract({m.group(1)}, {json_path(m.group(2))}) AS BIGINT)", sql)
-    sql = re.sub(r"json_length\(([\w.]+),\s*((?:'[^']*'\s*,?\s*)+)\)",
-                 lambda m: f"json_array_length({m.group(1)}, {json_path(m.group(2))})", sql)
-    sql = re.sub(r"json_contains\(([\w.]+),\s*((?:'[^']*'\s*,?\s*)+)\)",
-                 lambda m: f"json_exists({m.group(1)}, {json_path(m.group(2))})", sql)
+    for name, call in JSON_CALLS.items():
+        sql = re.sub(name + r"\(([\w.]+),\s*((?:'[^']*'\s*,?\s*)+)\)",
+                     lambda m: call.format(col=m.group(1), path=json_path(m.group(2))), sql)
     return sql
 
 
@@ -282,7 +286,7 @@ def main():
     tables = {t: DeltaTable(os.path.join(lake, t)) for t in ("costs", "resources", "metrics")}
     schemas = {t: pa.schema(dt.schema().to_arrow()) for t, dt in tables.items()}
     parts = {t: dt.metadata().partition_columns for t, dt in tables.items()}
-    sample = tables["costs"].to_pyarrow_table().slice(0, 1).to_pylist()[0]
+    sample = tables["costs"].to_pyarrow_dataset().head(1).to_pylist()[0]
     template = {k: v for k, v in sample.items() if v is not None and not isinstance(v, (int, float, datetime))}
     for t in tables:
         shutil.rmtree(os.path.join(lake, t))
@@ -303,11 +307,9 @@ def main():
 
     rules_dir = os.path.join(root, "sql", "rules")
     rules = [rule_sql(f, AS_OF) for f in sorted(glob.glob(os.path.join(rules_dir, "*.sql")))]
-    categories = sorted({tomllib.loads(re.search(r"/\* ---\n(.*?)\n--- \*/", open(f).read(), re.S).group(1))["category"]
-                         for f in glob.glob(os.path.join(rules_dir, "*.sql"))})
     os.makedirs(os.path.join(work, "pipelines"))
     with open(os.path.join(work, "pipelines", "rules.toml"), "w") as f:
-        f.write(RULES_PIPELINE.format(categories=json.dumps(categories)))
+        f.write(RULES_PIPELINE)
 
     log(f"== cloudoptima: {len(rules)} rules")
     ours_s, ours_mb, out = measured([binary, "--lake", lake, "--pipelines", os.path.join(work, "pipelines"),
@@ -331,7 +333,7 @@ def main():
         "CREATE TABLE prices (x_ArmSkuName VARCHAR, x_SkuRegion VARCHAR, ListUnitPrice DOUBLE, "
         "x_SkuPriceType VARCHAR, SkuMeter VARCHAR, x_SkuDescription VARCHAR)"]
     job = {"empty": empty, "tables": live, "views": [(n, to_duckdb(s)) for n, s in views],
-           "rules": [(rid, to_duckdb(sql)) for rid, _, sql in rules]}
+           "rules": [(rid, to_duckdb(sql)) for rid, sql in rules]}
     job_file = os.path.join(work, "duckdb-job.json")
     json.dump(job, open(job_file, "w"))
     duck_s, duck_mb, out = measured([sys.executable, "-c", DUCKDB_JOB, job_file])
@@ -343,7 +345,7 @@ def main():
     print("|---|---:|---:|---:|---:|---:|")
     both_ours = both_duck = 0.0
     differ = []
-    for rid, _, _ in rules:
+    for rid, _ in rules:
         o_s, o_n = ours[rid]
         d = duck.get(rid, {})
         if "seconds" in d:

@@ -215,43 +215,21 @@ pub fn advance(
     out
 }
 
-/// Read the findings, advance them with this run's recommendations, write them back.
+/// Read the findings, advance them with this run's recommendations (`found`, the rule runner's
+/// batches), write them back.
 pub async fn update(
     lake: &Lake,
     ctx: &SessionContext,
+    found: &[RecordBatch],
     ran: &HashSet<String>,
     suppressions: &Suppressions,
     as_of: NaiveDate,
 ) -> Result<Vec<Finding>> {
-    // Both tables may have changed since `ctx` registered them: read their current versions.
+    // The table may have changed since `ctx` registered it: read its current version.
     let def = schema::findings();
-    for table in [def.clone(), schema::recommendations()] {
-        ctx.deregister_table(table.name)?;
-        lake.register(ctx, &table).await?;
-    }
-    let day = format!("DATE '{}'", as_of.format("%Y-%m-%d"));
-    let current = ctx
-        .sql(&format!(
-            "SELECT rule_id, resource_id, subscription_id, resource_group, resource_name, \
-             monthly_cost, est_monthly_savings FROM recommendations WHERE run_date = {day}"
-        ))
-        .await?
-        .collect()
-        .await?;
-    let text = |i| strings(&current, i);
-    let (rules, ids, subs, groups, names) = (text(0)?, text(1)?, text(2)?, text(3)?, text(4)?);
-    let (costs, savings) = (numbers(&current, 5)?, numbers(&current, 6)?);
-    let current: Vec<Seen> = (0..rules.len())
-        .map(|i| Seen {
-            rule_id: rules[i].clone(),
-            resource_id: ids[i].clone(),
-            subscription_id: subs[i].clone(),
-            resource_group: groups[i].clone(),
-            resource_name: names[i].clone(),
-            monthly_cost: costs[i],
-            est_monthly_savings: savings[i],
-        })
-        .collect();
+    ctx.deregister_table(def.name)?;
+    lake.register(ctx, &def).await?;
+    let current = seen_in(found)?;
     let previous = read(ctx).await?;
     let spend = ctx
         .sql("SELECT resource_id, cost_30d FROM resource_cost_30d")
@@ -270,6 +248,39 @@ pub async fn update(
     )
     .await?;
     Ok(findings)
+}
+
+/// This run's findings from the runner's batches (recommendations schema), by column name.
+fn seen_in(found: &[RecordBatch]) -> Result<Vec<Seen>> {
+    let Some(first) = found.first() else {
+        return Ok(Vec::new());
+    };
+    let schema = first.schema();
+    let at = |name: &str| {
+        schema
+            .index_of(name)
+            .map_err(|e| Error::Internal(e.to_string()))
+    };
+    let text = |name| strings(found, at(name)?);
+    let (rules, ids, subs) = (
+        text("rule_id")?,
+        text("resource_id")?,
+        text("subscription_id")?,
+    );
+    let (groups, names) = (text("resource_group")?, text("resource_name")?);
+    let costs = numbers(found, at("monthly_cost")?)?;
+    let savings = numbers(found, at("est_monthly_savings")?)?;
+    Ok((0..rules.len())
+        .map(|i| Seen {
+            rule_id: rules[i].clone(),
+            resource_id: ids[i].clone(),
+            subscription_id: subs[i].clone(),
+            resource_group: groups[i].clone(),
+            resource_name: names[i].clone(),
+            monthly_cost: costs[i],
+            est_monthly_savings: savings[i],
+        })
+        .collect())
 }
 
 async fn read(ctx: &SessionContext) -> Result<Vec<Finding>> {

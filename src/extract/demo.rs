@@ -342,18 +342,18 @@ impl DemoTenant {
                     continue;
                 }
                 if let Some(line) = self.resource_cost(r, day) {
-                    write_cost_row(&mut out, self, &line, day);
+                    write_cost_row(&mut out, &line, day);
                     rows += 1;
                 }
             }
             for sub in 0..SUBSCRIPTIONS.len() {
                 for line in shared_costs(sub, day, self.as_of, spike_day, &mut rng) {
-                    write_cost_row(&mut out, self, &line, day);
+                    write_cost_row(&mut out, &line, day);
                     rows += 1;
                 }
             }
             for line in reservation_costs(day) {
-                write_cost_row(&mut out, self, &line, day);
+                write_cost_row(&mut out, &line, day);
                 rows += 1;
             }
             write(&month, out.as_bytes())?;
@@ -1572,7 +1572,7 @@ pub const COST_HEADER: &[&str] = &[
 /// EA-style negotiated discount on list prices.
 const DISCOUNT: f64 = 0.12;
 
-fn write_cost_row(out: &mut String, tenant: &DemoTenant, l: &CostLine, day: NaiveDate) {
+fn write_cost_row(out: &mut String, l: &CostLine, day: NaiveDate) {
     let (sub_id, sub_name) = SUBSCRIPTIONS[l.sub];
     let list = l.quantity * l.unit_price;
     let contracted = list * (1.0 - DISCOUNT);
@@ -1587,7 +1587,6 @@ fn write_cost_row(out: &mut String, tenant: &DemoTenant, l: &CostLine, day: Naiv
         "West Europe"
     };
     let rtype_arm = l.resource_id.as_deref().map(arm_type).unwrap_or_default();
-    let _ = tenant;
     // Reservation rows: usage it covered and unused hours carry its amortized cost and bill
     // nothing; the monthly purchase bills the month and carries no effective cost.
     let (billed, effective, pricing, charge, frequency) = match l.commitment {

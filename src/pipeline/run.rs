@@ -540,7 +540,7 @@ async fn run_rules(
     if let Err(e) = lake
         .write_batches(
             &schema::recommendations(),
-            batches,
+            batches.clone(),
             WriteMode::Replace(predicate),
         )
         .await
@@ -555,7 +555,9 @@ async fn run_rules(
             }),
             None => Default::default(),
         };
-        if let Err(e) = lifecycle::update(lake, ctx, &ran, &suppressions, opts.as_of).await {
+        if let Err(e) =
+            lifecycle::update(lake, ctx, &batches, &ran, &suppressions, opts.as_of).await
+        {
             errors.push(format!("findings: {e}"));
         }
     }
