@@ -187,12 +187,8 @@ impl Rule {
     ) -> Result<String> {
         let mut values = self.params.clone();
         for (k, v) in overrides.into_iter().flatten() {
-            if !self.params.contains_key(k) {
-                return Err(self.error(format!(
-                    "unknown param `{k}`{}; params are: {}",
-                    suggest::hint(k, self.params.keys().map(String::as_str)),
-                    self.params.keys().cloned().collect::<Vec<_>>().join(", ")
-                )));
+            if let Some(problem) = self.override_problem(k, v) {
+                return Err(self.error(problem));
             }
             values.insert(k.clone(), v.clone());
         }
@@ -200,13 +196,7 @@ impl Rule {
             .sql
             .replace("{{as_of}}", &format!("DATE '{}'", as_of.format("%Y-%m-%d")));
         for (k, v) in &values {
-            let literal = match v {
-                toml::Value::String(s) => format!("'{}'", s.replace('\'', "''")),
-                toml::Value::Integer(i) => i.to_string(),
-                toml::Value::Float(f) => format!("{f:?}"),
-                toml::Value::Boolean(b) => b.to_string(),
-                other => return Err(self.error(format!("param `{k}`: unsupported value {other}"))),
-            };
+            let literal = sql_literal(v).map_err(|e| self.error(format!("param `{k}`: {e}")))?;
             sql = sql.replace(&format!("{{{{{k}}}}}"), &literal);
         }
         if let Some(start) = sql.find("{{") {
@@ -217,6 +207,25 @@ impl Rule {
             )));
         }
         Ok(sql)
+    }
+
+    /// Why `value` cannot override param `key`, if it cannot: no such param, or a value of
+    /// another kind than the default's.
+    fn override_problem(&self, key: &str, value: &toml::Value) -> Option<String> {
+        let Some(default) = self.params.get(key) else {
+            return Some(format!(
+                "unknown param `{key}`{}; params are: {}",
+                suggest::hint(key, self.params.keys().map(String::as_str)),
+                self.params.keys().cloned().collect::<Vec<_>>().join(", ")
+            ));
+        };
+        (kind(default) != kind(value)).then(|| {
+            format!(
+                "param `{key}` takes {} (default {default}), not {} {value}",
+                kind(default),
+                kind(value)
+            )
+        })
     }
 
     fn error(&self, message: String) -> Error {
@@ -296,6 +305,42 @@ impl Rule {
         df.collect()
             .await
             .map_err(|e| self.error(e.strip_backtrace()))
+    }
+}
+
+/// What sort of value a param holds, as `validate` names it (integers and floats are both numbers).
+fn kind(v: &toml::Value) -> &'static str {
+    match v {
+        toml::Value::String(_) => "a string",
+        toml::Value::Integer(_) | toml::Value::Float(_) => "a number",
+        toml::Value::Boolean(_) => "a boolean",
+        toml::Value::Array(_) => "a list",
+        _ => "a table or date",
+    }
+}
+
+/// A param value as SQL: strings quoted, numbers and booleans as they are, a list as an array
+/// literal (`['a', 'b']`, for `unnest`, `array_has`, …) of at least one such value.
+fn sql_literal(v: &toml::Value) -> std::result::Result<String, String> {
+    match v {
+        toml::Value::String(s) => Ok(format!("'{}'", s.replace('\'', "''"))),
+        toml::Value::Integer(i) => Ok(i.to_string()),
+        toml::Value::Float(f) => Ok(format!("{f:?}")),
+        toml::Value::Boolean(b) => Ok(b.to_string()),
+        toml::Value::Array(items) if items.is_empty() => {
+            Err("a list needs at least one value".into())
+        }
+        toml::Value::Array(items) => {
+            let mut parts = Vec::with_capacity(items.len());
+            for item in items {
+                if matches!(item, toml::Value::Array(_)) {
+                    return Err("a list of lists is not supported".into());
+                }
+                parts.push(sql_literal(item)?);
+            }
+            Ok(format!("[{}]", parts.join(", ")))
+        }
+        other => Err(format!("unsupported value {other}")),
     }
 }
 
@@ -425,7 +470,8 @@ pub fn load_dir(dir: &Path) -> Result<Vec<Rule>> {
 
 /// The rules a pipeline's selection names (ids or categories; empty = every stable rule, and the
 /// preview ones with `preview = true`).
-/// Unknown names and unknown param overrides are reported with the closest valid name.
+/// Unknown names and unknown param overrides are reported with the closest valid name, and an
+/// override of another kind than its default (a string for a number) with what it takes.
 pub fn select<'a>(
     rules: &'a [Rule],
     selection: &RuleSelection,
@@ -451,11 +497,10 @@ pub fn select<'a>(
                 suggest::hint(id, rules.iter().map(|r| r.id.as_str()))
             )),
             Some(rule) => {
-                for key in params.keys().filter(|k| !rule.params.contains_key(*k)) {
-                    problems.push(format!(
-                        "{origin}: rules.params.{id}: unknown param `{key}`{}",
-                        suggest::hint(key, rule.params.keys().map(String::as_str))
-                    ));
+                for (key, value) in params {
+                    if let Some(problem) = rule.override_problem(key, value) {
+                        problems.push(format!("{origin}: rules.params.{id}: {problem}"));
+                    }
                 }
             }
         }
@@ -501,6 +546,36 @@ mod tests {
         let bad = BTreeMap::from([("limit_pc".to_string(), toml::Value::Integer(3))]);
         let e = rule.render(Some(&bad), day).unwrap_err().to_string();
         assert!(e.contains("did you mean `limit_pct`"), "{e}");
+    }
+
+    #[test]
+    fn list_params_render_as_arrays_and_overrides_keep_the_default_kind() {
+        let text = RULE
+            .replace(
+                "limit_pct = 5.0\n",
+                "limit_pct = 5.0\ntags = [\"costcenter\"]\n",
+            )
+            .replace("AS d;", "AS d, {{tags}} AS t;");
+        let rule = Rule::parse(&text, Path::new("x_rule.sql")).unwrap();
+        let day = NaiveDate::from_ymd_opt(2026, 1, 2).unwrap();
+        let with =
+            |k: &str, v: toml::Value| rule.render(Some(&BTreeMap::from([(k.to_string(), v)])), day);
+        let two = toml::Value::Array(vec!["owner".into(), "it's".into()]);
+        assert_eq!(
+            with("tags", two).unwrap(),
+            "SELECT 5.0 AS v, DATE '2026-01-02' AS d, ['owner', 'it''s'] AS t"
+        );
+        let e = with("tags", "costcenter".into()).unwrap_err().to_string();
+        assert!(e.contains("param `tags` takes a list"), "{e}");
+        let e = with("limit_pct", "high".into()).unwrap_err().to_string();
+        assert!(
+            e.contains("param `limit_pct` takes a number (default 5.0), not a string"),
+            "{e}"
+        );
+        let e = with("tags", toml::Value::Array(vec![]))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("at least one value"), "{e}");
     }
 
     #[test]

@@ -49,6 +49,13 @@ until = "2026-06-18"
 reason = "build farm moves to containers in June"
 
 [[suppress]]
+rule = "storage_snapshot_premium"
+resource_group = "rg-api"
+status = "snoozed"
+until = "2026-06-18"
+reason = "release snapshot kept until the audit"
+
+[[suppress]]
 rule = "network_public_ip_unassociated"
 resource_group = "rg-test"
 status = "dismissed"
@@ -63,6 +70,10 @@ reason = "kept for a vendor allow-list"
     assert_eq!(
         finding(&ws, "network_public_ip_unassociated", "pip-dev-test")["status"],
         "dismissed"
+    );
+    assert_eq!(
+        finding(&ws, "storage_snapshot_premium", "snap-api-release")["status"],
+        "snoozed"
     );
     let disk = finding(&ws, "storage_disk_unattached", "disk-old-data");
     assert_eq!(
@@ -100,10 +111,17 @@ reason = "kept for a vendor allow-list"
         finding(&ws, "storage_disk_unattached", "disk-old-data")["runs"],
         3
     );
+    // The snapshot's snooze ran out on the 18th: open again, still counted from the first run.
+    let snapshot = finding(&ws, "storage_snapshot_premium", "snap-api-release");
+    assert_eq!(
+        (&snapshot["status"], &snapshot["runs"], &snapshot["reason"]),
+        (&Value::from("open"), &Value::from(3), &Value::Null)
+    );
     // The report lists the open findings and leaves the dismissed one out (it is still found).
     let pdf = ws.path().join("out/reports/daily-2026-06-19.pdf");
     let text = crate::pipeline::pdftotext(&pdf);
     assert!(text.contains("disk-old-data"), "{text}");
+    assert!(text.contains("snap-api-release"), "{text}");
     assert!(!text.contains("pip-dev-test"), "{text}");
 
     // A suppression without a reason or with an unknown status is refused by `validate`.

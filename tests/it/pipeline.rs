@@ -121,6 +121,37 @@ fn demo_pipeline_end_to_end() {
     ] {
         assert!(text.contains(heading), "PDF lacks {heading:?}:\n{text}");
     }
+    // The findings table lists every finding, highest priority first, then by savings: the
+    // priority and savings of each row read back from the PDF, in order, are the lake's.
+    let listed: Vec<(String, String)> = text
+        .lines()
+        .filter_map(|line| {
+            let cells: Vec<&str> = line.split_whitespace().rev().take(3).collect();
+            match cells.as_slice() {
+                [fit, savings, priority]
+                    if ["high", "medium", "low"].contains(priority)
+                        && fit.parse::<f64>().is_ok() =>
+                {
+                    Some((priority.to_string(), savings.to_string()))
+                }
+                _ => None,
+            }
+        })
+        .collect();
+    let expected: Vec<(String, String)> = ws
+        .sql(
+            "SELECT priority, est_monthly_savings AS s FROM recommendations ORDER BY \
+             CASE priority WHEN 'high' THEN 0 WHEN 'medium' THEN 1 ELSE 2 END, est_monthly_savings DESC",
+        )
+        .iter()
+        .map(|r| {
+            (
+                r["priority"].as_str().unwrap().to_string(),
+                cloudoptima::report::model::money(r["s"].as_f64().unwrap()),
+            )
+        })
+        .collect();
+    assert_eq!(listed, expected, "the PDF's findings, in order:\n{text}");
     let mtd = ws.sql(&format!(
         "SELECT SUM(\"EffectiveCost\") AS v FROM costs WHERE CAST(\"ChargePeriodStart\" AS DATE) >= DATE '2026-06-01' \
          AND CAST(\"ChargePeriodStart\" AS DATE) < DATE '{AS_OF}'"

@@ -2,7 +2,8 @@
 //! findings and non-findings. Each file runs in its own DataFusion session where the lake tables
 //! exist empty with their contract schemas (the file inserts its fixtures), the shared views of
 //! `sql/rules/views/` are registered, and the rule is a view named after its id, rendered with its
-//! default params and the run date 2026-06-15.
+//! default params and the run date 2026-06-15. A file may ask for more views of its rule with other
+//! params: `# view NAME with { param = value, … }`.
 
 use std::path::{Path, PathBuf};
 
@@ -105,6 +106,38 @@ impl sqllogictest::AsyncDB for RuleDb {
     }
 }
 
+/// Extra views a test file asks for, with params other than the defaults:
+/// `# view NAME with { param = value, … }` (a TOML inline table).
+fn param_views(
+    text: &str,
+) -> Result<
+    Vec<(
+        String,
+        Option<std::collections::BTreeMap<String, toml::Value>>,
+    )>,
+    String,
+> {
+    let mut views = Vec::new();
+    for line in text.lines() {
+        let Some(rest) = line.strip_prefix("# view ") else {
+            continue;
+        };
+        let (name, table) = rest
+            .split_once(" with ")
+            .ok_or_else(|| format!("`{line}`: expected `# view NAME with {{ param = value }}`"))?;
+        let overrides: toml::Table = toml::from_str(&format!("params = {}", table.trim()))
+            .map_err(|e| format!("`{line}`: {e}"))?;
+        let params = overrides["params"]
+            .as_table()
+            .ok_or_else(|| format!("`{line}`: not a table"))?
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        views.push((name.trim().to_string(), Some(params)));
+    }
+    Ok(views)
+}
+
 async fn run_file(rule: &rules::Rule, slt: &Path) -> Result<(), String> {
     let ctx = session();
     for def in schema::all() {
@@ -114,10 +147,15 @@ async fn run_file(rule: &rules::Rule, slt: &Path) -> Result<(), String> {
     rules::register_views(&ctx, &repo().join("sql/rules"), as_of, rules::Views::Lazy)
         .await
         .map_err(|e| e.to_string())?;
-    let sql = rule.render(None, as_of).map_err(|e| e.to_string())?;
-    ctx.sql(&format!("CREATE VIEW {} AS {sql}", rule.id))
-        .await
-        .map_err(|e| e.strip_backtrace())?;
+    let text = std::fs::read_to_string(slt).map_err(|e| e.to_string())?;
+    for (view, overrides) in std::iter::once((rule.id.clone(), None)).chain(param_views(&text)?) {
+        let sql = rule
+            .render(overrides.as_ref(), as_of)
+            .map_err(|e| e.to_string())?;
+        ctx.sql(&format!("CREATE VIEW {view} AS {sql}"))
+            .await
+            .map_err(|e| e.strip_backtrace())?;
+    }
     let mut runner = sqllogictest::Runner::new(move || {
         let ctx = ctx.clone();
         async move { Ok(RuleDb { ctx }) }

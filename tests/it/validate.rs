@@ -66,13 +66,26 @@ fn rule_with_unknown_column_exits_2_naming_file_and_column() {
 fn pipeline_with_unknown_rule_and_param_is_rejected_with_suggestions() {
     let ws = Workspace::with_pipelines(&[(
         "p.toml",
-        "name = \"p\"\n[rules]\nselect = [\"compute_vm_idel\"]\n[rules.params.compute_vm_idle]\ncpu_treshold_pct = 3\n",
+        "name = \"p\"\n[rules]\nselect = [\"compute_vm_idel\"]\n[rules.params.compute_vm_idle]\ncpu_treshold_pct = 3\n\
+         [rules.params.governance_cost_untagged]\nrequired_tags = \"costcenter\"\nmax_untagged_pct = \"ten\"\n",
     )]);
     let out = ws.run(&["validate"]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(2), "{text}");
     assert!(text.contains("did you mean `compute_vm_idle`"), "{text}");
     assert!(text.contains("did you mean `cpu_threshold_pct`"), "{text}");
+    // Overrides of the wrong kind are listed with the others, saying what the param takes.
+    assert!(
+        text.contains("rules.params.governance_cost_untagged: param `required_tags` takes a list (default [\"costcenter\"]), not a string \"costcenter\""),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "param `max_untagged_pct` takes a number (default 10.0), not a string \"ten\""
+        ),
+        "{text}"
+    );
+    assert!(text.contains("4 problem(s) found."), "{text}");
 }
 
 #[test]
