@@ -1793,40 +1793,10 @@ mod tests {
     #[test]
     fn plants_waste_and_lookalikes_for_each_rule() {
         let planted = tenant().planted();
-        for rule in [
-            rule::IDLE,
-            rule::STOPPED,
-            rule::DEALLOCATED,
-            rule::UNATTACHED,
-            rule::PREMIUM_IDLE_VM,
-            rule::LEGACY_STORAGE,
-            rule::UNASSOCIATED,
-            rule::ORPHAN_NIC,
-            rule::UNTAGGED,
-            rule::EMPTY_PLAN,
-            rule::OLD_SNAPSHOT,
-            rule::PREMIUM_SNAPSHOT,
-            rule::LB_NO_BACKEND,
-            rule::NAT_NO_SUBNET,
-            rule::COST_GROWTH,
-            rule::IDLE_VNET_GATEWAY,
-            rule::UNPROVISIONED_CIRCUIT,
-            rule::APP_GATEWAY_NO_BACKEND,
-            rule::DDOS_PLAN_UNUSED,
-            rule::EMPTY_ELASTIC_POOL,
-            rule::ORPHAN_SNAPSHOT,
-            rule::DISCONNECTED_ENDPOINT,
-            rule::UNMANAGED_DISKS,
-            rule::IDLE_STORAGE,
-            rule::UNDERUSED_PLAN,
-            rule::UNDERUSED_DATABASE,
-            rule::UNDERUSED_PREMIUM_DISK,
-            rule::UNDERUSED_VM,
-            rule::STEADY_ON_DEMAND,
-            rule::GROWING_STORAGE,
-            rule::HYBRID_BENEFIT,
-            rule::COMMITMENT_UNUSED,
-        ] {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sql/rules");
+        let rules = crate::analyze::rules::load_dir(&dir).unwrap();
+        assert!(rules.len() >= 25, "{} rules", rules.len());
+        for rule in rules.iter().map(|r| r.id.as_str()) {
             assert!(
                 planted
                     .iter()
