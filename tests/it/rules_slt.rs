@@ -106,17 +106,15 @@ impl sqllogictest::AsyncDB for RuleDb {
     }
 }
 
+/// A view of the rule under test: its name and the params it overrides.
+type ParamView = (
+    String,
+    Option<std::collections::BTreeMap<String, toml::Value>>,
+);
+
 /// Extra views a test file asks for, with params other than the defaults:
 /// `# view NAME with { param = value, … }` (a TOML inline table).
-fn param_views(
-    text: &str,
-) -> Result<
-    Vec<(
-        String,
-        Option<std::collections::BTreeMap<String, toml::Value>>,
-    )>,
-    String,
-> {
+fn param_views(text: &str) -> Result<Vec<ParamView>, String> {
     let mut views = Vec::new();
     for line in text.lines() {
         let Some(rest) = line.strip_prefix("# view ") else {
