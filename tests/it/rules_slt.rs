@@ -5,6 +5,7 @@
 //! default params and the run date 2026-06-15. A file may ask for more views of its rule with other
 //! params: `# view NAME with { param = value, … }`.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
@@ -106,15 +107,9 @@ impl sqllogictest::AsyncDB for RuleDb {
     }
 }
 
-/// A view of the rule under test: its name and the params it overrides.
-type ParamView = (
-    String,
-    Option<std::collections::BTreeMap<String, toml::Value>>,
-);
-
 /// Extra views a test file asks for, with params other than the defaults:
 /// `# view NAME with { param = value, … }` (a TOML inline table).
-fn param_views(text: &str) -> Result<Vec<ParamView>, String> {
+fn param_views(text: &str) -> Result<Vec<(String, BTreeMap<String, toml::Value>)>, String> {
     let mut views = Vec::new();
     for line in text.lines() {
         let Some(rest) = line.strip_prefix("# view ") else {
@@ -123,20 +118,18 @@ fn param_views(text: &str) -> Result<Vec<ParamView>, String> {
         let (name, table) = rest
             .split_once(" with ")
             .ok_or_else(|| format!("`{line}`: expected `# view NAME with {{ param = value }}`"))?;
-        let overrides: toml::Table = toml::from_str(&format!("params = {}", table.trim()))
-            .map_err(|e| format!("`{line}`: {e}"))?;
-        let params = overrides["params"]
-            .as_table()
-            .ok_or_else(|| format!("`{line}`: not a table"))?
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        views.push((name.trim().to_string(), Some(params)));
+        let mut parsed: BTreeMap<String, BTreeMap<String, toml::Value>> =
+            toml::from_str(&format!("params = {}", table.trim()))
+                .map_err(|e| format!("`{line}`: {e}"))?;
+        views.push((
+            name.trim().to_string(),
+            parsed.remove("params").unwrap_or_default(),
+        ));
     }
     Ok(views)
 }
 
-async fn run_file(rule: &rules::Rule, slt: &Path) -> Result<(), String> {
+async fn run_file(rule: &rules::Rule, slt: &Path, text: &str) -> Result<(), String> {
     let ctx = session();
     for def in schema::all() {
         register_empty(&ctx, &def).map_err(|e| e.to_string())?;
@@ -145,10 +138,12 @@ async fn run_file(rule: &rules::Rule, slt: &Path) -> Result<(), String> {
     rules::register_views(&ctx, &repo().join("sql/rules"), as_of, rules::Views::Lazy)
         .await
         .map_err(|e| e.to_string())?;
-    let text = std::fs::read_to_string(slt).map_err(|e| e.to_string())?;
-    for (view, overrides) in std::iter::once((rule.id.clone(), None)).chain(param_views(&text)?) {
+    // The rule with its defaults (no overrides), then the views the file asks for.
+    for (view, overrides) in
+        std::iter::once((rule.id.clone(), BTreeMap::new())).chain(param_views(text)?)
+    {
         let sql = rule
-            .render(overrides.as_ref(), as_of)
+            .render(Some(&overrides), as_of)
             .map_err(|e| e.to_string())?;
         ctx.sql(&format!("CREATE VIEW {view} AS {sql}"))
             .await
@@ -186,7 +181,7 @@ async fn every_rule_has_a_passing_slt_with_findings_and_non_findings() {
                 ));
             }
         }
-        if let Err(e) = run_file(rule, &slt).await {
+        if let Err(e) = run_file(rule, &slt, &text).await {
             failures.push(format!("{}:\n{e}", rule.id));
         }
     }
