@@ -107,9 +107,12 @@ impl sqllogictest::AsyncDB for RuleDb {
     }
 }
 
+/// Param overrides by name.
+type Params = BTreeMap<String, toml::Value>;
+
 /// Extra views a test file asks for, with params other than the defaults:
 /// `# view NAME with { param = value, … }` (a TOML inline table).
-fn param_views(text: &str) -> Result<Vec<(String, BTreeMap<String, toml::Value>)>, String> {
+fn param_views(text: &str) -> Result<Vec<(String, Params)>, String> {
     let mut views = Vec::new();
     for line in text.lines() {
         let Some(rest) = line.strip_prefix("# view ") else {
@@ -118,7 +121,7 @@ fn param_views(text: &str) -> Result<Vec<(String, BTreeMap<String, toml::Value>)
         let (name, table) = rest
             .split_once(" with ")
             .ok_or_else(|| format!("`{line}`: expected `# view NAME with {{ param = value }}`"))?;
-        let mut parsed: BTreeMap<String, BTreeMap<String, toml::Value>> =
+        let mut parsed: BTreeMap<String, Params> =
             toml::from_str(&format!("params = {}", table.trim()))
                 .map_err(|e| format!("`{line}`: {e}"))?;
         views.push((
