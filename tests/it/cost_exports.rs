@@ -9,7 +9,7 @@ use std::process::Command;
 use crate::support::{Azurite, Workspace, python, repo};
 
 fn fixtures() -> PathBuf {
-    repo().join("../shared/fixtures")
+    repo().join("tests/fixtures")
 }
 
 /// `[[sources]]` entries of kind `azure_exports`, one per (name, folder).

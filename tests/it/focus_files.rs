@@ -22,12 +22,12 @@ fn focus_files_ingest_and_quarantine_with_reasons() {
     let probe = Workspace::new();
     let input = probe.path().join("input");
     std::fs::create_dir_all(&input).unwrap();
-    let spec = repo().join("../shared/fixtures/focus-spec-examples");
+    let spec = repo().join("tests/fixtures/focus-spec-examples");
     for folder in [
         "commitment_discount_scenarios",
         "commitment_discount_flexibility",
     ] {
-        for entry in std::fs::read_dir(spec.join(folder)).expect("shared fixtures beside the repo")
+        for entry in std::fs::read_dir(spec.join(folder)).expect("tests/fixtures/focus-spec-examples")
         {
             let p = entry.unwrap().path();
             std::fs::copy(&p, input.join(p.file_name().unwrap())).unwrap();

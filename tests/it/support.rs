@@ -216,7 +216,7 @@ impl AzureEmulator {
         use std::io::BufRead;
         let mut child = Command::new(python())
             .arg(repo().join("tests/support/azure_emulator.py"))
-            .arg(repo().join("../shared/fixtures/azure-api"))
+            .arg(repo().join("tests/fixtures/azure-api"))
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
             .spawn()

@@ -1,7 +1,7 @@
 """An Azure API emulator for the tests: Resource Manager (subscriptions, Resource Graph, Cost
 Management query and exports, Advisor, single-resource metrics), the Monitor metrics data plane
 (`metrics:getBatch`), the Retail Prices API and an App Service managed-identity token endpoint, on
-their real paths and in the response shapes of ../shared/fixtures/azure-api/ (the fixtures' envelopes
+their real paths and in the response shapes of tests/fixtures/azure-api/ (the fixtures' envelopes
 and records are the templates), serving a synthetic two-subscription tenant.
 
 Usage: azure_emulator.py FIXTURES_DIR [--page-size N]
