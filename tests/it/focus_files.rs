@@ -27,7 +27,8 @@ fn focus_files_ingest_and_quarantine_with_reasons() {
         "commitment_discount_scenarios",
         "commitment_discount_flexibility",
     ] {
-        for entry in std::fs::read_dir(spec.join(folder)).expect("tests/fixtures/focus-spec-examples")
+        for entry in
+            std::fs::read_dir(spec.join(folder)).expect("tests/fixtures/focus-spec-examples")
         {
             let p = entry.unwrap().path();
             std::fs::copy(&p, input.join(p.file_name().unwrap())).unwrap();
