@@ -6,12 +6,15 @@
 //! [`cli`] is the command line on top.
 
 pub mod analyze;
+pub mod assets;
 pub mod azure;
 pub mod cli;
 pub mod config;
 pub mod error;
 pub mod extract;
+pub mod format;
 pub mod lake;
+pub mod open_data;
 pub mod pipeline;
 pub mod report;
 pub mod suggest;

@@ -1,4 +1,4 @@
--- Total effective cost per day, every day before the run date. Used by the forecast and the report.
+-- Total effective cost per day, every day before the run date.
 SELECT CAST("ChargePeriodStart" AS DATE) AS day, SUM("EffectiveCost") AS cost
 FROM costs
 WHERE CAST("ChargePeriodStart" AS DATE) < {{as_of}}

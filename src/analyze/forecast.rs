@@ -1,16 +1,94 @@
-//! Cost forecasts: total daily `EffectiveCost` → the next N days with 80% and 95% intervals.
+//! Cost forecasts: total daily `EffectiveCost` → the next N days with 80% and 95% intervals, written
+//! to the `forecasts` table under the pipeline that ran it. The forecast reads its own history from
+//! `costs`; the report reads the result from `forecasts`.
 //!
 //! Model: MSTL (weekly season, plus yearly when there are two years of history) with a non-seasonal
 //! AutoETS trend, from augurs. Missing days are interpolated. MSTL treats the season as fixed, so its
 //! bands can be narrow; the bands are clamped at zero because cost cannot be negative.
+
+use std::sync::Arc;
 
 use augurs::ets::AutoETS;
 use augurs::forecaster::transforms::LinearInterpolator;
 use augurs::forecaster::{Forecaster, Transformer};
 use augurs::mstl::MSTLModel;
 use chrono::{Duration, NaiveDate};
+use datafusion::arrow::array::{
+    ArrayRef, Date32Array, Float64Array, Int32Array, RecordBatch, StringArray,
+};
+use datafusion::prelude::SessionContext;
 
+use crate::lake::columns::{epoch_days, numbers, strings};
+use crate::lake::{Lake, RunKey, schema};
 use crate::{Error, Result};
+
+/// The history the forecast fits: total effective cost per day before the run date.
+const HISTORY_SQL: &str = "SELECT CAST(CAST(\"ChargePeriodStart\" AS DATE) AS VARCHAR) AS day, \
+     SUM(\"EffectiveCost\") AS cost FROM costs \
+     WHERE CAST(\"ChargePeriodStart\" AS DATE) < {as_of} GROUP BY 1 ORDER BY 1";
+
+/// Forecast the total daily cost `horizon` days ahead from the `costs` in `ctx`, and write the
+/// points to `forecasts` as `run`'s (replacing only its pipeline's rows for its date).
+pub async fn run(
+    lake: &Lake,
+    ctx: &SessionContext,
+    run: &RunKey,
+    horizon: usize,
+) -> Result<Vec<ForecastPoint>> {
+    let sql = HISTORY_SQL.replace(
+        "{as_of}",
+        &format!("DATE '{}'", run.as_of.format("%Y-%m-%d")),
+    );
+    let b = ctx.sql(&sql).await?.collect().await?;
+    let days = strings(&b, 0)?
+        .iter()
+        .map(|s| {
+            NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                .map_err(|e| Error::Forecast(format!("history day {s:?}: {e}")))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let daily: Vec<_> = days.into_iter().zip(numbers(&b, 1)?).collect();
+    let points = forecast(&daily_series(&daily), horizon)?;
+    lake.write_batches(
+        &schema::forecasts(),
+        vec![to_batch(&points, run)?],
+        run.run_date_rows(),
+    )
+    .await?;
+    Ok(points)
+}
+
+/// The `forecasts` rows of `points` (scope `total`).
+fn to_batch(points: &[ForecastPoint], run: &RunKey) -> Result<RecordBatch> {
+    let def = schema::forecasts();
+    let n = points.len();
+    let f = |g: fn(&ForecastPoint) -> f64| -> ArrayRef {
+        Arc::new(Float64Array::from(points.iter().map(g).collect::<Vec<_>>()))
+    };
+    let text = |v: &str| -> ArrayRef { Arc::new(StringArray::from(vec![v; n])) };
+    let dates = points
+        .iter()
+        .map(|p| epoch_days(p.date))
+        .collect::<Vec<_>>();
+    RecordBatch::try_new(
+        def.schema.clone(),
+        vec![
+            text(&run.run_id),
+            text(&run.pipeline),
+            text("total"),
+            Arc::new(Date32Array::from(dates)),
+            Arc::new(Int32Array::from((1..=n as i32).collect::<Vec<_>>())),
+            f(|p| p.point),
+            f(|p| p.lower_80),
+            f(|p| p.upper_80),
+            f(|p| p.lower_95),
+            f(|p| p.upper_95),
+            text(MODEL),
+            Arc::new(Date32Array::from(vec![epoch_days(run.as_of); n])),
+        ],
+    )
+    .map_err(|e| Error::Internal(format!("forecasts: {e}")))
+}
 
 /// One forecast day.
 #[derive(Debug, Clone, PartialEq)]

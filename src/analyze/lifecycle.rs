@@ -14,9 +14,9 @@ use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::prelude::SessionContext;
 use serde::Deserialize;
 
-use crate::lake::columns::{numbers, strings};
-use crate::lake::{Lake, WriteMode, schema};
-use crate::transform::inventory::epoch_days;
+use crate::lake::columns::epoch_days;
+use crate::lake::columns::{numbers, sql_string, strings};
+use crate::lake::{Lake, RunKey, WriteMode, schema};
 use crate::{Error, Result};
 
 /// Where a finding stands.
@@ -220,17 +220,17 @@ pub fn advance(
 pub async fn update(
     lake: &Lake,
     ctx: &SessionContext,
+    run: &RunKey,
     found: &[RecordBatch],
     ran: &HashSet<String>,
     suppressions: &Suppressions,
-    as_of: NaiveDate,
 ) -> Result<Vec<Finding>> {
     // The table may have changed since `ctx` registered it: read its current version.
     let def = schema::findings();
     ctx.deregister_table(def.name)?;
     lake.register(ctx, &def).await?;
     let current = seen_in(found)?;
-    let previous = read(ctx).await?;
+    let previous = read(ctx, &run.pipeline).await?;
     let spend = ctx
         .sql("SELECT resource_id, cost_30d FROM resource_cost_30d")
         .await?
@@ -240,11 +240,14 @@ pub async fn update(
         .into_iter()
         .zip(numbers(&spend, 1)?)
         .collect();
-    let findings = advance(previous, current, ran, &cost_30d, suppressions, as_of);
+    let findings = advance(previous, current, ran, &cost_30d, suppressions, run.as_of);
+    // Rows written before findings had an owner (no `pipeline`) are adopted by the pipeline that
+    // runs next, so their history carries on.
+    let owned = format!("{} OR pipeline IS NULL", run.pipeline_predicate());
     lake.write_batches(
         &def,
-        vec![to_batch(&findings)?],
-        WriteMode::Replace("true".into()),
+        vec![to_batch(&findings, &run.pipeline)?],
+        WriteMode::Replace(owned),
     )
     .await?;
     Ok(findings)
@@ -283,16 +286,18 @@ fn seen_in(found: &[RecordBatch]) -> Result<Vec<Seen>> {
         .collect())
 }
 
-async fn read(ctx: &SessionContext) -> Result<Vec<Finding>> {
+/// `pipeline`'s findings (and those written before findings had an owner).
+async fn read(ctx: &SessionContext, pipeline: &str) -> Result<Vec<Finding>> {
     let b = ctx
-        .sql(
+        .sql(&format!(
             // Text columns first (0–10), then numbers (11–14).
             "SELECT rule_id, resource_id, subscription_id, resource_group, resource_name, status, \
              CAST(first_seen AS VARCHAR), CAST(last_seen AS VARCHAR), CAST(resolved_on AS VARCHAR), \
              suppression_reason, CAST(suppressed_until AS VARCHAR), \
              consecutive_runs, monthly_cost, est_monthly_savings, realized_monthly_savings \
-             FROM findings",
-        )
+             FROM findings WHERE pipeline = {} OR pipeline IS NULL",
+            sql_string(pipeline)
+        ))
         .await?
         .collect()
         .await?;
@@ -323,7 +328,7 @@ async fn read(ctx: &SessionContext) -> Result<Vec<Finding>> {
         .collect())
 }
 
-fn to_batch(findings: &[Finding]) -> Result<RecordBatch> {
+fn to_batch(findings: &[Finding], pipeline: &str) -> Result<RecordBatch> {
     let text = |f: &dyn Fn(&Finding) -> Option<String>| -> ArrayRef {
         Arc::new(findings.iter().map(f).collect::<StringArray>())
     };
@@ -339,6 +344,7 @@ fn to_batch(findings: &[Finding]) -> Result<RecordBatch> {
         Arc::new(findings.iter().map(f).collect::<Float64Array>())
     };
     let columns: Vec<ArrayRef> = vec![
+        Arc::new(StringArray::from(vec![pipeline; findings.len()])),
         text(&|f| Some(f.seen.rule_id.clone())),
         text(&|f| Some(f.seen.resource_id.clone())),
         text(&|f| Some(f.seen.subscription_id.clone())),

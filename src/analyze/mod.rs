@@ -4,4 +4,5 @@
 
 pub mod forecast;
 pub mod lifecycle;
+pub mod rule_runner;
 pub mod rules;

@@ -17,16 +17,51 @@ use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::prelude::SessionContext;
 use serde::Deserialize;
 
-use crate::pipeline::spec::RuleSelection;
+use crate::assets::SqlSet;
+use crate::lake::RunKey;
+use crate::lake::columns::sql_string;
 use crate::suggest;
 use crate::{Error, Result};
 
-/// Default folder for rule files.
-pub const DEFAULT_DIR: &str = "sql/rules";
-
 /// Sub-folder of the rules folder holding shared views (`latest_resources`, `resource_cost_30d`, …)
 /// that rules build on, so each rule states only what is particular to it.
-pub const VIEWS_SUBDIR: &str = "views";
+pub use crate::assets::VIEWS_SUBDIR;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleSelection {
+    /// Run the rules at all (off for an ingest-only pipeline). Default true.
+    #[serde(default = "enabled")]
+    pub enabled: bool,
+    /// Rule ids or categories to run; empty means every stable rule.
+    #[serde(default)]
+    pub select: Vec<String>,
+    /// With an empty `select`, also run the preview rules. Default false.
+    #[serde(default)]
+    pub preview: bool,
+    /// Per-rule parameter overrides: `[rules.params.compute_vm_idle] cpu_threshold_pct = 3`.
+    #[serde(default)]
+    pub params: BTreeMap<String, BTreeMap<String, toml::Value>>,
+    /// A suppressions file (`[[suppress]]` entries that snooze or dismiss findings), relative to
+    /// the working directory.
+    pub suppressions: Option<PathBuf>,
+}
+
+impl Default for RuleSelection {
+    fn default() -> Self {
+        RuleSelection {
+            enabled: true,
+            select: Vec::new(),
+            preview: false,
+            params: BTreeMap::new(),
+            suppressions: None,
+        }
+    }
+}
+
+fn enabled() -> bool {
+    true
+}
 
 /// Columns every rule must return, in this order.
 pub const CONTRACT: &[&str] = &[
@@ -275,14 +310,13 @@ impl Rule {
         &self,
         ctx: &SessionContext,
         overrides: Option<&BTreeMap<String, toml::Value>>,
-        run_id: &str,
-        as_of: NaiveDate,
+        run: &RunKey,
     ) -> Result<Vec<RecordBatch>> {
-        let q = |s: &str| format!("'{}'", s.replace('\'', "''"));
-        let inner = self.render(overrides, as_of)?;
+        let q = sql_string;
+        let inner = self.render(overrides, run.as_of)?;
         let sql = format!(
             "SELECT *, {PRIORITY_SQL} AS priority FROM (\
-             SELECT {run_id} AS run_id, r.rule_id, {title} AS title, {category} AS category, {severity} AS severity, \
+             SELECT {run_id} AS run_id, {pipeline} AS pipeline, r.rule_id, {title} AS title, {category} AS category, {severity} AS severity, \
              r.resource_id, r.subscription_id, r.resource_group, r.resource_name, r.region, r.reason, \
              CAST(r.evidence AS VARCHAR) AS evidence, CAST(r.monthly_cost AS DOUBLE) AS monthly_cost, \
              CAST(r.est_monthly_savings AS DOUBLE) AS est_monthly_savings, \
@@ -291,12 +325,13 @@ impl Rule {
              u.billing_currency, CAST(r.est_monthly_savings AS DOUBLE) * u.usd_per_unit AS est_monthly_savings_usd \
              FROM (SELECT *, lower(subscription_id) AS rate_key FROM ({inner}) i) r \
              LEFT JOIN usd_rate u ON u.rate_subscription_id = r.rate_key) findings",
-            run_id = q(run_id),
+            run_id = q(&run.run_id),
+            pipeline = q(&run.pipeline),
             title = q(&self.title),
             category = q(&self.category),
             severity = q(&self.severity),
             effort = q(&self.effort),
-            date = as_of.format("%Y-%m-%d"),
+            date = run.as_of.format("%Y-%m-%d"),
         );
         let df = ctx
             .sql(&sql)
@@ -323,7 +358,7 @@ fn kind(v: &toml::Value) -> &'static str {
 /// literal (`['a', 'b']`, for `unnest`, `array_has`, …) of at least one such value.
 fn sql_literal(v: &toml::Value) -> std::result::Result<String, String> {
     match v {
-        toml::Value::String(s) => Ok(format!("'{}'", s.replace('\'', "''"))),
+        toml::Value::String(s) => Ok(sql_string(s)),
         toml::Value::Integer(i) => Ok(i.to_string()),
         toml::Value::Float(f) => Ok(format!("{f:?}")),
         toml::Value::Boolean(b) => Ok(b.to_string()),
@@ -354,35 +389,24 @@ pub enum Views {
     Materialized,
 }
 
-/// Register every `views/*.sql` under `rules_dir` under its file name, for `as_of`, in file-name
-/// order (a view may read the views whose names sort before its own). Returns the view names.
+/// Register every shared view of the `rules` set (`views/*.sql` beside them) under its file name,
+/// for `as_of`, in file-name order (a view may read the views whose names sort before its own).
+/// Returns the view names.
 pub async fn register_views(
     ctx: &SessionContext,
-    rules_dir: &Path,
+    rules: &SqlSet,
     as_of: NaiveDate,
     mode: Views,
 ) -> Result<Vec<String>> {
-    let dir = rules_dir.join(VIEWS_SUBDIR);
-    let Ok(entries) = std::fs::read_dir(&dir) else {
-        return Ok(Vec::new());
-    };
-    let mut files: Vec<PathBuf> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "sql"))
-        .collect();
-    files.sort();
     let mut names = Vec::new();
-    for file in files {
-        let name = file
-            .file_stem()
-            .and_then(|s| s.to_str())
-            .unwrap_or_default()
-            .to_string();
-        let text = std::fs::read_to_string(&file).map_err(|e| Error::io(&file, e))?;
-        let sql = text.replace("{{as_of}}", &format!("DATE '{}'", as_of.format("%Y-%m-%d")));
+    for file in rules.views().files(true)? {
+        let name = file.stem();
+        let sql = file
+            .text
+            .replace("{{as_of}}", &format!("DATE '{}'", as_of.format("%Y-%m-%d")));
         let sql = sql.trim().trim_end_matches(';');
         let config_error = |e: datafusion::error::DataFusionError| Error::Config {
-            file: file.display().to_string(),
+            file: file.path.display().to_string(),
             message: e.strip_backtrace(),
         };
         match mode {
@@ -443,20 +467,11 @@ pub fn reference_markdown(rules: &[Rule]) -> String {
     out
 }
 
-/// Load every `*.sql` rule in `dir`, reporting every malformed file at once.
-pub fn load_dir(dir: &Path) -> Result<Vec<Rule>> {
-    let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
-    let mut files: Vec<PathBuf> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "sql"))
-        .collect();
-    files.sort();
+/// Load every rule of `set`, reporting every malformed file at once.
+pub fn load(set: &SqlSet) -> Result<Vec<Rule>> {
     let (mut rules, mut problems) = (Vec::new(), Vec::new());
-    for file in files {
-        match std::fs::read_to_string(&file)
-            .map_err(|e| Error::io(&file, e))
-            .and_then(|t| Rule::parse(&t, &file))
-        {
+    for file in set.files(false)? {
+        match Rule::parse(&file.text, &file.path) {
             Ok(rule) => rules.push(rule),
             Err(e) => problems.push(e.to_string()),
         }
@@ -466,6 +481,11 @@ pub fn load_dir(dir: &Path) -> Result<Vec<Rule>> {
     } else {
         Err(Error::Invalid(problems))
     }
+}
+
+/// Load every `*.sql` rule in `dir`.
+pub fn load_dir(dir: &Path) -> Result<Vec<Rule>> {
+    load(&SqlSet::Dir(dir.to_path_buf()))
 }
 
 /// The rules a pipeline's selection names (ids or categories; empty = every stable rule, and the

@@ -14,6 +14,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use crate::assets::SqlSet;
 use crate::config::Config;
 
 /// Exit code: success.
@@ -41,15 +42,17 @@ pub struct Cli {
     /// Lake location (path or URL); overrides `lake.url` from the config.
     #[arg(long, global = true, env = "CLOUDOPTIMA_LAKE")]
     lake: Option<String>,
-    /// Folder of pipeline files.
-    #[arg(long, global = true, default_value = crate::pipeline::spec::DEFAULT_DIR)]
-    pipelines: PathBuf,
-    /// Folder of SQL rule files.
-    #[arg(long, global = true, default_value = crate::analyze::rules::DEFAULT_DIR)]
-    rules: PathBuf,
-    /// Folder of report queries.
-    #[arg(long, global = true, default_value = crate::report::model::DEFAULT_DIR)]
-    report_sql: PathBuf,
+    /// Folder of pipeline files [default: ./pipelines if it exists, else the built-in demo
+    /// pipeline]. A folder given here must exist.
+    #[arg(long, global = true)]
+    pipelines: Option<PathBuf>,
+    /// Folder of SQL rule files (with shared views in `views/`), instead of the rules built into
+    /// the binary. A folder given here must exist.
+    #[arg(long, global = true)]
+    rules: Option<PathBuf>,
+    /// Folder of report queries, instead of the ones built into the binary.
+    #[arg(long, global = true)]
+    report_sql: Option<PathBuf>,
     /// More log output on stderr (-v info, -vv debug). RUST_LOG overrides.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     verbose: u8,
@@ -77,13 +80,13 @@ enum Command {
     DemoExport(demo_export::Args),
 }
 
-/// Shared by the subcommands: resolved paths and the loaded config.
+/// Shared by the subcommands: the paths given on the command line, and how to load what they name.
 pub(crate) struct Context {
     pub config_path: Option<PathBuf>,
     pub lake_override: Option<String>,
-    pub pipelines: PathBuf,
-    pub rules: PathBuf,
-    pub report_sql: PathBuf,
+    pub pipelines: Option<PathBuf>,
+    pub rules: Option<PathBuf>,
+    pub report_sql: Option<PathBuf>,
 }
 
 impl Context {
@@ -93,6 +96,30 @@ impl Context {
             config.lake.url = lake.clone();
         }
         Ok(config)
+    }
+
+    /// The pipelines: the folder given, or `./pipelines`, or the built-in demo pipeline.
+    pub fn pipelines(&self) -> crate::Result<Vec<crate::pipeline::PipelineSpec>> {
+        crate::pipeline::spec::load(self.pipelines.as_deref())
+    }
+
+    /// Where the pipelines come from, for people.
+    pub fn pipelines_label(&self) -> String {
+        match &self.pipelines {
+            Some(dir) => dir.display().to_string(),
+            None if std::path::Path::new(crate::pipeline::spec::DEFAULT_DIR).is_dir() => {
+                crate::pipeline::spec::DEFAULT_DIR.into()
+            }
+            None => "the built-in demo pipeline".into(),
+        }
+    }
+
+    pub fn rules_set(&self) -> SqlSet {
+        SqlSet::rules(self.rules.as_deref())
+    }
+
+    pub fn report_sql_set(&self) -> SqlSet {
+        SqlSet::report(self.report_sql.as_deref())
     }
 }
 

@@ -18,9 +18,11 @@ pub enum Command {
 }
 
 pub fn exec(cx: &Context, cmd: Command) -> Result<u8> {
-    let all = rules::load_dir(&cx.rules)?;
+    let set = cx.rules_set();
+    let all = rules::load(&set)?;
     match cmd {
         Command::List => {
+            println!("{} rule(s) from {}", all.len(), set.describe());
             println!(
                 "{:<34} {:<10} {:<8} {:<7} title",
                 "id", "category", "severity", "status"
@@ -36,7 +38,7 @@ pub fn exec(cx: &Context, cmd: Command) -> Result<u8> {
         Command::Show { id } => {
             let Some(r) = all.iter().find(|r| r.id == id) else {
                 return Err(Error::Config {
-                    file: cx.rules.display().to_string(),
+                    file: set.describe(),
                     message: format!(
                         "no rule `{id}`{}",
                         suggest::hint(&id, all.iter().map(|r| r.id.as_str()))
@@ -58,7 +60,12 @@ pub fn exec(cx: &Context, cmd: Command) -> Result<u8> {
                     println!("      {doc}");
                 }
             }
-            println!("\nFile: {}\n\n{}", r.file.display(), r.sql);
+            println!(
+                "\nFile: {} ({})\n\n{}",
+                r.file.display(),
+                set.describe(),
+                r.sql
+            );
         }
     }
     Ok(EXIT_OK)

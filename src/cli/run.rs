@@ -3,8 +3,8 @@
 use chrono::{NaiveDate, Utc};
 
 use super::{Context, EXIT_FAILED, EXIT_OK};
+use crate::format::money;
 use crate::pipeline::{self, RunOptions, StageResult, StageStatus};
-use crate::report::model::money;
 use crate::{Error, Result, suggest};
 
 #[derive(Debug, clap::Args)]
@@ -43,11 +43,26 @@ fn print_stage(s: &StageResult) {
 }
 
 pub async fn exec(cx: &Context, mut args: Args) -> Result<u8> {
-    let config = cx.config()?;
-    let specs = pipeline::spec::load_dir(&cx.pipelines)?;
+    // Everything `validate` reports stops the run before any stage: nothing is found wrong halfway.
+    let checked = super::validate::check(cx).await;
+    if !checked.problems.is_empty() {
+        eprintln!(
+            "error: the run did not start: {} problem(s) (`cloudoptima validate` lists the same):",
+            checked.problems.len()
+        );
+        for p in &checked.problems {
+            eprintln!("  - {p}");
+        }
+        return Ok(super::EXIT_USAGE);
+    }
+    let (Some(config), specs) = (checked.config, checked.specs) else {
+        return Err(Error::Internal(
+            "a config without problems did not load".into(),
+        ));
+    };
     let replay = match &args.replay {
         Some(run_id) => {
-            let lake = crate::lake::Lake::open(&config.lake.url)?;
+            let lake = crate::lake::Lake::open_existing(&config.lake.url)?;
             let record = crate::extract::LandingRecord::read(&lake, run_id).await?;
             args.names = vec![record.pipeline.clone()];
             args.as_of = Some(record.as_of);
@@ -64,7 +79,7 @@ pub async fn exec(cx: &Context, mut args: Args) -> Result<u8> {
                 Some(s) => chosen.push(s),
                 None => {
                     return Err(Error::Config {
-                        file: cx.pipelines.display().to_string(),
+                        file: cx.pipelines_label(),
                         message: format!(
                             "no pipeline named `{name}`{}",
                             suggest::hint(name, specs.iter().map(|s| s.name.as_str()))
@@ -79,8 +94,8 @@ pub async fn exec(cx: &Context, mut args: Args) -> Result<u8> {
         as_of: args.as_of.unwrap_or_else(|| Utc::now().date_naive()),
         replay,
         no_extract: args.no_extract,
-        rules_dir: cx.rules.clone(),
-        report_sql_dir: cx.report_sql.clone(),
+        rules: checked.rules,
+        report_sql: checked.report_sql,
     };
     let mut code = EXIT_OK;
     for spec in chosen {

@@ -5,6 +5,7 @@
 use std::io::{IsTerminal, Read, Write};
 
 use datafusion::arrow::util::pretty::pretty_format_batches;
+use datafusion::error::DataFusionError;
 use datafusion::execution::context::SQLOptions;
 
 use super::{Context, EXIT_OK};
@@ -48,14 +49,25 @@ pub async fn query(
             Error::Query(msg)
         }
     })?;
-    df.collect()
-        .await
-        .map_err(|e| Error::Query(e.strip_backtrace()))
+    df.collect().await.map_err(execution_error)
+}
+
+/// An error while a planned query ran: the query's fault (a cast that fails, a division by zero:
+/// exit 2), or the lake's (a data file that cannot be read: exit 1).
+fn execution_error(e: DataFusionError) -> Error {
+    match e.find_root() {
+        DataFusionError::IoError(_)
+        | DataFusionError::ObjectStore(_)
+        | DataFusionError::ParquetError(_)
+        | DataFusionError::External(_)
+        | DataFusionError::ResourcesExhausted(_) => Error::DataFusion(e),
+        _ => Error::Query(e.strip_backtrace()),
+    }
 }
 
 pub async fn exec(cx: &Context, args: Args) -> Result<u8> {
     let config = cx.config()?;
-    let lake = Lake::open(&config.lake.url)?;
+    let lake = Lake::open_existing(&config.lake.url)?;
     if let Some(q) = args.query {
         return print(&query(&lake, &q).await?, args.format).map(|_| EXIT_OK);
     }

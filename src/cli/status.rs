@@ -13,7 +13,7 @@ pub struct Args {
 
 pub async fn exec(cx: &Context, args: Args) -> Result<u8> {
     let config = cx.config()?;
-    let lake = Lake::open(&config.lake.url)?;
+    let lake = Lake::open_existing(&config.lake.url)?;
     let sql = format!(
         "SELECT run_id, pipeline, CAST(as_of AS VARCHAR) AS as_of, \
          CAST(started_at AS VARCHAR) AS started_at, \

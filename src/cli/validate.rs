@@ -1,14 +1,33 @@
 //! `cloudoptima validate`: load config, pipelines and rules, and plan every selected rule against the
-//! lake's table schemas. Every problem is listed at once; exit 2 if there is any.
+//! lake's table schemas. Every problem is listed at once; exit 2 if there is any. `run` goes through
+//! the same checks and refuses to start on any problem, so nothing is found wrong halfway through.
 
 use super::{Context, EXIT_OK, EXIT_USAGE};
 use crate::analyze::rules;
+use crate::assets::SqlSet;
+use crate::config::Config;
 use crate::lake::{register_empty, schema};
-use crate::pipeline::spec;
+use crate::pipeline::PipelineSpec;
 use crate::{Error, Result};
 
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Also print the effective settings: the config with defaults filled in and every pipeline,
+    /// secrets shown as `***`.
+    #[arg(long)]
+    show: bool,
+}
+
+/// Everything the commands need, checked: what loaded, and every problem found.
+pub(crate) struct Checked {
+    pub config: Option<Config>,
+    pub specs: Vec<PipelineSpec>,
+    pub rules: SqlSet,
+    pub report_sql: SqlSet,
+    /// What was checked and found fine, one line each.
+    pub checks: Vec<String>,
+    pub problems: Vec<String>,
+}
 
 fn collect(problems: &mut Vec<String>, e: Error) {
     match e {
@@ -17,19 +36,26 @@ fn collect(problems: &mut Vec<String>, e: Error) {
     }
 }
 
-pub async fn exec(cx: &Context, _args: Args) -> Result<u8> {
+/// Load and check the config, the pipelines, the rules and the report queries.
+pub(crate) async fn check(cx: &Context) -> Checked {
     let mut problems = Vec::new();
     let mut checks = Vec::new();
-    match cx.config() {
-        Ok(_) => checks.push(format!(
-            "config {}",
-            cx.config_path
-                .as_ref()
-                .map_or("(defaults)".into(), |p| p.display().to_string())
-        )),
-        Err(e) => collect(&mut problems, e),
-    }
-    let specs = spec::load_dir(&cx.pipelines).unwrap_or_else(|e| {
+    let config = match cx.config() {
+        Ok(c) => {
+            checks.push(format!(
+                "config {}",
+                cx.config_path
+                    .as_ref()
+                    .map_or("(defaults)".into(), |p| p.display().to_string())
+            ));
+            Some(c)
+        }
+        Err(e) => {
+            collect(&mut problems, e);
+            None
+        }
+    };
+    let specs = cx.pipelines().unwrap_or_else(|e| {
         collect(&mut problems, e);
         Vec::new()
     });
@@ -42,6 +68,7 @@ pub async fn exec(cx: &Context, _args: Args) -> Result<u8> {
         for source in &spec.sources {
             problems.extend(
                 source
+                    .source()
                     .problems()
                     .into_iter()
                     .map(|p| format!("{}: {p}", spec.file.display())),
@@ -49,33 +76,43 @@ pub async fn exec(cx: &Context, _args: Args) -> Result<u8> {
         }
     }
     checks.push(format!(
-        "{} pipeline(s) in {}",
+        "{} pipeline(s) from {}",
         specs.len(),
-        cx.pipelines.display()
+        cx.pipelines_label()
     ));
-    let all = rules::load_dir(&cx.rules).unwrap_or_else(|e| {
+    let rules_set = cx.rules_set();
+    let all = rules::load(&rules_set).unwrap_or_else(|e| {
         collect(&mut problems, e);
         Vec::new()
     });
-    checks.push(format!("{} rule(s) in {}", all.len(), cx.rules.display()));
+    checks.push(format!(
+        "{} rule(s) from {}",
+        all.len(),
+        rules_set.describe()
+    ));
+    let report_sql = cx.report_sql_set();
+    match report_sql.files(false) {
+        Ok(files) => checks.push(format!(
+            "{} report query file(s) from {}",
+            files.len(),
+            report_sql.describe()
+        )),
+        Err(e) => collect(&mut problems, e),
+    }
 
     // Plan against the contract schemas, not the lake's current contents: an empty lake validates too.
     let ctx = crate::lake::session();
     for def in schema::all() {
-        register_empty(&ctx, &def)?;
+        if let Err(e) = register_empty(&ctx, &def) {
+            collect(&mut problems, e);
+        }
     }
-    match rules::register_views(
-        &ctx,
-        &cx.rules,
-        chrono::NaiveDate::from_ymd_opt(2000, 1, 1).expect("valid date"),
-        rules::Views::Lazy,
-    )
-    .await
-    {
+    let any_date = chrono::NaiveDate::from_ymd_opt(2000, 1, 1).expect("valid date");
+    match rules::register_views(&ctx, &rules_set, any_date, rules::Views::Lazy).await {
         Ok(views) => checks.push(format!(
-            "{} shared view(s) in {}",
+            "{} shared view(s) from {}",
             views.len(),
-            cx.rules.join(rules::VIEWS_SUBDIR).display()
+            rules_set.views().describe()
         )),
         Err(e) => collect(&mut problems, e),
     }
@@ -106,16 +143,41 @@ pub async fn exec(cx: &Context, _args: Args) -> Result<u8> {
             Err(e) => collect(&mut problems, e),
         }
     }
-    for c in &checks {
+    Checked {
+        config,
+        specs,
+        rules: rules_set,
+        report_sql,
+        checks,
+        problems,
+    }
+}
+
+pub async fn exec(cx: &Context, args: Args) -> Result<u8> {
+    let checked = check(cx).await;
+    for c in &checked.checks {
         println!("ok   {c}");
     }
-    if problems.is_empty() {
+    if args.show {
+        if let Some(config) = &checked.config {
+            println!("\nEffective config:\n{config:#?}");
+        }
+        for spec in &checked.specs {
+            println!(
+                "\nPipeline {} ({}):\n{spec:#?}",
+                spec.name,
+                spec.file.display()
+            );
+        }
+        println!();
+    }
+    if checked.problems.is_empty() {
         println!("Everything is valid.");
         return Ok(EXIT_OK);
     }
-    for p in &problems {
+    for p in &checked.problems {
         println!("x    {p}");
     }
-    println!("{} problem(s) found.", problems.len());
+    println!("{} problem(s) found.", checked.problems.len());
     Ok(EXIT_USAGE)
 }

@@ -110,8 +110,9 @@ pub struct SmtpConfig {
     pub username: Option<Secret>,
     /// Password; must be a `${ENV_VAR}` reference.
     pub password: Option<Secret>,
-    /// Sender, e.g. `FinOps <finops@contoso.com>`.
-    pub from: String,
+    /// Sender, e.g. `FinOps <finops@contoso.com>`; checked when the config is read.
+    #[serde(deserialize_with = "mailbox")]
+    pub from: lettre::message::Mailbox,
     /// PEM file with an extra certificate authority to trust, for a relay with a private CA.
     pub ca_file: Option<PathBuf>,
     /// Seconds to wait for the server. Default 30.
@@ -127,10 +128,43 @@ fn default_timeout() -> u64 {
     30
 }
 
+/// An email address (`a@b.c` or `Name <a@b.c>`), refused when the file is read if it is not one.
+fn mailbox<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<lettre::message::Mailbox, D::Error> {
+    use serde::de::Error as _;
+    let text = String::deserialize(d)?;
+    text.parse()
+        .map_err(|e| D::Error::custom(format!("smtp.from: `{text}` is not an email address: {e}")))
+}
+
+/// `report.recipients`: email addresses, each checked as [`mailbox`] does.
+pub fn mailboxes<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Vec<lettre::message::Mailbox>, D::Error> {
+    use serde::de::Error as _;
+    Vec::<String>::deserialize(d)?
+        .into_iter()
+        .map(|text| {
+            text.parse().map_err(|e| {
+                D::Error::custom(format!(
+                    "report.recipients: `{text}` is not an email address: {e}"
+                ))
+            })
+        })
+        .collect()
+}
+
 impl Config {
     /// Load from `path`, or from [`DEFAULT_PATH`] when it exists, or defaults.
     pub fn load(path: Option<&Path>) -> Result<Config> {
         let path = match path {
+            Some(p) if !p.is_file() => {
+                return Err(Error::Config {
+                    file: p.display().to_string(),
+                    message: "no such config file (without --config, config/cloudoptima.toml or the defaults are used)".into(),
+                });
+            }
             Some(p) => p.to_path_buf(),
             None if Path::new(DEFAULT_PATH).exists() => PathBuf::from(DEFAULT_PATH),
             None => return Ok(Config::default()),
@@ -182,6 +216,39 @@ mod tests {
         assert!(
             !format!("{password:?}").contains("pw\""),
             "Debug must redact"
+        );
+    }
+
+    #[test]
+    fn a_secret_of_another_type_is_refused_without_echoing_it() {
+        for value in [
+            "98765432101",
+            "98765.432101",
+            "[\"98765432101\"]",
+            "{ v = \"98765432101\" }",
+        ] {
+            let err = Config::parse(
+                &format!("[smtp]\nhost = \"h\"\nfrom = \"a@b.c\"\npassword = {value}\n"),
+                "c.toml",
+            )
+            .unwrap_err()
+            .to_string();
+            assert!(err.contains("${ENV_VAR}"), "{err}");
+            assert!(!err.contains("98765"), "secret leaked: {err}");
+        }
+    }
+
+    #[test]
+    fn a_sender_that_is_not_an_address_is_refused_at_load() {
+        let err = Config::parse(
+            "[smtp]\nhost = \"h\"\nfrom = \"finops at contoso\"\n",
+            "c.toml",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.starts_with("c.toml: line 3") && err.contains("not an email address"),
+            "{err}"
         );
     }
 

@@ -32,9 +32,63 @@ impl fmt::Debug for Secret {
     }
 }
 
+/// Reads a secret's text. Anything but a string is refused without showing the value: serde's own
+/// message for a wrong type quotes it (`invalid type: integer `98765432101``).
+struct SecretText;
+
+impl<'de> serde::de::Visitor<'de> for SecretText {
+    type Value = String;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> std::result::Result<String, E> {
+        Ok(v.to_string())
+    }
+
+    fn visit_string<E: serde::de::Error>(self, v: String) -> std::result::Result<String, E> {
+        Ok(v)
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, _: i64) -> std::result::Result<String, E> {
+        Err(not_text())
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, _: u64) -> std::result::Result<String, E> {
+        Err(not_text())
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, _: f64) -> std::result::Result<String, E> {
+        Err(not_text())
+    }
+
+    fn visit_bool<E: serde::de::Error>(self, _: bool) -> std::result::Result<String, E> {
+        Err(not_text())
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(
+        self,
+        _: A,
+    ) -> std::result::Result<String, A::Error> {
+        Err(not_text())
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(
+        self,
+        _: A,
+    ) -> std::result::Result<String, A::Error> {
+        Err(not_text())
+    }
+}
+
+fn not_text<E: serde::de::Error>() -> E {
+    E::custom("a secret must be a `${ENV_VAR}` reference in quotes (the value given is not shown)")
+}
+
 impl<'de> Deserialize<'de> for Secret {
     fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        let raw = String::deserialize(d)?;
+        let raw = d.deserialize_any(SecretText)?;
         match raw
             .trim()
             .strip_prefix("${")

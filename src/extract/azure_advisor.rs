@@ -5,7 +5,10 @@
 use futures::StreamExt;
 use serde::Deserialize;
 
-use super::{Covers, Dataset, ExtractContext, Extracted, scope_failure, subscriptions_or_failure};
+use super::source::{CheckContext, CheckLine, Source, probe_scopes};
+use super::{
+    Covers, Dataset, ExtractContext, Extracted, Landed, scope_failure, subscriptions_or_failure,
+};
 use crate::Result;
 use crate::azure::{Api, AzureClient, CallError, encode};
 
@@ -88,4 +91,24 @@ async fn read_subscription(
         .pages(Api::ResourceManager, &url, None, "/nextLink", "/value")
         .await?;
     Ok(replies.into_iter().map(|r| r.bytes).collect())
+}
+
+#[async_trait::async_trait(?Send)]
+impl Source for AdvisorSpec {
+    async fn extract(&self, cx: &ExtractContext<'_>, _earlier: &[Landed]) -> Result<Extracted> {
+        extract(self, cx).await
+    }
+
+    async fn check(&self, cx: &CheckContext<'_>) -> Vec<CheckLine> {
+        let scopes = cx.subscription_scopes(&self.subscriptions);
+        probe_scopes(scopes, "Reader", |scope| async move {
+            let url = format!(
+                "{}{scope}/providers/Microsoft.Advisor/recommendations?api-version={API_VERSION}&$top=1",
+                cx.client.endpoints().resource_manager
+            );
+            cx.client.get(Api::ResourceManager, &url).await?;
+            Ok("recommendations readable".to_string())
+        })
+        .await
+    }
 }

@@ -11,7 +11,8 @@ use futures::StreamExt;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{Dataset, DatasetHint, ExtractContext, Extracted, scope_failure};
+use super::source::{CheckContext, CheckLine, Source, probe_scopes};
+use super::{Dataset, DatasetHint, ExtractContext, Extracted, Landed, scope_failure};
 use crate::Result;
 use crate::azure::{Api, AzureClient, CallError, scope_slug};
 
@@ -200,6 +201,58 @@ async fn read_month(
         )
         .await?;
     Ok(replies.into_iter().map(|r| r.bytes).collect())
+}
+
+#[async_trait::async_trait(?Send)]
+impl Source for CostQuerySpec {
+    fn problems(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.scopes.is_empty() {
+            out.push(format!("source `{}`: `scopes` is empty", self.name));
+        }
+        out.extend(self.scopes.iter().filter(|x| !x.starts_with('/')).map(|x| {
+            format!(
+                "source `{}`: scope `{x}` should start with /subscriptions/ or /providers/",
+                self.name
+            )
+        }));
+        out
+    }
+
+    async fn extract(&self, cx: &ExtractContext<'_>, _earlier: &[Landed]) -> Result<Extracted> {
+        extract(self, cx).await
+    }
+
+    async fn check(&self, cx: &CheckContext<'_>) -> Vec<CheckLine> {
+        probe_scopes(self.scopes.clone(), COST_READER, |scope| {
+            probe_costs(cx.client, scope)
+        })
+        .await
+    }
+}
+
+/// The role a cost read needs.
+pub const COST_READER: &str = "Cost Management Reader (or a billing reader role at billing scopes)";
+
+/// One small cost query on `scope`: can this identity read its costs?
+pub async fn probe_costs(
+    client: &AzureClient,
+    scope: String,
+) -> std::result::Result<String, CallError> {
+    let day = (chrono::Utc::now() - Duration::days(2)).date_naive();
+    let body = json!({
+        "type": "ActualCost",
+        "timeframe": "Custom",
+        "timePeriod": {"from": format!("{day}T00:00:00Z"), "to": format!("{day}T23:59:59Z")},
+        "dataset": {"granularity": "None",
+                    "aggregation": {"Cost": {"name": "Cost", "function": "Sum"}}},
+    });
+    let url = format!(
+        "{}{scope}/providers/Microsoft.CostManagement/query?api-version={API_VERSION}",
+        client.endpoints().resource_manager
+    );
+    client.post(Api::CostManagement, &url, &body).await?;
+    Ok("costs readable".into())
 }
 
 #[cfg(test)]

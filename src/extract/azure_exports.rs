@@ -14,10 +14,12 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
+use super::azure_cost_query;
 use super::export_setup::{self, ManageExports};
+use super::source::{CheckContext, CheckLine, Source, probe_scopes};
 use super::{Dataset, DatasetHint, ExtractContext, Extracted, Landed};
+use crate::lake::landing::INGESTED_DATASETS;
 use crate::lake::{Lake, Listed};
-use crate::transform::dialect::INGESTED_DATASETS;
 use crate::{Error, Result};
 
 /// `[[sources]] kind = "azure_exports"`.
@@ -374,4 +376,41 @@ async fn choose_runs(
         );
     }
     Ok(best.into_values().collect())
+}
+
+#[async_trait::async_trait(?Send)]
+impl Source for AzureExportsSpec {
+    fn problems(&self) -> Vec<String> {
+        if self.manage.is_some() && self.scope.is_none() {
+            vec![format!(
+                "source `{}`: `manage` needs `scope`, the scope the exports belong to",
+                self.name
+            )]
+        } else {
+            Vec::new()
+        }
+    }
+
+    async fn extract(&self, cx: &ExtractContext<'_>, _earlier: &[Landed]) -> Result<Extracted> {
+        extract(self, cx).await
+    }
+
+    async fn check(&self, cx: &CheckContext<'_>) -> Vec<CheckLine> {
+        let location = match describe_location(self).await {
+            Ok(text) => CheckLine { ok: true, text },
+            Err(e) => CheckLine {
+                ok: false,
+                text: format!("{e} (needs Storage Blob Data Reader on the container)"),
+            },
+        };
+        let mut lines = vec![location];
+        let scopes = self.scope.iter().cloned().collect();
+        lines.extend(
+            probe_scopes(scopes, azure_cost_query::COST_READER, |scope| {
+                azure_cost_query::probe_costs(cx.client, scope)
+            })
+            .await,
+        );
+        lines
+    }
 }

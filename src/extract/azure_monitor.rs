@@ -13,6 +13,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::estate::{self, Resource};
+use super::source::{CheckContext, CheckLine, Source, probe_scopes};
 use super::{Covers, Dataset, ExtractContext, Extracted, Landed, scope_failure};
 use crate::Result;
 use crate::azure::{Api, AzureClient, CallError, encode, require_array};
@@ -311,4 +312,25 @@ async fn read_each(
         out.push((vec![r.id.clone()], reply.bytes));
     }
     Ok(out)
+}
+
+#[async_trait::async_trait(?Send)]
+impl Source for MonitorSpec {
+    async fn extract(&self, cx: &ExtractContext<'_>, earlier: &[Landed]) -> Result<Extracted> {
+        extract(self, cx, earlier).await
+    }
+
+    async fn check(&self, cx: &CheckContext<'_>) -> Vec<CheckLine> {
+        let scopes = cx.subscription_scopes(&self.subscriptions);
+        probe_scopes(scopes, "Monitoring Reader", |scope| async move {
+            let url = format!(
+                "{}{scope}/providers/Microsoft.Insights/metricDefinitions?api-version=2021-05-01\
+                 &region=eastus&metricnamespace=microsoft.compute/virtualmachines",
+                cx.client.endpoints().resource_manager
+            );
+            cx.client.get(Api::ResourceManager, &url).await?;
+            Ok("metrics readable".to_string())
+        })
+        .await
+    }
 }

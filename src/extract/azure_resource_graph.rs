@@ -6,7 +6,10 @@
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{Covers, Dataset, ExtractContext, Extracted, scope_failure, subscriptions_or_failure};
+use super::source::{CheckContext, CheckLine, Source, probe_scopes};
+use super::{
+    Covers, Dataset, ExtractContext, Extracted, Landed, scope_failure, subscriptions_or_failure,
+};
 use crate::Result;
 use crate::azure::{Api, AzureClient, CallError, require_array};
 
@@ -146,5 +149,32 @@ async fn read_batch(
         if skip_token.is_none() {
             return Ok(pages);
         }
+    }
+}
+
+#[async_trait::async_trait(?Send)]
+impl Source for ResourceGraphSpec {
+    async fn extract(&self, cx: &ExtractContext<'_>, _earlier: &[Landed]) -> Result<Extracted> {
+        extract(self, cx).await
+    }
+
+    async fn check(&self, cx: &CheckContext<'_>) -> Vec<CheckLine> {
+        let scopes = cx.subscription_scopes(&self.subscriptions);
+        probe_scopes(scopes, "Reader", |scope| async move {
+            let subscription = scope.trim_start_matches("/subscriptions/");
+            let body = json!({
+                "subscriptions": [subscription],
+                "query": "resources | project id | take 1",
+                "options": {"$top": 1, "resultFormat": "objectArray"},
+            });
+            let url = format!(
+                "{}/providers/Microsoft.ResourceGraph/resources?api-version={API_VERSION}",
+                cx.client.endpoints().resource_manager
+            );
+            let reply = cx.client.post(Api::ResourceGraph, &url, &body).await?;
+            let total = reply.json["totalRecords"].as_u64().unwrap_or(0);
+            Ok(format!("inventory readable ({total} resource(s))"))
+        })
+        .await
     }
 }

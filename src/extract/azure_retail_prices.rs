@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use super::estate;
+use super::source::{CheckContext, CheckLine, Source, probe_scopes};
 use super::{Dataset, DatasetHint, ExtractContext, Extracted, Landed, scope_failure};
 use crate::Result;
 use crate::azure::{Api, AzureClient, CallError, encode};
@@ -130,4 +131,26 @@ async fn read_filter(
         .pages(Api::RetailPrices, &url, None, "/NextPageLink", "/Items")
         .await?;
     Ok(replies.into_iter().map(|r| r.bytes).collect())
+}
+
+#[async_trait::async_trait(?Send)]
+impl Source for RetailPricesSpec {
+    async fn extract(&self, cx: &ExtractContext<'_>, earlier: &[Landed]) -> Result<Extracted> {
+        extract(self, cx, earlier).await
+    }
+
+    async fn check(&self, cx: &CheckContext<'_>) -> Vec<CheckLine> {
+        let scopes = vec!["(public API)".to_string()];
+        probe_scopes(scopes, "no role", |_| async move {
+            let url = format!(
+                "{}/api/retail/prices?api-version={API_VERSION}&currencyCode='{}'&$filter={}",
+                cx.client.endpoints().retail_prices,
+                self.currency,
+                encode("serviceName eq 'Virtual Machines' and armSkuName eq 'Standard_D2s_v3'")
+            );
+            cx.client.get(Api::RetailPrices, &url).await?;
+            Ok("retail prices reachable".to_string())
+        })
+        .await
+    }
 }

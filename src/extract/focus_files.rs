@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use super::{Dataset, ExtractContext, Landed};
+use super::source::Source;
+use super::{Dataset, ExtractContext, Extracted, Landed};
 use crate::lake::Lake;
 use crate::{Error, Result};
 
@@ -81,4 +82,11 @@ fn collect(path: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
         }
     }
     Ok(())
+}
+
+#[async_trait::async_trait(?Send)]
+impl Source for FocusFilesSpec {
+    async fn extract(&self, cx: &ExtractContext<'_>, _earlier: &[Landed]) -> Result<Extracted> {
+        extract(self, cx).await.map(Into::into)
+    }
 }

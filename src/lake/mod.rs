@@ -5,9 +5,12 @@
 //! `landing/<source>/<dataset>/<run_id>/…` holds raw bytes as received, and `<table>/` holds one Delta
 //! table per name in [`schema::all`]. Every table write is one Delta commit: a crash leaves either the
 //! old version or the new one visible, never half a partition. Re-running a period replaces its
-//! partitions (`replaceWhere`), so two runs leave the same rows as one.
+//! partitions (`replaceWhere`), so two runs leave the same rows as one; a table's first replace creates
+//! it empty and then replaces in it, so two runs racing on a new lake conflict like any two replaces
+//! (one commits, the other fails) instead of both appending.
 
 pub mod columns;
+pub mod landing;
 pub mod schema;
 
 use std::path::PathBuf;
@@ -34,6 +37,32 @@ pub enum WriteMode {
     Append,
     /// Replace the rows matching this SQL predicate (whole partitions) with the new rows.
     Replace(String),
+}
+
+/// The run that writes analysis rows, and so owns them: tables a pipeline writes (`recommendations`,
+/// `findings`, `forecasts`, …) carry its name, and a run replaces only its own pipeline's rows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunKey {
+    pub pipeline: String,
+    pub run_id: String,
+    /// The run date.
+    pub as_of: chrono::NaiveDate,
+}
+
+impl RunKey {
+    /// The rows this run replaces in a table partitioned by `run_date`: its pipeline's, for its date.
+    pub fn run_date_rows(&self) -> WriteMode {
+        WriteMode::Replace(format!(
+            "run_date = '{}' AND {}",
+            self.as_of.format("%Y-%m-%d"),
+            self.pipeline_predicate()
+        ))
+    }
+
+    /// SQL true for the rows this run's pipeline owns.
+    pub fn pipeline_predicate(&self) -> String {
+        format!("pipeline = {}", columns::sql_string(&self.pipeline))
+    }
 }
 
 /// Handle on one lake location.
@@ -101,6 +130,28 @@ impl Lake {
             .log_store()
             .object_store(None);
         Ok(Lake { url, store })
+    }
+
+    /// Open the lake at `location` to read it: nothing is created or changed. A local path that
+    /// holds no lake is an error (a mistyped `--lake` must not answer "0 rows").
+    pub fn open_existing(location: &str) -> Result<Self> {
+        let local = match Url::parse(location) {
+            Ok(url) if url.scheme() == "file" => url.to_file_path().ok(),
+            Ok(url) if url.scheme().len() > 1 => None,
+            _ => Some(PathBuf::from(location)),
+        };
+        if let Some(path) = local
+            && !path.is_dir()
+        {
+            return Err(Error::Config {
+                file: "lake".into(),
+                message: format!(
+                    "no lake at `{location}`: the folder does not exist (`cloudoptima run` creates \
+                     one; `--lake` or `lake.url` in the config says where it is)"
+                ),
+            });
+        }
+        Self::open(location)
     }
 
     pub fn url(&self) -> &Url {
@@ -238,12 +289,9 @@ impl Lake {
     }
 
     /// The table at `<lake>/<table>/`, loaded when it has commits, or an unloaded handle (version
-    /// `None`) that the first write creates.
+    /// `None`) that the first write creates. Creates nothing.
     async fn open_table(&self, table: &str) -> Result<DeltaTable> {
         let url = self.table_url(table);
-        if let Ok(dir) = url.to_file_path() {
-            std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-        }
         let mut handle = deltalake::DeltaTableBuilder::from_url(url)
             .and_then(|b| b.build())
             .map_err(|e| Error::lake(table, e))?;
@@ -258,17 +306,72 @@ impl Lake {
         Ok(handle)
     }
 
+    /// The table, created empty (version 0: its schema and partition columns, no rows) when it has
+    /// no commit yet. Another process creating it at the same moment is not an error: whichever
+    /// creation commits first stands, and both go on with that table.
+    async fn create_if_missing(&self, def: &TableDef) -> Result<DeltaTable> {
+        use deltalake::kernel::StructType;
+        use deltalake::kernel::engine::arrow_conversion::TryIntoKernel as _;
+        let table = self.open_table(def.name).await?;
+        if table.version().is_some() {
+            return Ok(table);
+        }
+        let schema: StructType = def
+            .schema
+            .as_ref()
+            .try_into_kernel()
+            .map_err(|e| Error::lake(def.name, e))?;
+        let created = table
+            .create()
+            .with_columns(schema.fields().cloned())
+            .with_partition_columns(def.partition_by.iter().copied())
+            .with_save_mode(SaveMode::ErrorIfExists)
+            .await;
+        match created {
+            Ok(table) => Ok(table),
+            Err(e) => {
+                // Lost the race to another writer: use the table it created.
+                let table = self.open_table(def.name).await?;
+                if table.version().is_some() {
+                    tracing::debug!(table = def.name, error = %e, "Table created concurrently.");
+                    Ok(table)
+                } else {
+                    Err(Error::lake(def.name, e))
+                }
+            }
+        }
+    }
+
     /// True when the table has at least one commit.
     pub async fn table_exists(&self, table: &str) -> Result<bool> {
+        if self.local_table_missing(table) {
+            return Ok(false);
+        }
         Ok(self.open_table(table).await?.version().is_some())
+    }
+
+    /// True when the lake is on local disk and `table` has no folder yet (so no commit).
+    fn local_table_missing(&self, table: &str) -> bool {
+        self.table_url(table)
+            .to_file_path()
+            .is_ok_and(|dir| !dir.is_dir())
     }
 
     /// Commit `df` to `def`'s table in one Delta transaction. The frame is cast to the table's
     /// contract first, so a stage can never widen or reorder a table by accident.
     pub async fn write(&self, def: &TableDef, df: DataFrame, mode: WriteMode) -> Result<()> {
         let df = conform(def, df)?;
-        let table = self.open_table(def.name).await?;
-        let exists = table.version().is_some();
+        if let Ok(dir) = self.table_url(def.name).to_file_path() {
+            std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+        }
+        let table = match mode {
+            // Appends never conflict with each other (two runs each add their manifest row).
+            WriteMode::Append => self.open_table(def.name).await?,
+            // A replace needs a table to replace in: create it empty first, so that two first
+            // writes racing on a new lake both replace (and the second conflicts) instead of both
+            // appending their rows.
+            WriteMode::Replace(_) => self.create_if_missing(def).await?,
+        };
         let (state, plan) = df.into_parts();
         let mut builder = table
             .write(Vec::<RecordBatch>::new())
@@ -277,11 +380,9 @@ impl Lake {
             .with_partition_columns(def.partition_by.iter().copied())
             // A newer cloudoptima may add columns to a table: merge them instead of refusing the write.
             .with_schema_mode(SchemaMode::Merge);
-        builder = match (&mode, exists) {
-            (WriteMode::Append, _) | (WriteMode::Replace(_), false) => {
-                builder.with_save_mode(SaveMode::Append)
-            }
-            (WriteMode::Replace(predicate), true) => builder
+        builder = match &mode {
+            WriteMode::Append => builder.with_save_mode(SaveMode::Append),
+            WriteMode::Replace(predicate) => builder
                 .with_save_mode(SaveMode::Overwrite)
                 .with_replace_where(predicate.as_str()),
         };
@@ -320,6 +421,9 @@ impl Lake {
 
     /// Register one table under its name (empty, with its contract schema, before its first write).
     pub async fn register(&self, ctx: &SessionContext, def: &TableDef) -> Result<()> {
+        if self.local_table_missing(def.name) {
+            return register_empty(ctx, def);
+        }
         let table = self.open_table(def.name).await?;
         if table.version().is_some() {
             table

@@ -443,12 +443,15 @@ pub fn advisor_recommendations() -> TableDef {
     }
 }
 
-/// Every finding's lifecycle across runs (see `analyze::lifecycle`); rewritten whole each run.
+/// Every finding's lifecycle across runs (see `analyze::lifecycle`); each pipeline rewrites its own
+/// rows each run.
 pub fn findings() -> TableDef {
     use DataType::*;
     TableDef {
         name: "findings",
         schema: schema(vec![
+            // The pipeline that owns the row: each pipeline advances and rewrites only its own.
+            ("pipeline", Utf8),
             ("rule_id", Utf8),
             ("resource_id", Utf8),
             ("subscription_id", Utf8),
@@ -475,6 +478,8 @@ pub fn recommendations() -> TableDef {
         name: "recommendations",
         schema: schema(vec![
             ("run_id", Utf8),
+            // The pipeline that owns the row: a run replaces its own pipeline's rows for its date.
+            ("pipeline", Utf8),
             ("rule_id", Utf8),
             ("title", Utf8),
             ("category", Utf8),
@@ -509,6 +514,8 @@ pub fn forecasts() -> TableDef {
         name: "forecasts",
         schema: schema(vec![
             ("run_id", Utf8),
+            // The pipeline that owns the row: a run replaces its own pipeline's rows for its date.
+            ("pipeline", Utf8),
             ("scope", Utf8),
             ("date", Date32),
             ("horizon_day", Int32),

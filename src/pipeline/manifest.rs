@@ -9,8 +9,8 @@ use datafusion::arrow::array::{
 use serde_json::json;
 
 use super::run::RunSummary;
+use crate::lake::columns::epoch_days;
 use crate::lake::{Lake, WriteMode, schema};
-use crate::transform::inventory::epoch_days;
 use crate::{Error, Result};
 
 pub async fn write(

@@ -3,6 +3,7 @@
 
 pub mod manifest;
 pub mod run;
+pub mod schedule;
 pub mod spec;
 
 pub use run::{RunOptions, RunSummary, StageResult, StageStatus};

@@ -1,31 +1,29 @@
 //! One run of one pipeline: extract → transform → rules → forecast → report → delivery.
 //!
-//! Each stage runs in its own tracing span and is timed. A failed stage is recorded and the run goes
-//! on where that still makes sense (a failing rule does not stop the forecast); analysis is skipped
-//! when extraction or the transform failed, so a report never presents stale data as today's.
+//! This file only sequences the stages (each owned by its module) and records what each did through
+//! one [`Recorder`]. A failed stage is recorded and the run goes on where that still makes sense (a
+//! failing rule does not stop the forecast); analysis is skipped when extraction or the transform
+//! failed, so a report never presents stale data as today's.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Instant;
 
 use chrono::{NaiveDate, Utc};
-use datafusion::arrow::array::{
-    ArrayRef, Date32Array, Float64Array, Int32Array, RecordBatch, StringArray,
-};
-use datafusion::prelude::SessionContext;
 use tracing::Instrument;
 
 use super::manifest;
 use super::spec::PipelineSpec;
-use crate::analyze::{forecast, lifecycle, rules};
+use crate::Result;
+use crate::analyze::forecast;
+use crate::analyze::rule_runner::{self, RuleOutcome, RulesInput};
+use crate::assets::SqlSet;
 use crate::config::Config;
-use crate::extract::{self, ExtractContext, LandingRecord};
-use crate::lake::{Lake, WriteMode, columns, schema};
+use crate::extract::{self, ExtractContext};
+use crate::lake::landing::LandingRecord;
+use crate::lake::{Lake, RunKey, schema};
 use crate::report::delivery::{self, Delivered};
-use crate::report::{model, pdf};
-use crate::transform::{self, inventory::epoch_days};
-use crate::{Error, Result};
+use crate::transform;
 
 /// How this process runs a pipeline (not what the pipeline does: that is the spec).
 #[derive(Debug, Clone)]
@@ -36,8 +34,10 @@ pub struct RunOptions {
     pub replay: Option<LandingRecord>,
     /// Skip extract and transform: the rules, forecast and report run over the lake as it is.
     pub no_extract: bool,
-    pub rules_dir: PathBuf,
-    pub report_sql_dir: PathBuf,
+    /// The rules (and their shared views) to choose from.
+    pub rules: SqlSet,
+    /// The report queries.
+    pub report_sql: SqlSet,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -73,16 +73,6 @@ pub struct StageResult {
     pub detail: String,
 }
 
-/// Findings of one rule.
-#[derive(Debug, Clone)]
-pub struct RuleOutcome {
-    pub rule_id: String,
-    pub findings: usize,
-    pub monthly_savings: f64,
-    /// How long the rule's query took (planning and execution).
-    pub elapsed_ms: u64,
-}
-
 /// What a run did.
 #[derive(Debug, Clone)]
 pub struct RunSummary {
@@ -111,6 +101,49 @@ impl RunSummary {
     }
 }
 
+/// Records each stage as it ends: into the summary, and to the caller's progress callback.
+struct Recorder<'a> {
+    summary: RunSummary,
+    progress: &'a (dyn Fn(&StageResult) + Sync),
+}
+
+impl Recorder<'_> {
+    fn record(
+        &mut self,
+        name: &'static str,
+        started: Instant,
+        status: StageStatus,
+        rows: usize,
+        detail: String,
+    ) {
+        let r = StageResult {
+            name,
+            status,
+            elapsed_ms: started.elapsed().as_millis() as u64,
+            rows,
+            detail,
+        };
+        (self.progress)(&r);
+        self.summary.stages.push(r);
+    }
+
+    fn ok(&mut self, name: &'static str, started: Instant, rows: usize, detail: String) {
+        self.record(name, started, StageStatus::Ok, rows, detail);
+    }
+
+    fn failed(&mut self, name: &'static str, started: Instant, error: impl ToString) {
+        let status = StageStatus::Failed(error.to_string());
+        self.record(name, started, status, 0, String::new());
+    }
+
+    fn skipped(&mut self, names: &[&'static str], why: &str) {
+        for name in names {
+            let status = StageStatus::Skipped(why.into());
+            self.record(name, Instant::now(), status, 0, String::new());
+        }
+    }
+}
+
 fn new_run_id(pipeline: &str) -> String {
     let now = Utc::now();
     format!(
@@ -127,58 +160,38 @@ pub async fn run(
     opts: &RunOptions,
     progress: &(dyn Fn(&StageResult) + Sync),
 ) -> Result<RunSummary> {
-    let run_id = new_run_id(&spec.name);
-    let span = tracing::info_span!("run", run_id = %run_id, pipeline = %spec.name);
+    let key = RunKey {
+        pipeline: spec.name.clone(),
+        run_id: new_run_id(&spec.name),
+        as_of: opts.as_of,
+    };
+    let span = tracing::info_span!("run", run_id = %key.run_id, pipeline = %spec.name);
     async {
         let started = Utc::now();
         let lake = Lake::open(&config.lake.url)?;
-        let mut s = RunSummary {
-            run_id: run_id.clone(),
-            pipeline: spec.name.clone(),
-            as_of: opts.as_of,
-            stages: Vec::new(),
-            table_rows: BTreeMap::new(),
-            rules: Vec::new(),
-            forecast_totals: Vec::new(),
-            pdf: None,
-            delivered: None,
-            quarantined: 0,
-            unreconciled: Vec::new(),
-            strict: spec.strict,
-        };
-        let stage = |s: &mut RunSummary, name, t: Instant, status, rows, detail: String| {
-            let r = StageResult {
-                name,
-                status,
-                elapsed_ms: t.elapsed().as_millis() as u64,
-                rows,
-                detail,
-            };
-            progress(&r);
-            s.stages.push(r);
+        let mut rec = Recorder {
+            summary: RunSummary {
+                run_id: key.run_id.clone(),
+                pipeline: spec.name.clone(),
+                as_of: opts.as_of,
+                stages: Vec::new(),
+                table_rows: BTreeMap::new(),
+                rules: Vec::new(),
+                forecast_totals: Vec::new(),
+                pdf: None,
+                delivered: None,
+                quarantined: 0,
+                unreconciled: Vec::new(),
+                strict: spec.strict,
+            },
+            progress,
         };
 
         let (transformed, complete) = if opts.no_extract {
-            for name in ["extract", "transform"] {
-                let why = "--no-extract: the lake as it is".to_string();
-                stage(
-                    &mut s,
-                    name,
-                    Instant::now(),
-                    StageStatus::Skipped(why),
-                    0,
-                    String::new(),
-                );
-            }
+            rec.skipped(&["extract", "transform"], "--no-extract: the lake as it is");
             (true, true)
         } else {
-            extract_and_transform(config, spec, opts, &lake, &run_id, &mut s, &stage).await?
-        };
-        let skip = |s: &mut RunSummary, names: &[&'static str], why: &str| {
-            for name in names {
-                let status = StageStatus::Skipped(why.into());
-                stage(s, name, Instant::now(), status, 0, String::new());
-            }
+            extract_and_transform(config, spec, opts, &lake, &key, &mut rec).await?
         };
         if !transformed || !complete {
             let why = if transformed {
@@ -186,143 +199,29 @@ pub async fn run(
             } else {
                 "an earlier stage failed"
             };
-            skip(&mut s, &["rules", "forecast", "report", "deliver"], why);
-            manifest::write(&lake, &s, started, Utc::now()).await?;
-            return Ok(s);
+            rec.skipped(&["rules", "forecast", "report", "deliver"], why);
+            manifest::write(&lake, &rec.summary, started, Utc::now()).await?;
+            return Ok(rec.summary);
         }
 
         let ctx = crate::lake::session();
         lake.register_all(&ctx).await?;
-
-        // Rules.
-        let t = Instant::now();
-        if spec.rules.enabled {
-            let (status, rows) = run_rules(&lake, &ctx, spec, opts, &run_id, &mut s.rules)
-                .instrument(tracing::info_span!("stage", name = "rules"))
-                .await;
-            let detail = format!(
-                "{} rule(s), {} finding(s), {} / month",
-                s.rules.len(),
-                rows,
-                model::money(s.rules.iter().map(|r| r.monthly_savings).sum())
-            );
-            stage(&mut s, "rules", t, status, rows, detail);
-        } else {
-            skip(&mut s, &["rules"], "disabled in pipeline");
-        }
-
-        // Forecast.
-        let t = Instant::now();
-        let mut points = Vec::new();
-        if spec.forecast.enabled {
-            let result = run_forecast(&lake, &ctx, spec, opts, &run_id)
-                .instrument(tracing::info_span!("stage", name = "forecast"))
-                .await;
-            match result {
-                Ok(p) => {
-                    for days in [30u32, 60, 90]
-                        .into_iter()
-                        .filter(|d| *d as usize <= p.len())
-                    {
-                        let slice = &p[..days as usize];
-                        s.forecast_totals.push((
-                            days,
-                            slice.iter().map(|x| x.point).sum(),
-                            slice.iter().map(|x| x.lower_80).sum(),
-                            slice.iter().map(|x| x.upper_80).sum(),
-                        ));
-                    }
-                    let n = p.len();
-                    points = p;
-                    stage(
-                        &mut s,
-                        "forecast",
-                        t,
-                        StageStatus::Ok,
-                        n,
-                        format!("{n} day(s) ahead, model {}", forecast::MODEL),
-                    );
-                }
-                Err(e) => stage(
-                    &mut s,
-                    "forecast",
-                    t,
-                    StageStatus::Failed(e.to_string()),
-                    0,
-                    String::new(),
-                ),
-            }
-        } else {
-            skip(&mut s, &["forecast"], "disabled in pipeline");
-        }
+        analyze(spec, opts, &lake, &ctx, &key, &mut rec).await;
 
         // The rules and the forecast committed new table versions: report and count on a fresh session.
         let ctx = crate::lake::session();
         lake.register_all(&ctx).await?;
-
-        // Report and delivery.
-        if spec.report.enabled {
-            let t = Instant::now();
-            match build_report(&ctx, config, spec, opts, points).await {
-                Ok((path, pdf_bytes, summary_text)) => {
-                    stage(
-                        &mut s,
-                        "report",
-                        t,
-                        StageStatus::Ok,
-                        1,
-                        format!("{}", path.display()),
-                    );
-                    s.pdf = Some(path.clone());
-                    let t = Instant::now();
-                    match deliver(config, spec, opts, &path, pdf_bytes, &summary_text).await {
-                        Ok(Some(d)) => {
-                            stage(&mut s, "deliver", t, StageStatus::Ok, 1, d.to_string());
-                            s.delivered = Some(d);
-                        }
-                        Ok(None) => stage(
-                            &mut s,
-                            "deliver",
-                            t,
-                            StageStatus::Skipped("no recipients".into()),
-                            0,
-                            String::new(),
-                        ),
-                        Err(e) => stage(
-                            &mut s,
-                            "deliver",
-                            t,
-                            StageStatus::Failed(e.to_string()),
-                            0,
-                            String::new(),
-                        ),
-                    }
-                }
-                Err(e) => {
-                    stage(
-                        &mut s,
-                        "report",
-                        t,
-                        StageStatus::Failed(e.to_string()),
-                        0,
-                        String::new(),
-                    );
-                    skip(&mut s, &["deliver"], "an earlier stage failed");
-                }
-            }
-        } else {
-            skip(&mut s, &["report", "deliver"], "disabled in pipeline");
-        }
+        report_and_deliver(config, spec, opts, &ctx, &key, &mut rec).await;
 
         for def in schema::all().iter().filter(|d| d.name != "_runs") {
             if let Ok(df) = ctx.table(def.name).await
                 && let Ok(n) = df.count().await
             {
-                s.table_rows.insert(def.name, n);
+                rec.summary.table_rows.insert(def.name, n);
             }
         }
-        manifest::write(&lake, &s, started, Utc::now()).await?;
-        Ok(s)
+        manifest::write(&lake, &rec.summary, started, Utc::now()).await?;
+        Ok(rec.summary)
     }
     .instrument(span)
     .await
@@ -335,342 +234,216 @@ async fn extract_and_transform(
     spec: &PipelineSpec,
     opts: &RunOptions,
     lake: &Lake,
-    run_id: &str,
-    s: &mut RunSummary,
-    stage: &impl Fn(&mut RunSummary, &'static str, Instant, StageStatus, usize, String),
+    key: &RunKey,
+    rec: &mut Recorder<'_>,
 ) -> Result<(bool, bool)> {
-    // Extract.
     let t = Instant::now();
-    let azure = tokio::sync::OnceCell::new();
-    let cx = ExtractContext {
-        lake,
-        run_id,
-        as_of: opts.as_of,
-        azure_config: &config.azure,
-        azure: &azure,
-    };
-    let mut landed = Vec::new();
-    let mut source_errors = Vec::new();
-    let mut failed_scopes = Vec::new();
-    if let Some(replay) = &opts.replay {
-        tracing::info!(run = %replay.run_id, "replaying what that run landed");
-        landed = replay.landed.clone();
-        failed_scopes = replay.failed_scopes.clone();
-    } else {
-        for source in &spec.sources {
-            let span = tracing::info_span!("stage", name = "extract", source = source.kind());
-            match extract::extract(source, &cx, &landed)
-                .instrument(span)
-                .await
-            {
-                Ok(out) => {
-                    landed.extend(out.landed);
-                    failed_scopes.extend(out.failed_scopes);
-                }
-                Err(e) => source_errors.push(format!("source `{}`: {e}", source.kind())),
-            }
+    let record = match &opts.replay {
+        Some(replay) => {
+            tracing::info!(run = %replay.run_id, "replaying what that run landed");
+            replay.clone()
         }
-        let record = LandingRecord {
-            run_id: run_id.to_string(),
-            pipeline: spec.name.clone(),
-            as_of: opts.as_of,
-            landed: landed.clone(),
-            failed_scopes: failed_scopes.clone(),
-        };
-        record.write(lake).await?;
-    }
-    for failure in &failed_scopes {
+        None => {
+            let azure = tokio::sync::OnceCell::new();
+            let cx = ExtractContext {
+                lake,
+                run_id: &key.run_id,
+                as_of: opts.as_of,
+                azure_config: &config.azure,
+                azure: &azure,
+            };
+            let record = extract::run_sources(&spec.sources, &cx, &spec.name).await;
+            record.write(lake).await?;
+            record
+        }
+    };
+    for failure in &record.failed_scopes {
         tracing::error!(scope = %failure, "scope not read; its data in the lake is unchanged");
     }
     // A source that failed outright stops the run; scopes that failed are left out, and what
     // was read completely is still transformed, but nothing downstream presents a partial day.
-    let ok_upstream = source_errors.is_empty();
-    let complete = ok_upstream && failed_scopes.is_empty();
-    let mut problems = source_errors;
-    problems.extend(failed_scopes.iter().map(|f| format!("scope not read: {f}")));
+    let ok_upstream = record.failed_sources.is_empty();
+    let complete = ok_upstream && record.failed_scopes.is_empty();
+    let mut problems = record.failed_sources.clone();
+    problems.extend(
+        record
+            .failed_scopes
+            .iter()
+            .map(|f| format!("scope not read: {f}")),
+    );
+    let origin = match &opts.replay {
+        Some(r) => format!("replayed from run {}", r.run_id),
+        None => "landed".into(),
+    };
+    let not_read = if record.failed_scopes.is_empty() {
+        String::new()
+    } else {
+        format!("; {} scope(s) not read", record.failed_scopes.len())
+    };
+    let detail = format!("{} file(s) {origin}{not_read}", record.landed.len());
     let status = if problems.is_empty() {
         StageStatus::Ok
     } else {
         StageStatus::Failed(problems.join("; "))
     };
-    stage(
-        s,
-        "extract",
-        t,
-        status,
-        landed.len(),
-        format!(
-            "{} file(s) {}{}",
-            landed.len(),
-            match &opts.replay {
-                Some(r) => format!("replayed from run {}", r.run_id),
-                None => "landed".into(),
-            },
-            if failed_scopes.is_empty() {
-                String::new()
-            } else {
-                format!("; {} scope(s) not read", failed_scopes.len())
-            }
-        ),
-    );
+    rec.record("extract", t, status, record.landed.len(), detail);
 
     // Transform what was read in full (not when a source failed outright).
     let t = Instant::now();
-    let transformed = if ok_upstream {
-        let result = transform::run(lake, &landed, run_id, opts.as_of)
-            .instrument(tracing::info_span!("stage", name = "transform"))
-            .await;
-        match result {
-            Ok(report) => {
-                s.quarantined = report.quarantined.len();
-                s.unreconciled = report.unreconciled.clone();
-                let tables: Vec<String> = report
-                    .rows
-                    .iter()
-                    .map(|(t, n)| format!("{t} {n}"))
-                    .collect();
-                let reconciled = if report.unreconciled.is_empty() {
-                    "billed totals reconcile".to_string()
-                } else {
-                    format!("NOT reconciled: {}", report.unreconciled.join("; "))
-                };
-                let detail = format!(
-                    "{}; {} quarantined; {reconciled}",
-                    tables.join(", "),
-                    report.quarantined.len()
-                );
-                let status = if report.unreconciled.is_empty() {
-                    StageStatus::Ok
-                } else {
-                    StageStatus::Failed(report.unreconciled.join("; "))
-                };
-                stage(
-                    s,
-                    "transform",
-                    t,
-                    status,
-                    report.rows.values().sum(),
-                    detail,
-                );
-                true
-            }
-            Err(e) => {
-                stage(
-                    s,
-                    "transform",
-                    t,
-                    StageStatus::Failed(e.to_string()),
-                    0,
-                    String::new(),
-                );
-                false
-            }
+    if !ok_upstream {
+        rec.skipped(&["transform"], "extract failed");
+        return Ok((false, complete));
+    }
+    let result = transform::run(lake, &record.landed, &key.run_id, opts.as_of)
+        .instrument(tracing::info_span!("stage", name = "transform"))
+        .await;
+    let report = match result {
+        Ok(report) => report,
+        Err(e) => {
+            rec.failed("transform", t, e);
+            return Ok((false, complete));
         }
-    } else {
-        stage(
-            s,
-            "transform",
-            t,
-            StageStatus::Skipped("extract failed".into()),
-            0,
-            String::new(),
-        );
-        false
     };
-    Ok((transformed, complete))
-}
-
-async fn run_rules(
-    lake: &Lake,
-    ctx: &SessionContext,
-    spec: &PipelineSpec,
-    opts: &RunOptions,
-    run_id: &str,
-    outcomes: &mut Vec<RuleOutcome>,
-) -> (StageStatus, usize) {
-    let all = match rules::load_dir(&opts.rules_dir) {
-        Ok(r) => r,
-        Err(e) => return (StageStatus::Failed(e.to_string()), 0),
-    };
-    let selected = match rules::select(&all, &spec.rules, &spec.file.display().to_string()) {
-        Ok(r) => r,
-        Err(e) => return (StageStatus::Failed(e.to_string()), 0),
-    };
-    if let Err(e) =
-        rules::register_views(ctx, &opts.rules_dir, opts.as_of, rules::Views::Materialized).await
-    {
-        return (StageStatus::Failed(e.to_string()), 0);
-    }
-    let mut batches = Vec::new();
-    let mut errors = Vec::new();
-    let mut ran = std::collections::HashSet::new();
-    for rule in selected {
-        let started = Instant::now();
-        match rule
-            .run(ctx, spec.rules.params.get(&rule.id), run_id, opts.as_of)
-            .await
-        {
-            Ok(b) => {
-                let findings = b.iter().map(RecordBatch::num_rows).sum();
-                let savings_column = b
-                    .first()
-                    .and_then(|x| x.schema().index_of("est_monthly_savings").ok());
-                let savings = savings_column
-                    .and_then(|i| columns::numbers(&b, i).ok())
-                    .map_or(0.0, |v| v.iter().sum());
-                let elapsed_ms = started.elapsed().as_millis() as u64;
-                tracing::info!(rule = %rule.id, findings, elapsed_ms, "Rule ran.");
-                outcomes.push(RuleOutcome {
-                    rule_id: rule.id.clone(),
-                    findings,
-                    monthly_savings: savings,
-                    elapsed_ms,
-                });
-                ran.insert(rule.id.clone());
-                batches.extend(b);
-            }
-            Err(e) => {
-                tracing::error!(rule = %rule.id, error = %e, "Rule failed.");
-                errors.push(e.to_string());
-            }
-        }
-    }
-    let rows = batches.iter().map(RecordBatch::num_rows).sum();
-    let predicate = format!("run_date = '{}'", opts.as_of.format("%Y-%m-%d"));
-    if let Err(e) = lake
-        .write_batches(
-            &schema::recommendations(),
-            batches.clone(),
-            WriteMode::Replace(predicate),
-        )
-        .await
-    {
-        errors.push(e.to_string());
-    } else {
-        // Findings across runs: new, continuing, resolved, snoozed or dismissed.
-        let suppressions = match &spec.rules.suppressions {
-            Some(path) => lifecycle::Suppressions::load(path).unwrap_or_else(|e| {
-                errors.push(e.to_string());
-                Default::default()
-            }),
-            None => Default::default(),
-        };
-        if let Err(e) =
-            lifecycle::update(lake, ctx, &batches, &ran, &suppressions, opts.as_of).await
-        {
-            errors.push(format!("findings: {e}"));
-        }
-    }
-    if errors.is_empty() {
-        (StageStatus::Ok, rows)
-    } else {
-        (StageStatus::Failed(errors.join("; ")), rows)
-    }
-}
-
-async fn run_forecast(
-    lake: &Lake,
-    ctx: &SessionContext,
-    spec: &PipelineSpec,
-    opts: &RunOptions,
-    run_id: &str,
-) -> Result<Vec<forecast::ForecastPoint>> {
-    let daily = model::daily_cost(ctx, &opts.report_sql_dir, opts.as_of).await?;
-    let history: Vec<_> = forecast::daily_series(&daily)
-        .into_iter()
-        .filter(|(d, _)| *d < opts.as_of)
+    rec.summary.quarantined = report.quarantined.len();
+    rec.summary.unreconciled = report.unreconciled.clone();
+    let tables: Vec<String> = report
+        .rows
+        .iter()
+        .map(|(t, n)| format!("{t} {n}"))
         .collect();
-    let points = forecast::forecast(&history, spec.forecast.horizon_days as usize)?;
-    let def = schema::forecasts();
-    let n = points.len();
-    let f = |g: fn(&forecast::ForecastPoint) -> f64| -> ArrayRef {
-        Arc::new(Float64Array::from(points.iter().map(g).collect::<Vec<_>>()))
+    let reconciled = if report.unreconciled.is_empty() {
+        "billed totals reconcile".to_string()
+    } else {
+        format!("NOT reconciled: {}", report.unreconciled.join("; "))
     };
-    let batch = RecordBatch::try_new(
-        def.schema.clone(),
-        vec![
-            Arc::new(StringArray::from(vec![run_id; n])),
-            Arc::new(StringArray::from(vec!["total"; n])),
-            Arc::new(Date32Array::from(
-                points
-                    .iter()
-                    .map(|p| epoch_days(p.date))
-                    .collect::<Vec<_>>(),
-            )),
-            Arc::new(Int32Array::from((1..=n as i32).collect::<Vec<_>>())),
-            f(|p| p.point),
-            f(|p| p.lower_80),
-            f(|p| p.upper_80),
-            f(|p| p.lower_95),
-            f(|p| p.upper_95),
-            Arc::new(StringArray::from(vec![forecast::MODEL; n])),
-            Arc::new(Date32Array::from(vec![epoch_days(opts.as_of); n])),
-        ],
-    )
-    .map_err(|e| Error::Internal(e.to_string()))?;
-    let predicate = format!("run_date = '{}'", opts.as_of.format("%Y-%m-%d"));
-    lake.write_batches(&def, vec![batch], WriteMode::Replace(predicate))
-        .await?;
-    Ok(points)
+    let detail = format!(
+        "{}; {} quarantined; {reconciled}",
+        tables.join(", "),
+        report.quarantined.len()
+    );
+    let status = if report.unreconciled.is_empty() {
+        StageStatus::Ok
+    } else {
+        StageStatus::Failed(report.unreconciled.join("; "))
+    };
+    rec.record("transform", t, status, report.rows.values().sum(), detail);
+    Ok((true, complete))
 }
 
-async fn build_report(
-    ctx: &SessionContext,
-    config: &Config,
+/// The rules, then the forecast, each writing its own table.
+async fn analyze(
     spec: &PipelineSpec,
     opts: &RunOptions,
-    points: Vec<forecast::ForecastPoint>,
-) -> Result<(PathBuf, Vec<u8>, String)> {
-    let m = model::ReportModel::build(
-        ctx,
-        &opts.report_sql_dir,
-        &spec.report.title,
-        opts.as_of,
-        points,
-    )
-    .await?;
-    let bytes = pdf::render(&m);
-    let dir = &config.output.reports_dir;
-    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    let path = dir.join(format!(
-        "{}-{}.pdf",
-        spec.name,
-        opts.as_of.format("%Y-%m-%d")
-    ));
-    std::fs::write(&path, &bytes).map_err(|e| Error::io(&path, e))?;
-    Ok((path, bytes, m.summary().join("\n")))
-}
-
-async fn deliver(
-    config: &Config,
-    spec: &PipelineSpec,
-    opts: &RunOptions,
-    pdf_path: &std::path::Path,
-    pdf_bytes: Vec<u8>,
-    summary: &str,
-) -> Result<Option<Delivered>> {
-    if spec.report.recipients.is_empty() {
-        return Ok(None);
+    lake: &Lake,
+    ctx: &datafusion::prelude::SessionContext,
+    key: &RunKey,
+    rec: &mut Recorder<'_>,
+) {
+    let t = Instant::now();
+    if spec.rules.enabled {
+        let input = RulesInput {
+            rules: &opts.rules,
+            selection: &spec.rules,
+            origin: &spec.file,
+        };
+        let out = rule_runner::run(lake, ctx, key, &input)
+            .instrument(tracing::info_span!("stage", name = "rules"))
+            .await;
+        let detail = format!(
+            "{} rule(s), {} finding(s), {} / month",
+            out.rules.len(),
+            out.findings,
+            crate::format::money(out.rules.iter().map(|r| r.monthly_savings).sum())
+        );
+        let status = if out.errors.is_empty() {
+            StageStatus::Ok
+        } else {
+            StageStatus::Failed(out.errors.join("; "))
+        };
+        rec.summary.rules = out.rules;
+        rec.record("rules", t, status, out.findings, detail);
+    } else {
+        rec.skipped(&["rules"], "disabled in pipeline");
     }
-    let from = config
-        .smtp
-        .as_ref()
-        .map_or("cloudoptima <cloudoptima@localhost>", |s| s.from.as_str());
-    let subject = format!("{} - {}", spec.report.title, opts.as_of.format("%Y-%m-%d"));
-    let body = format!("{summary}\n\nThe full report is attached.\n");
-    let name = pdf_path
-        .file_name()
-        .map_or("report.pdf".into(), |n| n.to_string_lossy().into_owned());
-    let message = delivery::message(
-        from,
+
+    let t = Instant::now();
+    if !spec.forecast.enabled {
+        rec.skipped(&["forecast"], "disabled in pipeline");
+        return;
+    }
+    let result = forecast::run(lake, ctx, key, spec.forecast.horizon_days as usize)
+        .instrument(tracing::info_span!("stage", name = "forecast"))
+        .await;
+    match result {
+        Ok(p) => {
+            for days in [30u32, 60, 90]
+                .into_iter()
+                .filter(|d| *d as usize <= p.len())
+            {
+                let slice = &p[..days as usize];
+                rec.summary.forecast_totals.push((
+                    days,
+                    slice.iter().map(|x| x.point).sum(),
+                    slice.iter().map(|x| x.lower_80).sum(),
+                    slice.iter().map(|x| x.upper_80).sum(),
+                ));
+            }
+            let detail = format!("{} day(s) ahead, model {}", p.len(), forecast::MODEL);
+            rec.ok("forecast", t, p.len(), detail);
+        }
+        Err(e) => rec.failed("forecast", t, e),
+    }
+}
+
+/// The report from the lake, then its delivery.
+async fn report_and_deliver(
+    config: &Config,
+    spec: &PipelineSpec,
+    opts: &RunOptions,
+    ctx: &datafusion::prelude::SessionContext,
+    key: &RunKey,
+    rec: &mut Recorder<'_>,
+) {
+    if !spec.report.enabled {
+        rec.skipped(&["report", "deliver"], "disabled in pipeline");
+        return;
+    }
+    let t = Instant::now();
+    let written = crate::report::write(
+        ctx,
+        &opts.report_sql,
+        &spec.report.title,
+        key,
+        &config.output.reports_dir,
+    )
+    .instrument(tracing::info_span!("stage", name = "report"))
+    .await;
+    let written = match written {
+        Ok(w) => w,
+        Err(e) => {
+            rec.failed("report", t, e);
+            rec.skipped(&["deliver"], "an earlier stage failed");
+            return;
+        }
+    };
+    rec.ok("report", t, 1, written.path.display().to_string());
+    rec.summary.pdf = Some(written.path.clone());
+    let t = Instant::now();
+    let sent = delivery::send_report(
+        config.smtp.as_ref(),
+        &config.output.outbox_dir,
         &spec.report.recipients,
-        &subject,
-        &body,
-        &name,
-        pdf_bytes,
-    )?;
-    Ok(Some(match &config.smtp {
-        Some(smtp) => delivery::send_smtp(smtp, message).await?,
-        None => delivery::write_eml(&config.output.outbox_dir, message).await?,
-    }))
+        &spec.report.title,
+        key,
+        &written,
+    )
+    .await;
+    match sent {
+        Ok(Some(d)) => {
+            rec.ok("deliver", t, 1, d.to_string());
+            rec.summary.delivered = Some(d);
+        }
+        Ok(None) => rec.skipped(&["deliver"], "no recipients"),
+        Err(e) => rec.failed("deliver", t, e),
+    }
 }

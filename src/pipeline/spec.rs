@@ -1,11 +1,12 @@
 //! `pipelines/*.toml`: what one pipeline extracts, which rules it runs, what it forecasts and reports.
 //! Config says *what* a pipeline does; CLI flags only change how this process runs it.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use super::schedule::{self, Schedule};
+use crate::analyze::rules::RuleSelection;
 use crate::config::describe_toml_error;
 use crate::extract::SourceSpec;
 use crate::{Error, Result};
@@ -18,9 +19,12 @@ pub const DEFAULT_DIR: &str = "pipelines";
 pub struct PipelineSpec {
     /// Unique name, used in run ids, logs and `cloudoptima run NAME`.
     pub name: String,
-    /// Cron with a seconds field (`sec min hour dom month dow`), UTC, for the built-in scheduler
-    /// (`daemon`, not built yet); kept so pipelines need no change when it arrives.
-    pub schedule: Option<String>,
+    /// Cron with a seconds field (`sec min hour dom month dow`) in `timezone`, for the built-in
+    /// scheduler; checked when the file is read.
+    pub schedule: Option<Schedule>,
+    /// The time zone of `schedule` (an IANA name such as `Europe/Berlin`). Default UTC.
+    #[serde(default = "utc", deserialize_with = "schedule::time_zone")]
+    pub timezone: chrono_tz::Tz,
     /// Exit 1 when any input row was quarantined.
     #[serde(default)]
     pub strict: bool,
@@ -36,38 +40,6 @@ pub struct PipelineSpec {
     /// Set by the loader: the file this spec came from.
     #[serde(skip)]
     pub file: PathBuf,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RuleSelection {
-    /// Run the rules at all (off for an ingest-only pipeline). Default true.
-    #[serde(default = "yes")]
-    pub enabled: bool,
-    /// Rule ids or categories to run; empty means every stable rule.
-    #[serde(default)]
-    pub select: Vec<String>,
-    /// With an empty `select`, also run the preview rules. Default false.
-    #[serde(default)]
-    pub preview: bool,
-    /// Per-rule parameter overrides: `[rules.params.compute_vm_idle] cpu_threshold_pct = 3`.
-    #[serde(default)]
-    pub params: BTreeMap<String, BTreeMap<String, toml::Value>>,
-    /// A suppressions file (`[[suppress]]` entries that snooze or dismiss findings), relative to
-    /// the working directory.
-    pub suppressions: Option<PathBuf>,
-}
-
-impl Default for RuleSelection {
-    fn default() -> Self {
-        RuleSelection {
-            enabled: true,
-            select: Vec::new(),
-            preview: false,
-            params: BTreeMap::new(),
-            suppressions: None,
-        }
-    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -97,9 +69,10 @@ pub struct ReportSpec {
     /// Report title on the first page. Default "Azure cost report".
     #[serde(default = "default_title")]
     pub title: String,
-    /// Addresses the report is sent to. Empty: the report is only written to disk.
-    #[serde(default)]
-    pub recipients: Vec<String>,
+    /// Addresses the report is sent to (`a@b.c` or `Name <a@b.c>`), checked when the file is read.
+    /// Empty: the report is only written to disk.
+    #[serde(default, deserialize_with = "crate::config::mailboxes")]
+    pub recipients: Vec<lettre::message::Mailbox>,
 }
 
 impl Default for ReportSpec {
@@ -110,6 +83,10 @@ impl Default for ReportSpec {
             recipients: Vec::new(),
         }
     }
+}
+
+fn utc() -> chrono_tz::Tz {
+    chrono_tz::UTC
 }
 
 fn yes() -> bool {
@@ -130,16 +107,17 @@ impl PipelineSpec {
     pub fn builtin_demo() -> Self {
         PipelineSpec {
             name: "daily".into(),
-            schedule: Some("0 0 6 * * *".into()),
+            schedule: Some(Schedule::parse("0 0 6 * * *").expect("a valid schedule")),
+            timezone: utc(),
             strict: false,
-            sources: vec![SourceSpec::Demo(Default::default())],
+            sources: vec![SourceSpec::demo()],
             rules: RuleSelection {
                 preview: true,
                 ..RuleSelection::default()
             },
             forecast: ForecastSpec::default(),
             report: ReportSpec {
-                recipients: vec!["finops@example.com".into()],
+                recipients: vec!["finops@example.com".parse().expect("a valid address")],
                 ..ReportSpec::default()
             },
             file: PathBuf::from("<built-in>"),
@@ -153,17 +131,44 @@ impl PipelineSpec {
         })?;
         spec.file = file.to_path_buf();
         if spec.sources.is_empty() {
-            spec.sources.push(SourceSpec::Demo(Default::default()));
+            spec.sources.push(SourceSpec::demo());
         }
         Ok(spec)
     }
 }
 
-/// Load every `*.toml` in `dir`, sorted by file name. All problems are reported together.
-pub fn load_dir(dir: &Path) -> Result<Vec<PipelineSpec>> {
-    if !dir.exists() {
-        return Ok(vec![PipelineSpec::builtin_demo()]);
+/// The pipelines in `dir` when one is given (it must exist and hold at least one), else those in
+/// [`DEFAULT_DIR`] when it exists, else the built-in demo pipeline.
+pub fn load(dir: Option<&Path>) -> Result<Vec<PipelineSpec>> {
+    let Some(dir) = dir else {
+        let default = Path::new(DEFAULT_DIR);
+        return if default.is_dir() {
+            load_dir(default)
+        } else {
+            Ok(vec![PipelineSpec::builtin_demo()])
+        };
+    };
+    if !dir.is_dir() {
+        return Err(Error::Config {
+            file: "--pipelines".into(),
+            message: format!(
+                "folder `{}` does not exist (without --pipelines, ./pipelines or the built-in demo pipeline is used)",
+                dir.display()
+            ),
+        });
     }
+    let specs = load_dir(dir)?;
+    if specs.is_empty() {
+        return Err(Error::Config {
+            file: "--pipelines".into(),
+            message: format!("folder `{}` holds no pipeline (*.toml)", dir.display()),
+        });
+    }
+    Ok(specs)
+}
+
+/// Load every `*.toml` in `dir`, sorted by file name. All problems are reported together.
+fn load_dir(dir: &Path) -> Result<Vec<PipelineSpec>> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(|e| Error::io(dir, e))?
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -191,9 +196,6 @@ pub fn load_dir(dir: &Path) -> Result<Vec<PipelineSpec>> {
     }
     if !problems.is_empty() {
         return Err(Error::Invalid(problems));
-    }
-    if specs.is_empty() {
-        specs.push(PipelineSpec::builtin_demo());
     }
     Ok(specs)
 }

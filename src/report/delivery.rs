@@ -10,7 +10,9 @@ use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
+use super::Written;
 use crate::config::{SmtpConfig, SmtpTls};
+use crate::lake::RunKey;
 use crate::{Error, Result};
 
 /// Where a message went.
@@ -37,25 +39,56 @@ impl std::fmt::Display for Delivered {
     }
 }
 
+/// Send `report` to `recipients` (over `smtp`, or into `outbox` without it), with the summary as
+/// the body. `None` when there is no one to send it to.
+pub async fn send_report(
+    smtp: Option<&SmtpConfig>,
+    outbox: &Path,
+    recipients: &[Mailbox],
+    title: &str,
+    run: &RunKey,
+    report: &Written,
+) -> Result<Option<Delivered>> {
+    if recipients.is_empty() {
+        return Ok(None);
+    }
+    let from = smtp.map_or_else(
+        || {
+            Mailbox::new(
+                Some("cloudoptima".into()),
+                "cloudoptima@localhost".parse().expect("valid"),
+            )
+        },
+        |s| s.from.clone(),
+    );
+    let subject = format!("{title} - {}", run.as_of.format("%Y-%m-%d"));
+    let body = format!("{}\n\nThe full report is attached.\n", report.summary);
+    let name = report
+        .path
+        .file_name()
+        .map_or("report.pdf".into(), |n| n.to_string_lossy().into_owned());
+    let message = message(from, recipients, &subject, &body, &name, report.pdf.clone())?;
+    Ok(Some(match smtp {
+        Some(smtp) => send_smtp(smtp, message).await?,
+        None => write_eml(outbox, message).await?,
+    }))
+}
+
 /// Build the message: a plain-text body and the PDF attached.
 pub fn message(
-    from: &str,
-    to: &[String],
+    from: Mailbox,
+    to: &[Mailbox],
     subject: &str,
     body: &str,
     pdf_name: &str,
     pdf: Vec<u8>,
 ) -> Result<Message> {
-    let parse = |a: &str| {
-        a.parse::<Mailbox>()
-            .map_err(|e| Error::Delivery(format!("address {a:?}: {e}")))
-    };
-    let mut builder = Message::builder().from(parse(from)?).subject(subject);
+    let mut builder = Message::builder().from(from).subject(subject);
     if to.is_empty() {
         return Err(Error::Delivery("no recipients".into()));
     }
     for addr in to {
-        builder = builder.to(parse(addr)?);
+        builder = builder.to(addr.clone());
     }
     let pdf_type = ContentType::parse("application/pdf").expect("valid content type");
     builder

@@ -1,18 +1,15 @@
 //! The report's content as plain data, built from the lake with the SQL in `sql/report/`.
 //! Renderers only lay this out; every number in a report comes from here.
 
-use std::path::Path;
-
 use chrono::{Datelike, Duration, NaiveDate};
 use datafusion::arrow::array::RecordBatch;
 use datafusion::prelude::SessionContext;
 
-use crate::analyze::forecast::ForecastPoint;
-use crate::lake::columns::{numbers, strings};
+use crate::assets::SqlSet;
+use crate::format::money;
+use crate::lake::RunKey;
+use crate::lake::columns::{numbers, sql_string, strings};
 use crate::{Error, Result};
-
-/// Default folder for report queries.
-pub const DEFAULT_DIR: &str = "sql/report";
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Finding {
@@ -24,6 +21,17 @@ pub struct Finding {
     pub est_monthly_savings: f64,
     pub fit_score: f64,
     pub priority: String,
+}
+
+/// One day of the run's forecast, read from `forecasts`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ForecastDay {
+    pub date: NaiveDate,
+    pub point: f64,
+    pub lower_80: f64,
+    pub upper_80: f64,
+    pub lower_95: f64,
+    pub upper_95: f64,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -40,23 +48,30 @@ pub struct ReportModel {
     pub potential_monthly_savings: f64,
     /// Daily cost, oldest first (the last 90 days).
     pub daily: Vec<(NaiveDate, f64)>,
-    pub forecast: Vec<ForecastPoint>,
+    pub forecast: Vec<ForecastDay>,
     /// Cost per service over the last 30 days, largest first.
     pub by_service: Vec<(String, f64)>,
     /// This run's findings, highest priority first, then largest savings.
     pub findings: Vec<Finding>,
 }
 
-/// Run `sql/report/<name>.sql` with `{{as_of}}` filled in.
+/// Run `sql/report/<name>.sql` with `{{as_of}}` (the run date) and `{{pipeline}}` (its name)
+/// filled in.
 pub async fn query(
     ctx: &SessionContext,
-    dir: &Path,
+    sql: &SqlSet,
     name: &str,
-    as_of: NaiveDate,
+    run: &RunKey,
 ) -> Result<Vec<RecordBatch>> {
-    let path = dir.join(format!("{name}.sql"));
-    let sql = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
-    let sql = sql.replace("{{as_of}}", &format!("DATE '{}'", as_of.format("%Y-%m-%d")));
+    let file = sql.get(name)?;
+    let path = &file.path;
+    let sql = file
+        .text
+        .replace(
+            "{{as_of}}",
+            &format!("DATE '{}'", run.as_of.format("%Y-%m-%d")),
+        )
+        .replace("{{pipeline}}", &sql_string(&run.pipeline));
     let df = ctx
         .sql(&sql)
         .await
@@ -74,25 +89,46 @@ fn dates(batches: &[RecordBatch], i: usize) -> Result<Vec<NaiveDate>> {
         .collect()
 }
 
-/// Total cost per day, every day the lake has (used by the forecast and the report).
-pub async fn daily_cost(
+/// Total cost per day, every day the lake has before the run date.
+async fn daily_cost(
     ctx: &SessionContext,
-    dir: &Path,
-    as_of: NaiveDate,
+    sql: &SqlSet,
+    run: &RunKey,
 ) -> Result<Vec<(NaiveDate, f64)>> {
-    let b = query(ctx, dir, "daily_cost", as_of).await?;
+    let b = query(ctx, sql, "daily_cost", run).await?;
     Ok(dates(&b, 0)?.into_iter().zip(numbers(&b, 1)?).collect())
 }
 
+/// This run's forecast, as the forecast stage wrote it to `forecasts` (none when it did not run).
+async fn forecast(ctx: &SessionContext, sql: &SqlSet, run: &RunKey) -> Result<Vec<ForecastDay>> {
+    let b = query(ctx, sql, "forecast", run).await?;
+    let days = dates(&b, 0)?;
+    let column = |i| numbers(&b, i);
+    let (point, lower_80, upper_80, lower_95, upper_95) =
+        (column(1)?, column(2)?, column(3)?, column(4)?, column(5)?);
+    Ok((0..days.len())
+        .map(|i| ForecastDay {
+            date: days[i],
+            point: point[i],
+            lower_80: lower_80[i],
+            upper_80: upper_80[i],
+            lower_95: lower_95[i],
+            upper_95: upper_95[i],
+        })
+        .collect())
+}
+
 impl ReportModel {
+    /// The report of `run`, from the lake's tables registered in `ctx`.
     pub async fn build(
         ctx: &SessionContext,
-        dir: &Path,
+        sql: &SqlSet,
         title: &str,
-        as_of: NaiveDate,
-        forecast: Vec<ForecastPoint>,
+        run: &RunKey,
     ) -> Result<ReportModel> {
-        let daily_all = daily_cost(ctx, dir, as_of).await?;
+        let as_of = run.as_of;
+        let daily_all = daily_cost(ctx, sql, run).await?;
+        let forecast = forecast(ctx, sql, run).await?;
         let last_day = daily_all
             .last()
             .map(|d| d.0)
@@ -118,12 +154,12 @@ impl ReportModel {
                     .map(|p| p.point)
                     .sum::<f64>()
         });
-        let services = query(ctx, dir, "cost_by_service", as_of).await?;
+        let services = query(ctx, sql, "cost_by_service", run).await?;
         let by_service = strings(&services, 0)?
             .into_iter()
             .zip(numbers(&services, 1)?)
             .collect();
-        let recs = query(ctx, dir, "recommendations", as_of).await?;
+        let recs = query(ctx, sql, "recommendations", run).await?;
         let findings: Vec<Finding> = {
             let (rule, title_col, name, group, reason) = (
                 strings(&recs, 0)?,
@@ -147,7 +183,7 @@ impl ReportModel {
                 })
                 .collect()
         };
-        let currency = strings(&query(ctx, dir, "currency", as_of).await?, 0)?
+        let currency = strings(&query(ctx, sql, "currency", run).await?, 0)?
             .into_iter()
             .next()
             .unwrap_or_else(|| "USD".into());
@@ -200,31 +236,5 @@ impl ReportModel {
             ));
         }
         s
-    }
-}
-
-/// `12,345.67`.
-pub fn money(v: f64) -> String {
-    let neg = v < 0.0;
-    let cents = (v.abs() * 100.0).round() as u128;
-    let (whole, frac) = (cents / 100, cents % 100);
-    let digits = whole.to_string();
-    let mut grouped = String::new();
-    for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            grouped.push(',');
-        }
-        grouped.push(ch);
-    }
-    format!("{}{grouped}.{frac:02}", if neg { "-" } else { "" })
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn money_groups_thousands() {
-        assert_eq!(super::money(1234567.891), "1,234,567.89");
-        assert_eq!(super::money(0.5), "0.50");
-        assert_eq!(super::money(-12.0), "-12.00");
     }
 }

@@ -7,7 +7,8 @@ use printpdf::{
     PdfSaveOptions, Point, Polygon, PolygonRing, Pt, Rect, Rgb, TextItem, WindingOrder,
 };
 
-use super::model::{ReportModel, money};
+use super::model::ReportModel;
+use crate::format::money;
 
 const W: f32 = 595.0;
 const H: f32 = 842.0;
@@ -331,8 +332,8 @@ fn daily_chart(p: &mut Page, m: &ReportModel, x0: f32, y0: f32, w: f32, h: f32) 
     }
     let start = m.daily.len();
     if !m.forecast.is_empty() {
-        let band = |lo: fn(&crate::analyze::forecast::ForecastPoint) -> f64,
-                    hi: fn(&crate::analyze::forecast::ForecastPoint) -> f64| {
+        let band = |lo: fn(&super::model::ForecastDay) -> f64,
+                    hi: fn(&super::model::ForecastDay) -> f64| {
             let mut pts: Vec<(f32, f32)> = m
                 .forecast
                 .iter()

@@ -15,9 +15,11 @@ use std::sync::Arc;
 
 use polars::prelude::*;
 
-use super::dialect::{self, DatasetHint, Dialect};
-use super::{api_json, lookups, parse};
+use super::dialect::{self, Dialect};
+use super::{api_json, parse};
+use crate::lake::landing::DatasetHint;
 use crate::lake::schema::{COST_TYPES, ColumnTypes, PRICE_TYPES, RESERVATION_TABLES};
+use crate::open_data as lookups;
 use crate::{Error, Result};
 
 /// Staged column holding why a row cannot be used (NULL for good rows).

@@ -9,6 +9,7 @@
 
 use std::collections::HashMap;
 
+use crate::lake::landing::DatasetHint;
 use crate::lake::schema::RESERVATION_TABLES;
 use crate::{Error, Result};
 
@@ -54,29 +55,6 @@ impl Dialect {
     }
 }
 
-/// What an export's manifest says about its files (both optional: plain folders have no manifest).
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct DatasetHint {
-    /// `FocusCost`, `ActualCost`, `AmortizedCost`, `PriceSheet`, `ReservationDetails`, …
-    pub dataset: Option<String>,
-    pub version: Option<String>,
-    /// What `x_SourceDataset` says, when the source knows better than the header
-    /// (`CostQuery ActualCost`, `RetailPrices`).
-    pub label: Option<String>,
-}
-
-/// Dataset types the transform reads (cost datasets and price sheets).
-pub const INGESTED_DATASETS: &[&str] = &[
-    "FocusCost",
-    "ActualCost",
-    "AmortizedCost",
-    "Usage",
-    "PriceSheet",
-    "ReservationDetails",
-    "ReservationRecommendations",
-    "ReservationTransactions",
-];
-
 /// A header name as compared: byte-order mark and all spaces removed, lowercased
 /// (`Cost With No ReservedInstances` matches `CostWithNoReservedInstances`).
 pub fn normalize_name(name: &str) -> String {
@@ -116,7 +94,7 @@ pub fn detect(names: &[String], hint: &DatasetHint, key: &str) -> Result<Dialect
             file: key.into(),
             message: format!(
                 "dataset type `{dataset}` is not one cloudoptima reads; it reads {}",
-                INGESTED_DATASETS.join(", ")
+                crate::lake::landing::INGESTED_DATASETS.join(", ")
             ),
         });
     }

@@ -8,6 +8,7 @@ use polars::prelude::*;
 use serde_json::Value;
 
 use super::parse;
+use crate::lake::columns::epoch_days;
 use crate::{Error, Result};
 
 fn text(v: &Value, path: &[&str]) -> Option<String> {
@@ -24,11 +25,6 @@ fn text(v: &Value, path: &[&str]) -> Option<String> {
 
 fn lower(v: Option<String>) -> Option<String> {
     v.map(|s| s.to_lowercase())
-}
-
-/// Days since 1970-01-01, the physical value of a `Date32`.
-pub fn epoch_days(d: NaiveDate) -> i32 {
-    (d - NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch")).num_days() as i32
 }
 
 /// A Resource Graph response (`{"data": [...]}`) as one inventory snapshot taken on `snapshot`.

@@ -13,7 +13,6 @@ pub mod api_json;
 pub mod costs;
 pub mod dialect;
 pub mod inventory;
-pub mod lookups;
 pub mod parse;
 mod quality;
 
@@ -24,7 +23,7 @@ use chrono::NaiveDate;
 use datafusion::prelude::{ParquetReadOptions, SessionContext};
 use polars::prelude::{DataFrame, ParquetWriter};
 
-use crate::extract::{Covers, Dataset, Landed};
+use crate::lake::landing::{Covers, Dataset, Landed};
 use crate::lake::{Lake, WriteMode, schema};
 use crate::{Error, Result};
 

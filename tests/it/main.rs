@@ -1,6 +1,7 @@
 //! The one integration-test binary. Each module drives the real `cloudoptima` binary in a temporary
 //! folder and checks what a user would see, against independent components where users meet one.
 //!
+//! - `architecture`: the module dependency rule (no stage imports another stage);
 //! - `azure_api`: every Azure source against the Azure API emulator (happy paths, paging, faults,
 //!   failed scopes left as they were, incremental metrics, `check`);
 //! - `cost_exports`: Cost Management exports (EA/MCA legacy, every export schema, gzip CSV and
@@ -14,6 +15,7 @@
 //! - `smtp`: delivery to a real SMTP server over TCP (aiosmtpd);
 //! - `validate`: configuration and rule errors reported with file and key.
 
+mod architecture;
 mod azure_api;
 mod cost_exports;
 mod findings;

@@ -147,7 +147,7 @@ fn demo_pipeline_end_to_end() {
         .map(|r| {
             (
                 r["priority"].as_str().unwrap().to_string(),
-                cloudoptima::report::model::money(r["s"].as_f64().unwrap()),
+                cloudoptima::format::money(r["s"].as_f64().unwrap()),
             )
         })
         .collect();
@@ -159,7 +159,7 @@ fn demo_pipeline_end_to_end() {
         .as_f64()
         .unwrap();
     assert!(
-        text.contains(&cloudoptima::report::model::money(mtd)),
+        text.contains(&cloudoptima::format::money(mtd)),
         "PDF lacks MTD {mtd}:\n{text}"
     );
 

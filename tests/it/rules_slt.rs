@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use async_trait::async_trait;
 use chrono::NaiveDate;
 use cloudoptima::analyze::rules;
+use cloudoptima::assets::SqlSet;
 use cloudoptima::lake::{register_empty, schema, session};
 use datafusion::arrow::array::{Array, RecordBatch};
 use datafusion::arrow::datatypes::DataType;
@@ -138,9 +139,14 @@ async fn run_file(rule: &rules::Rule, slt: &Path, text: &str) -> Result<(), Stri
         register_empty(&ctx, &def).map_err(|e| e.to_string())?;
     }
     let as_of = NaiveDate::parse_from_str(AS_OF, "%Y-%m-%d").unwrap();
-    rules::register_views(&ctx, &repo().join("sql/rules"), as_of, rules::Views::Lazy)
-        .await
-        .map_err(|e| e.to_string())?;
+    rules::register_views(
+        &ctx,
+        &SqlSet::Dir(repo().join("sql/rules")),
+        as_of,
+        rules::Views::Lazy,
+    )
+    .await
+    .map_err(|e| e.to_string())?;
     // The rule with its defaults (no overrides), then the views the file asks for.
     for (view, overrides) in
         std::iter::once((rule.id.clone(), BTreeMap::new())).chain(param_views(text)?)
@@ -221,7 +227,7 @@ async fn runner_adds_billing_currency_and_usd_savings() {
     }
     let as_of = NaiveDate::parse_from_str(AS_OF, "%Y-%m-%d").unwrap();
     let dir = repo().join("sql/rules");
-    rules::register_views(&ctx, &dir, as_of, rules::Views::Lazy)
+    rules::register_views(&ctx, &SqlSet::Dir(dir.clone()), as_of, rules::Views::Lazy)
         .await
         .unwrap();
     // One reservation per subscription, 20 a day used and 10 a day unused (300 unused a month).
@@ -249,7 +255,12 @@ async fn runner_adds_billing_currency_and_usd_savings() {
         .iter()
         .find(|r| r.id == "rate_commitment_underused")
         .unwrap();
-    let batches = rule.run(&ctx, None, "run-1", as_of).await.unwrap();
+    let run = cloudoptima::lake::RunKey {
+        pipeline: "daily".into(),
+        run_id: "run-1".into(),
+        as_of,
+    };
+    let batches = rule.run(&ctx, None, &run).await.unwrap();
     let mut got = Vec::new();
     for b in &batches {
         let column = |name: &str| b.column(b.schema().index_of(name).unwrap()).clone();

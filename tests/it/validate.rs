@@ -137,3 +137,101 @@ fn the_real_tenant_example_is_valid_and_a_literal_secret_is_not() {
     );
     assert!(text.contains("`manage` needs `scope`"), "{text}");
 }
+
+/// `run` exits 2 before any stage when the settings are wrong, naming the file (or flag) and the
+/// key; the lake, the reports and the outbox stay untouched.
+fn refused_before_any_stage(ws: &Workspace, args: &[&str], names: &[&str]) {
+    let out = ws.run(args);
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert_eq!(out.status.code(), Some(2), "{stdout}{stderr}");
+    for name in names {
+        assert!(stderr.contains(name), "`{name}` not named:\n{stderr}");
+    }
+    assert!(!stdout.contains("[ok"), "a stage ran:\n{stdout}");
+    for left in ["lake", "out"] {
+        assert!(!ws.path().join(left).exists(), "{left}/ was written");
+    }
+}
+
+#[test]
+fn a_missing_pipelines_folder_is_an_error_not_the_demo() {
+    let mut ws = Workspace::new();
+    ws.pipelines = ws.path().join("pipelnes");
+    refused_before_any_stage(
+        &ws,
+        &["run", "--as-of", "2026-03-15"],
+        &["--pipelines", "pipelnes", "does not exist"],
+    );
+}
+
+#[test]
+fn an_invalid_schedule_time_zone_or_recipient_stops_the_run_before_any_stage() {
+    let cases: &[(&str, &[&str])] = &[
+        (
+            "name = \"daily\"\nschedule = \"every full moon\"\n",
+            &["daily.toml", "line 2", "schedule", "every full moon"],
+        ),
+        (
+            "name = \"daily\"\nschedule = \"0 0 6 * * *\"\ntimezone = \"Mars/Olympus\"\n",
+            &["daily.toml", "line 3", "timezone", "Mars/Olympus"],
+        ),
+        (
+            "name = \"daily\"\n[report]\nrecipients = [\"finops@contoso.com\", \"cfo at contoso\"]\n",
+            &["daily.toml", "line 3", "recipients", "cfo at contoso"],
+        ),
+    ];
+    for (text, names) in cases {
+        let ws = Workspace::with_pipelines(&[("daily.toml", text)]);
+        refused_before_any_stage(&ws, &["run", "--as-of", "2026-03-15"], names);
+        let out = ws.run(&["validate"]);
+        assert_eq!(out.status.code(), Some(2), "validate passed {text}");
+    }
+}
+
+#[test]
+fn an_invalid_sender_stops_the_run_before_any_stage() {
+    let ws = Workspace::new();
+    let cfg = ws.path().join("cloudoptima.toml");
+    std::fs::write(&cfg, "[smtp]\nhost = \"localhost\"\nfrom = \"finops\"\n").unwrap();
+    refused_before_any_stage(
+        &ws,
+        &[
+            "--config",
+            cfg.to_str().unwrap(),
+            "run",
+            "--as-of",
+            "2026-03-15",
+        ],
+        &["cloudoptima.toml", "line 3", "from", "not an email address"],
+    );
+}
+
+#[test]
+fn validate_show_prints_the_effective_settings_without_secrets() {
+    let ws = Workspace::new();
+    let cfg = ws.path().join("cloudoptima.toml");
+    std::fs::write(
+        &cfg,
+        "[smtp]\nhost = \"smtp.contoso.com\"\nfrom = \"FinOps <finops@contoso.com>\"\npassword = \"${CO_TEST_SMTP_PW}\"\n",
+    )
+    .unwrap();
+    let out = ws
+        .cmd(&["--config", cfg.to_str().unwrap(), "validate", "--show"])
+        .env("CO_TEST_SMTP_PW", "s3cr3t-value")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains("smtp.contoso.com") && text.contains("daily"),
+        "{text}"
+    );
+    assert!(
+        text.contains("CO_TEST_SMTP_PW") && text.contains("***"),
+        "{text}"
+    );
+    assert!(!text.contains("s3cr3t-value"), "secret shown:\n{text}");
+}

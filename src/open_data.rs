@@ -7,10 +7,10 @@ use std::sync::LazyLock;
 
 use polars::prelude::*;
 
-const REGIONS_CSV: &str = include_str!("../../data/open-data/Regions.csv");
-const SERVICES_CSV: &str = include_str!("../../data/open-data/Services.csv");
-const PRICING_UNITS_CSV: &str = include_str!("../../data/open-data/PricingUnits.csv");
-const RESOURCE_TYPES_CSV: &str = include_str!("../../data/open-data/ResourceTypes.csv");
+const REGIONS_CSV: &str = include_str!("../data/open-data/Regions.csv");
+const SERVICES_CSV: &str = include_str!("../data/open-data/Services.csv");
+const PRICING_UNITS_CSV: &str = include_str!("../data/open-data/PricingUnits.csv");
+const RESOURCE_TYPES_CSV: &str = include_str!("../data/open-data/ResourceTypes.csv");
 
 /// ARM resource type (lowercased) → display name (`Virtual machine`).
 static RESOURCE_TYPES: LazyLock<HashMap<String, String>> = LazyLock::new(|| {
