@@ -9,6 +9,8 @@
 //! - `findings`: findings across runs (remembered, snoozed, dismissed, resolved);
 //! - `focus_files`: FOCUS files from any provider, messy input, quarantine and `strict`;
 //! - `lake_azure`: the lake on Azure Blob storage (Azurite) gives the same tables as on local disk;
+//! - `owned_writes`: runs racing on a new lake, pipelines sharing a date, read-only commands,
+//!   the binary alone in an empty folder;
 //! - `pipeline`: the demo pipeline end to end (lake tables, planted waste, PDF, outbox, re-runs,
 //!   DuckDB reading the Delta files, read-only SQL);
 //! - `rules_slt`: each rule's sqllogictest file (findings and non-findings) passes;
@@ -21,6 +23,7 @@ mod cost_exports;
 mod findings;
 mod focus_files;
 mod lake_azure;
+mod owned_writes;
 mod pipeline;
 mod rules_slt;
 mod smtp;
