@@ -14,7 +14,9 @@
 // The planted estate is written as tables of tuples, one row per resource: clearer than types.
 #![allow(clippy::type_complexity)]
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::sync::LazyLock;
 
 use chrono::{Datelike, Duration, NaiveDate};
 use serde::Deserialize;
@@ -174,13 +176,6 @@ struct Resource {
     metrics: &'static [(&'static str, &'static str, f64)],
 }
 
-const SUBSCRIPTIONS: [(&str, &str); 3] = [
-    ("3f2a8c1e-7b4d-4e0a-9c61-5d2b8e7f1a01", "contoso-prod"),
-    ("8b1d5e2c-4a6f-4c3b-8e7d-2f9a0c1b3d02", "contoso-dev"),
-    ("c7e4a9b3-1d2f-4b8e-a5c6-9e0d7f2b4c03", "contoso-data"),
-];
-/// The subscription whose shared usage lines carry a cost center tag.
-const TAGGED_SHARED_COSTS: usize = 2;
 const BILLING_ACCOUNT: &str = "/providers/Microsoft.Billing/billingAccounts/8611537";
 
 /// The generated tenant.
@@ -238,52 +233,48 @@ impl DemoTenant {
     pub fn planted(&self) -> Vec<Planted> {
         let resources = self.resources.iter().flat_map(|r| {
             let id = self.id(r).to_lowercase();
-            r.planted.iter().map(move |&(rule_id, truth)| Planted {
+            let mut plants = r.planted.clone();
+            if let Some(ri) = reservation_covering(r) {
+                for &(rule, truth) in &ri.covered_planted {
+                    plants.retain(|(r, _)| *r != rule);
+                    plants.push((rule, truth));
+                }
+            }
+            plants.into_iter().map(move |(rule_id, truth)| Planted {
                 rule_id,
                 resource_id: id.clone(),
                 truth,
             })
         });
-        // Subscription-level usage (Log Analytics, bandwidth) is untagged except in one subscription.
-        let subscriptions = SUBSCRIPTIONS
-            .iter()
-            .enumerate()
-            .map(|(i, (id, _))| Planted {
-                rule_id: rule::UNTAGGED,
-                resource_id: format!("/subscriptions/{id}"),
-                truth: if i == TAGGED_SHARED_COSTS {
-                    Truth::NotWaste
-                } else {
-                    Truth::Waste
-                },
-            });
-        // Per copy of the estate, rg-data's cost jumps (a new feature store) while rg-web's stays flat.
+        // Subscription-level usage (Log Analytics, bandwidth): untagged except in one subscription.
+        let subscriptions = ESTATE.subscriptions.iter().flat_map(|sub| {
+            sub.planted.iter().map(|&(rule_id, truth)| Planted {
+                rule_id,
+                resource_id: format!("/subscriptions/{}", sub.id),
+                truth,
+            })
+        });
+        // Resource groups, in every copy of the estate.
         let groups = (0..self.spec.scale.max(1)).flat_map(|unit| {
-            let sfx = if unit == 0 {
-                String::new()
-            } else {
-                format!("-{unit}")
-            };
-            [(2, "rg-data", Truth::Waste), (0, "rg-web", Truth::NotWaste)].map(
-                |(sub, group, truth)| Planted {
-                    rule_id: rule::COST_GROWTH,
+            ESTATE.groups.iter().flat_map(move |g| {
+                g.planted.iter().map(move |&(rule_id, truth)| Planted {
+                    rule_id,
                     resource_id: format!(
-                        "/subscriptions/{}/resourcegroups/{group}{sfx}",
-                        SUBSCRIPTIONS[sub].0
+                        "/subscriptions/{}/resourcegroups/{}{}",
+                        subscription(g.subscription).id,
+                        g.name,
+                        copy_suffix(unit)
                     ),
                     truth,
-                },
-            )
+                })
+            })
         });
-        // Reservations: one bought for more VMs than it covers now, one fully used.
-        let reservations = RESERVATIONS.iter().map(|ri| Planted {
-            rule_id: rule::COMMITMENT_UNUSED,
-            resource_id: ri.resource_id().to_lowercase(),
-            truth: if ri.covers.len() < ri.quantity as usize {
-                Truth::Waste
-            } else {
-                Truth::NotWaste
-            },
+        let reservations = ESTATE.reservations.iter().flat_map(|ri| {
+            ri.planted.iter().map(|&(rule_id, truth)| Planted {
+                rule_id,
+                resource_id: ri.resource_id().to_lowercase(),
+                truth,
+            })
         });
         resources
             .chain(subscriptions)
@@ -350,7 +341,7 @@ impl DemoTenant {
                     rows += 1;
                 }
             }
-            for sub in 0..SUBSCRIPTIONS.len() {
+            for sub in 0..ESTATE.subscriptions.len() {
                 for line in shared_costs(sub, day, self.as_of, spike_day, &mut rng) {
                     write_cost_row(&mut out, &line, day);
                     rows += 1;
@@ -625,7 +616,7 @@ impl DemoTenant {
                 sku, properties, ..
             } => {
                 let text = properties
-                    .replace("{sub}", SUBSCRIPTIONS[r.sub].0)
+                    .replace("{sub}", subscription(r.sub).id)
                     .replace("{rg}", &r.group);
                 (
                     other_type.as_str(),
@@ -635,7 +626,7 @@ impl DemoTenant {
             }
             Kind::NatGateway { subnets, .. } => {
                 let subnets: Vec<Value> = (0..subnets)
-                    .map(|i| json!({"id": format!("/subscriptions/{}/resourceGroups/{}/providers/Microsoft.Network/virtualNetworks/vnet/subnets/s{i}", SUBSCRIPTIONS[r.sub].0, r.group)}))
+                    .map(|i| json!({"id": format!("/subscriptions/{}/resourceGroups/{}/providers/Microsoft.Network/virtualNetworks/vnet/subnets/s{i}", subscription(r.sub).id, r.group)}))
                     .collect();
                 (
                     "microsoft.network/natgateways",
@@ -650,7 +641,7 @@ impl DemoTenant {
             "type": rtype,
             "location": r.region,
             "resourceGroup": r.group,
-            "subscriptionId": SUBSCRIPTIONS[r.sub].0,
+            "subscriptionId": subscription(r.sub).id,
             "tags": r.tags.iter().map(|(k, v)| (k.to_string(), json!(v))).collect::<serde_json::Map<_, _>>(),
             "sku": sku,
             "kind": if let Kind::Storage { kind, .. } = r.kind { json!(kind) } else { json!("") },
@@ -733,616 +724,440 @@ impl DemoTenant {
     }
 }
 
-/// Tags as written on a resource (deliberately untidy: the transform canonicalizes them).
-type Tags = &'static [(&'static str, &'static str)];
+/// The estate, read once per process from `data/demo/estate.toml` (compiled in); its names live as
+/// long as the process, as `&'static str` like the generator's other constants.
+static ESTATE: LazyLock<Estate> = LazyLock::new(|| {
+    Estate::parse(include_str!("../../data/demo/estate.toml"))
+        .unwrap_or_else(|e| panic!("data/demo/estate.toml: {e}"))
+});
 
-/// Rule ids the demo plants cases for.
-mod rule {
-    pub const IDLE: &str = "compute_vm_idle";
-    pub const STOPPED: &str = "compute_vm_stopped_not_deallocated";
-    pub const DEALLOCATED: &str = "compute_vm_deallocated_long";
-    pub const UNATTACHED: &str = "storage_disk_unattached";
-    pub const PREMIUM_IDLE_VM: &str = "storage_disk_premium_on_stopped_vm";
-    pub const LEGACY_STORAGE: &str = "storage_account_legacy";
-    pub const UNASSOCIATED: &str = "network_public_ip_unassociated";
-    pub const ORPHAN_NIC: &str = "network_nic_orphaned";
-    pub const UNTAGGED: &str = "governance_cost_untagged";
-    pub const EMPTY_PLAN: &str = "appservice_plan_empty";
-    pub const OLD_SNAPSHOT: &str = "storage_snapshot_old";
-    pub const PREMIUM_SNAPSHOT: &str = "storage_snapshot_premium";
-    pub const LB_NO_BACKEND: &str = "network_lb_no_backend";
-    pub const NAT_NO_SUBNET: &str = "network_nat_gateway_no_subnet";
-    pub const COST_GROWTH: &str = "cost_growth_resource_group";
-    pub const IDLE_VNET_GATEWAY: &str = "network_vnet_gateway_idle";
-    pub const UNPROVISIONED_CIRCUIT: &str = "network_expressroute_unprovisioned";
-    pub const APP_GATEWAY_NO_BACKEND: &str = "network_app_gateway_no_backend";
-    pub const DDOS_PLAN_UNUSED: &str = "network_ddos_plan_unassociated";
-    pub const EMPTY_ELASTIC_POOL: &str = "sql_elastic_pool_empty";
-    pub const ORPHAN_SNAPSHOT: &str = "storage_snapshot_orphaned";
-    pub const DISCONNECTED_ENDPOINT: &str = "network_private_endpoint_disconnected";
-    pub const UNMANAGED_DISKS: &str = "compute_vm_unmanaged_disks";
-    pub const IDLE_STORAGE: &str = "storage_account_idle";
-    pub const UNDERUSED_PLAN: &str = "appservice_plan_underused";
-    pub const UNDERUSED_DATABASE: &str = "sql_database_underused";
-    pub const UNDERUSED_PREMIUM_DISK: &str = "storage_disk_premium_underused";
-    pub const UNDERUSED_VM: &str = "compute_vm_underused";
-    pub const STEADY_ON_DEMAND: &str = "rate_vm_on_demand_steady";
-    pub const GROWING_STORAGE: &str = "storage_account_growing";
-    pub const HYBRID_BENEFIT: &str = "compute_vm_hybrid_benefit";
-    pub const COMMITMENT_UNUSED: &str = "rate_commitment_underused";
+/// The demo tenant's estate: subscriptions, planted resource groups, reservations and the
+/// resources of one copy of the estate.
+struct Estate {
+    subscriptions: Vec<Subscription>,
+    groups: Vec<PlantedGroup>,
+    reservations: Vec<Reservation>,
+    /// The first copy of the estate (see [`estate`]).
+    resources: Vec<Resource>,
 }
 
-/// The estate repeated per scale unit; resource group names carry the unit number past the first copy.
-fn estate(unit: u32) -> Vec<Resource> {
-    use Power::*;
-    use Truth::*;
-    use rule::*;
-    const PROD: Tags = &[
-        ("Env", "prod"),
-        ("CostCenter", "4711"),
-        ("owner", "web-team"),
-    ];
-    const DEV: Tags = &[(" env ", "dev"), ("costcenter", "4712")];
-    const DATA: Tags = &[("env", "prod"), ("CostCenter", "4713")];
-    let sfx = if unit == 0 {
-        String::new()
-    } else {
-        format!("-{unit}")
-    };
-    let g = |name: &str| format!("{name}{sfx}");
-    let mut out = Vec::new();
-    let mut add = |sub: usize,
-                   group: &str,
-                   name: &str,
-                   region,
-                   kind: Kind,
-                   tags: Tags,
-                   attached: Option<String>,
-                   planted: &[(&'static str, Truth)]| {
-        out.push(Resource {
-            sub,
-            group: g(group),
-            name: name.to_string(),
-            region,
-            kind,
-            tags: tags.to_vec(),
-            managed_by: attached
-                .clone()
-                .filter(|_| matches!(kind, Kind::Disk { .. })),
-            attached_to: attached,
-            created_days_ago: 420,
-            planted: planted.to_vec(),
-            metrics: &[],
-        });
-    };
+struct Subscription {
+    id: &'static str,
+    name: &'static str,
+    /// Subscription-level usage carries a cost center tag.
+    shared_costs_tagged: bool,
+    planted: Vec<(&'static str, Truth)>,
+}
 
-    // Virtual machines: busy, idle (planted), borderline busy, stopped-but-billed, deallocated long
-    // ago and deallocated recently. Each has an OS disk (Premium unless noted) and a NIC.
-    #[rustfmt::skip]
-    let vms: [(usize, &str, &str, &str, &str, f64, Power, Tags, &str, &[(&str, Truth)], &[(&str, Truth)]); 10] = [
-        (0, "rg-web", "vm-web-01", "westeurope", "Standard_D4s_v3", 0.192, Running(52.0), PROD, "Premium_LRS",
-            &[(IDLE, NotWaste), (STOPPED, NotWaste), (DEALLOCATED, NotWaste), (UNMANAGED_DISKS, NotWaste)], &[(UNATTACHED, NotWaste), (PREMIUM_IDLE_VM, NotWaste)]),
-        (0, "rg-web", "vm-web-02", "westeurope", "Standard_D4s_v3", 0.192, Running(44.0), PROD, "Premium_LRS", &[], &[]),
-        (0, "rg-api", "vm-api-01", "westeurope", "Standard_D2s_v3", 0.096, Running(31.0), PROD, "Premium_LRS", &[], &[]),
-        (0, "rg-api", "vm-api-batch", "westeurope", "Standard_D2s_v3", 0.096, Running(7.5), PROD, "Premium_LRS", &[(IDLE, NotWaste)], &[]),
-        (1, "rg-dev", "vm-dev-build", "westeurope", "Standard_D4s_v3", 0.192, Running(1.4), DEV, "Premium_LRS", &[(IDLE, Waste)], &[]),
-        (1, "rg-test", "vm-test-legacy", "eastus", "Standard_B2ms", 0.0832, Running(2.6), DEV, "Premium_LRS", &[(IDLE, Waste)], &[]),
-        (2, "rg-data", "vm-etl-01", "eastus", "Standard_E8s_v5", 0.504, Running(9.0), DATA, "Premium_LRS", &[(IDLE, NotWaste)], &[]),
-        (1, "rg-dev", "vm-dev-old", "westeurope", "Standard_D2s_v3", 0.096, Deallocated(45), DEV, "Premium_LRS",
-            &[(IDLE, NotWaste), (STOPPED, NotWaste), (DEALLOCATED, Waste)], &[(UNATTACHED, NotWaste), (PREMIUM_IDLE_VM, Waste)]),
-        (1, "rg-test", "vm-test-stopped", "eastus", "Standard_D2s_v3", 0.096, Stopped, DEV, "Premium_LRS",
-            &[(IDLE, NotWaste), (STOPPED, Waste), (DEALLOCATED, NotWaste)], &[(PREMIUM_IDLE_VM, Waste)]),
-        (1, "rg-test", "vm-test-paused", "eastus", "Standard_D2s_v3", 0.096, Deallocated(10), DEV, "StandardSSD_LRS",
-            &[(STOPPED, NotWaste), (DEALLOCATED, NotWaste)], &[(PREMIUM_IDLE_VM, NotWaste)]),
-    ];
-    for (sub, group, name, region, size, hourly, power, tags, os_sku, vm_truth, disk_truth) in vms {
-        add(
-            sub,
-            group,
-            name,
-            region,
-            Kind::Vm {
+/// A resource group planted for a group-level rule (in every copy of the estate).
+struct PlantedGroup {
+    subscription: usize,
+    name: &'static str,
+    planted: Vec<(&'static str, Truth)>,
+}
+
+fn leak(s: String) -> &'static str {
+    Box::leak(s.into_boxed_str())
+}
+
+/// `plants = { rule_id = "waste" | "look-alike" }`.
+type RawPlants = BTreeMap<String, RawTruth>;
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+enum RawTruth {
+    #[serde(rename = "waste")]
+    Waste,
+    #[serde(rename = "look-alike")]
+    LookAlike,
+}
+
+fn plants(raw: RawPlants) -> Vec<(&'static str, Truth)> {
+    raw.into_iter()
+        .map(|(rule, truth)| {
+            let truth = match truth {
+                RawTruth::Waste => Truth::Waste,
+                RawTruth::LookAlike => Truth::NotWaste,
+            };
+            (leak(rule), truth)
+        })
+        .collect()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEstate {
+    subscriptions: Vec<RawSubscription>,
+    groups: Vec<RawGroup>,
+    reservations: Vec<RawReservation>,
+    tag_sets: BTreeMap<String, Vec<(String, String)>>,
+    resources: Vec<RawResource>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSubscription {
+    id: String,
+    name: String,
+    #[serde(default)]
+    shared_costs_tagged: bool,
+    #[serde(default)]
+    plants: RawPlants,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawGroup {
+    subscription: usize,
+    name: String,
+    plants: RawPlants,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawReservation {
+    name: String,
+    order: String,
+    id: String,
+    size: String,
+    quantity: u32,
+    hourly: f64,
+    covers: Vec<(String, String)>,
+    #[serde(default)]
+    covered_plants: RawPlants,
+    #[serde(default)]
+    plants: RawPlants,
+}
+
+/// One resource as written in the file, for the first copy of the estate.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawResource {
+    /// `{unit}` becomes the copy number (storage account names are global).
+    name: String,
+    subscription: usize,
+    group: String,
+    region: String,
+    kind: RawKind,
+    /// A set from `[tag_sets]`, or the tags themselves as `[key, value]` pairs.
+    tags: RawTags,
+    /// A resource id relative to the resource's subscription and group
+    /// (`Microsoft.Compute/virtualMachines/vm-web-01`).
+    attached_to: Option<String>,
+    created_days_ago: Option<i64>,
+    #[serde(default)]
+    metrics: Vec<RawMetric>,
+    #[serde(default)]
+    plants: RawPlants,
+}
+
+#[derive(Clone, Deserialize)]
+#[serde(untagged)]
+enum RawTags {
+    Set(String),
+    List(Vec<(String, String)>),
+}
+
+/// An hourly metric beyond a running VM's CPU, around its typical value.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMetric {
+    name: String,
+    unit: String,
+    typical: f64,
+}
+
+#[derive(Clone, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+enum RawKind {
+    Vm {
+        size: String,
+        hourly: f64,
+        power: RawPower,
+    },
+    Disk {
+        sku: String,
+        size_gb: u32,
+        monthly: f64,
+        state: String,
+    },
+    PublicIp {
+        sku: String,
+        hourly: f64,
+    },
+    Nic,
+    Storage {
+        daily: f64,
+        kind: String,
+        growth: Option<f64>,
+    },
+    AppServicePlan {
+        sku: String,
+        hourly: f64,
+        sites: u32,
+    },
+    Snapshot {
+        sku: String,
+        size_gb: u32,
+        monthly: f64,
+        age_days: i64,
+        source: String,
+    },
+    LoadBalancer {
+        hourly: f64,
+        backend_pools: u32,
+    },
+    NatGateway {
+        hourly: f64,
+        subnets: u32,
+    },
+    Other {
+        provider: String,
+        service: String,
+        category: String,
+        meter: String,
+        hourly: f64,
+        sku: String,
+        properties: String,
+    },
+}
+
+#[derive(Clone, Copy, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case", deny_unknown_fields)]
+enum RawPower {
+    Running { cpu: f64 },
+    Stopped,
+    Deallocated { days: i64 },
+}
+
+impl RawKind {
+    fn kind(self) -> Kind {
+        match self {
+            RawKind::Vm {
                 size,
                 hourly,
                 power,
+            } => Kind::Vm {
+                size: leak(size),
+                hourly,
+                power: match power {
+                    RawPower::Running { cpu } => Power::Running(cpu),
+                    RawPower::Stopped => Power::Stopped,
+                    RawPower::Deallocated { days } => Power::Deallocated(days),
+                },
             },
-            tags,
-            None,
-            vm_truth,
-        );
-        let vm_id = resource_id(sub, &g(group), "Microsoft.Compute/virtualMachines", name);
-        let monthly = if os_sku.starts_with("Premium") {
-            19.71
-        } else {
-            9.6
-        };
-        let os_disk = Kind::Disk {
-            sku: os_sku,
-            size_gb: 128,
-            monthly,
-            state: "Reserved",
-        };
-        add(
-            sub,
-            group,
-            &format!("{name}-osdisk"),
-            region,
-            os_disk,
-            tags,
-            Some(vm_id.clone()),
-            disk_truth,
-        );
-        let nic_truth: &[(&str, Truth)] = if name == "vm-web-01" {
-            &[(ORPHAN_NIC, NotWaste)]
-        } else {
-            &[]
-        };
-        add(
-            sub,
-            group,
-            &format!("{name}-nic"),
-            region,
-            Kind::Nic,
-            tags,
-            Some(vm_id),
-            nic_truth,
-        );
-    }
-    // NICs without a VM: one left behind (planted), one serving a private endpoint (not waste).
-    add(
-        1,
-        "rg-test",
-        "nic-left-behind",
-        "eastus",
-        Kind::Nic,
-        DEV,
-        None,
-        &[(ORPHAN_NIC, Waste)],
-    );
-    let endpoint = resource_id(
-        2,
-        &g("rg-data"),
-        "Microsoft.Network/privateEndpoints",
-        "pe-sql",
-    );
-    add(
-        2,
-        "rg-data",
-        "nic-pe-sql",
-        "eastus",
-        Kind::Nic,
-        DATA,
-        Some(endpoint),
-        &[(ORPHAN_NIC, NotWaste)],
-    );
-
-    // Data disks: two unattached (planted), and look-alikes: attached, ASR replica, in use through a SAS.
-    let etl_vm = resource_id(
-        2,
-        &g("rg-data"),
-        "Microsoft.Compute/virtualMachines",
-        "vm-etl-01",
-    );
-    #[rustfmt::skip]
-    let disks: [(usize, &str, &str, &str, &str, u32, f64, &str, Tags, Option<String>, Truth); 5] = [
-        (2, "rg-data", "disk-etl-scratch", "eastus", "Premium_LRS", 512, 73.22, "Attached", DATA, Some(etl_vm), NotWaste),
-        (1, "rg-dev", "disk-old-data", "westeurope", "Premium_LRS", 1024, 135.17, "Unattached", DEV, None, Waste),
-        (0, "rg-web", "disk-migration-temp", "westeurope", "Standard_LRS", 256, 11.33, "Unattached", PROD, None, Waste),
-        (1, "rg-test", "disk-asr-replica", "eastus", "Standard_LRS", 128, 5.89, "Unattached", &[("ASR-ReplicaDisk", "vm-test-legacy"), ("env", "dev")], None, NotWaste),
-        (0, "rg-api", "disk-export-sas", "westeurope", "StandardSSD_LRS", 256, 19.2, "ActiveSAS", PROD, None, NotWaste),
-    ];
-    for (sub, group, name, region, sku, size_gb, monthly, state, tags, owner, truth) in disks {
-        add(
-            sub,
-            group,
-            name,
-            region,
-            Kind::Disk {
+            RawKind::Disk {
                 sku,
                 size_gb,
                 monthly,
                 state,
+            } => Kind::Disk {
+                sku: leak(sku),
+                size_gb,
+                monthly,
+                state: leak(state),
             },
-            tags,
-            owner,
-            &[(UNATTACHED, truth)],
-        );
-    }
-
-    // Public IPs: three bound to NICs, one to a NAT gateway, two bound to nothing (planted).
-    let nic_config = |sub, group: &str, vm: &str| {
-        let nic = resource_id(
-            sub,
-            &g(group),
-            "Microsoft.Network/networkInterfaces",
-            &format!("{vm}-nic"),
-        );
-        Some(format!("{nic}/ipConfigurations/ipconfig1"))
-    };
-    #[rustfmt::skip]
-    let ips: [(usize, &str, &str, &str, &str, f64, Tags, Option<String>, &[(&str, Truth)]); 6] = [
-        (0, "rg-web", "pip-web-01", "westeurope", "Standard", 0.005, PROD, nic_config(0, "rg-web", "vm-web-01"), &[(UNASSOCIATED, NotWaste)]),
-        (0, "rg-web", "pip-web-02", "westeurope", "Standard", 0.005, PROD, nic_config(0, "rg-web", "vm-web-02"), &[]),
-        (0, "rg-api", "pip-api-01", "westeurope", "Standard", 0.005, PROD, nic_config(0, "rg-api", "vm-api-01"), &[]),
-        (2, "rg-data", "pip-natgw-egress", "eastus", "Standard", 0.005, DATA,
-            Some(resource_id(2, &g("rg-data"), "Microsoft.Network/natGateways", "natgw-data")), &[(UNASSOCIATED, NotWaste)]),
-        (0, "rg-web", "pip-old-lb", "westeurope", "Standard", 0.005, PROD, None, &[(UNASSOCIATED, Waste)]),
-        (1, "rg-test", "pip-dev-test", "eastus", "Basic", 0.0036, DEV, None, &[(UNASSOCIATED, Waste)]),
-    ];
-    for (sub, group, name, region, sku, hourly, tags, bound_to, truth) in ips {
-        add(
-            sub,
-            group,
-            name,
-            region,
-            Kind::PublicIp { sku, hourly },
-            tags,
-            bound_to,
-            truth,
-        );
-    }
-
-    // Storage accounts (one of the legacy kind, planted) and App Service.
-    let v2 = |daily| Kind::Storage {
-        daily,
-        kind: "StorageV2",
-        growth: None,
-    };
-    add(
-        0,
-        "rg-web",
-        &format!("stprodweb{unit}"),
-        "westeurope",
-        v2(2.5),
-        PROD,
-        None,
-        &[
-            (LEGACY_STORAGE, NotWaste),
-            (IDLE_STORAGE, NotWaste),
-            (GROWING_STORAGE, NotWaste),
-        ],
-    );
-    add(
-        2,
-        "rg-data",
-        &format!("starchivedata{unit}"),
-        "eastus",
-        v2(3.0),
-        DATA,
-        None,
-        &[(IDLE_STORAGE, Waste)],
-    );
-    add(
-        2,
-        "rg-data",
-        &format!("stdatalake{unit}"),
-        "eastus",
-        v2(6.0),
-        DATA,
-        None,
-        &[],
-    );
-    let legacy = Kind::Storage {
-        daily: 0.8,
-        kind: "Storage",
-        growth: None,
-    };
-    // Backups written every night and never expired: a third more data each month (planted).
-    add(
-        0,
-        "rg-web",
-        &format!("stbackupsweb{unit}"),
-        "westeurope",
-        Kind::Storage {
-            daily: 4.5,
-            kind: "StorageV2",
-            growth: Some(0.33),
-        },
-        PROD,
-        None,
-        &[(GROWING_STORAGE, Waste)],
-    );
-    add(
-        1,
-        "rg-test",
-        &format!("stlegacylogs{unit}"),
-        "eastus",
-        legacy,
-        DEV,
-        None,
-        &[(LEGACY_STORAGE, Waste)],
-    );
-    // App Service plans: one hosting sites, one empty (planted).
-    let plan = |sku, hourly, sites| Kind::AppServicePlan { sku, hourly, sites };
-    add(
-        0,
-        "rg-web",
-        "asp-prod-web",
-        "westeurope",
-        plan("P1v3", 0.226, 3),
-        PROD,
-        None,
-        &[(EMPTY_PLAN, NotWaste), (UNDERUSED_PLAN, NotWaste)],
-    );
-    add(
-        0,
-        "rg-web",
-        "asp-web-oversized",
-        "westeurope",
-        plan("P2v3", 0.452, 2),
-        PROD,
-        None,
-        &[(EMPTY_PLAN, NotWaste), (UNDERUSED_PLAN, Waste)],
-    );
-    add(
-        1,
-        "rg-dev",
-        "asp-dev-leftover",
-        "westeurope",
-        plan("B2", 0.075, 0),
-        DEV,
-        None,
-        &[(EMPTY_PLAN, Waste), (UNDERUSED_PLAN, NotWaste)],
-    );
-
-    // Snapshots: old (planted), premium (planted for its own rule), and a recent standard one.
-    let snapshot = |sku, size_gb, per_gb: f64, age_days, source| Kind::Snapshot {
-        sku,
-        size_gb,
-        monthly: per_gb * f64::from(size_gb),
-        age_days,
-        source,
-    };
-    #[rustfmt::skip]
-    let snapshots: [(usize, &str, &str, &str, Kind, Tags, &[(&str, Truth)]); 3] = [
-        (1, "rg-dev", "snap-before-upgrade-2025", "westeurope", snapshot("Standard_LRS", 1024, 0.05, 200, "vm-dev-retired-osdisk"), DEV,
-            &[(OLD_SNAPSHOT, Waste), (PREMIUM_SNAPSHOT, NotWaste), (ORPHAN_SNAPSHOT, Waste)]),
-        (0, "rg-api", "snap-api-release", "westeurope", snapshot("Premium_LRS", 128, 0.132, 20, "vm-api-01-osdisk"), PROD,
-            &[(OLD_SNAPSHOT, NotWaste), (PREMIUM_SNAPSHOT, Waste), (ORPHAN_SNAPSHOT, NotWaste)]),
-        (2, "rg-data", "snap-etl-weekly", "eastus", snapshot("Standard_ZRS", 512, 0.0625, 6, "disk-etl-scratch"), DATA,
-            &[(OLD_SNAPSHOT, NotWaste), (PREMIUM_SNAPSHOT, NotWaste), (ORPHAN_SNAPSHOT, NotWaste)]),
-    ];
-    for (sub, group, name, region, kind, tags, truth) in snapshots {
-        add(sub, group, name, region, kind, tags, None, truth);
-    }
-
-    // Load balancers (one with no backend pool, planted) and NAT gateways (one with no subnet, planted).
-    let lb = |backend_pools| Kind::LoadBalancer {
-        hourly: 0.025,
-        backend_pools,
-    };
-    add(
-        0,
-        "rg-web",
-        "lb-web",
-        "westeurope",
-        lb(1),
-        PROD,
-        None,
-        &[(LB_NO_BACKEND, NotWaste)],
-    );
-    add(
-        1,
-        "rg-test",
-        "lb-test-old",
-        "eastus",
-        lb(0),
-        DEV,
-        None,
-        &[(LB_NO_BACKEND, Waste)],
-    );
-    let nat = |subnets| Kind::NatGateway {
-        hourly: 0.045,
-        subnets,
-    };
-    add(
-        2,
-        "rg-data",
-        "natgw-data",
-        "eastus",
-        nat(2),
-        DATA,
-        None,
-        &[(NAT_NO_SUBNET, NotWaste)],
-    );
-    add(
-        1,
-        "rg-dev",
-        "natgw-dev-unused",
-        "westeurope",
-        nat(0),
-        DEV,
-        None,
-        &[(NAT_NO_SUBNET, Waste)],
-    );
-
-    // Gateways, circuits, DDoS plans, elastic pools and private endpoints: each in use (with what uses
-    // it) and unused (planted); and a VM on unmanaged disks.
-    let other = |provider, service, category, meter, hourly, sku, properties| Kind::Other {
-        provider,
-        service,
-        category,
-        meter,
-        hourly,
-        sku,
-        properties,
-    };
-    const VGW: &str = "Microsoft.Network/virtualNetworkGateways";
-    const PE: &str = "Microsoft.Network/privateEndpoints";
-    // The network team tags by environment only: this cost counts as untagged for chargeback.
-    const NET: Tags = &[("env", "prod"), ("owner", "network-team")];
-    const NET_DEV: Tags = &[("env", "dev"), ("owner", "network-team")];
-    #[rustfmt::skip]
-    let others: [(usize, &str, &str, &str, Kind, Tags, &[(&str, Truth)]); 16] = [
-        (0, "rg-net", "vgw-hub", "westeurope", other(VGW, "VPN Gateway", "Networking", "VpnGw1", 0.19, "VpnGw1",
-            r#"{"gatewayType":"Vpn","provisioningState":"Succeeded"}"#), NET, &[(IDLE_VNET_GATEWAY, NotWaste)]),
-        (0, "rg-net", "cn-hub-onprem", "westeurope", other("Microsoft.Network/connections", "VPN Gateway", "Networking", "S2S Connection", 0.0, "",
-            r#"{"connectionType":"IPsec","connectionStatus":"Connected","virtualNetworkGateway1":{"id":"/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Network/virtualNetworkGateways/vgw-hub"}}"#), NET, &[]),
-        (1, "rg-dev", "vgw-dev-poc", "westeurope", other(VGW, "VPN Gateway", "Networking", "VpnGw1", 0.19, "VpnGw1",
-            r#"{"gatewayType":"Vpn","provisioningState":"Succeeded"}"#), NET_DEV, &[(IDLE_VNET_GATEWAY, Waste)]),
-        (0, "rg-net", "erc-primary", "westeurope", other("Microsoft.Network/expressRouteCircuits", "ExpressRoute", "Networking", "Standard Metered Data 50 Mbps", 0.0753, "Standard_MeteredData",
-            r#"{"serviceProviderProvisioningState":"Provisioned","circuitProvisioningState":"Enabled"}"#), NET, &[(UNPROVISIONED_CIRCUIT, NotWaste)]),
-        (2, "rg-data", "erc-second-site", "eastus", other("Microsoft.Network/expressRouteCircuits", "ExpressRoute", "Networking", "Standard Metered Data 50 Mbps", 0.0753, "Standard_MeteredData",
-            r#"{"serviceProviderProvisioningState":"NotProvisioned","circuitProvisioningState":"Enabled"}"#), DATA, &[(UNPROVISIONED_CIRCUIT, Waste)]),
-        (0, "rg-web", "agw-web", "westeurope", other("Microsoft.Network/applicationGateways", "Application Gateway", "Networking", "Standard v2 Fixed", 0.246, "Standard_v2",
-            r#"{"backendAddressPools":[{"name":"web","properties":{"backendAddresses":[{"ipAddress":"10.0.1.4"}]}}]}"#), NET, &[(APP_GATEWAY_NO_BACKEND, NotWaste)]),
-        (1, "rg-test", "agw-test-old", "eastus", other("Microsoft.Network/applicationGateways", "Application Gateway", "Networking", "Standard v2 Fixed", 0.246, "Standard_v2",
-            r#"{"backendAddressPools":[{"name":"empty","properties":{"backendAddresses":[]}}]}"#), NET_DEV, &[(APP_GATEWAY_NO_BACKEND, Waste)]),
-        (0, "rg-net", "ddos-hub", "westeurope", other("Microsoft.Network/ddosProtectionPlans", "DDoS Protection", "Security", "Network Protection", 4.03, "",
-            r#"{"virtualNetworks":[{"id":"/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Network/virtualNetworks/vnet-hub"}]}"#), NET, &[(DDOS_PLAN_UNUSED, NotWaste)]),
-        (1, "rg-dev", "ddos-trial", "westeurope", other("Microsoft.Network/ddosProtectionPlans", "DDoS Protection", "Security", "Network Protection", 4.03, "",
-            r#"{"provisioningState":"Succeeded"}"#), NET_DEV, &[(DDOS_PLAN_UNUSED, Waste)]),
-        (2, "rg-data", "sqlsrv-data/pool-prod", "eastus", other("Microsoft.Sql/servers/elasticPools", "SQL Database", "Databases", "Standard eDTU", 0.302, "StandardPool",
-            r#"{"state":"Ready","maxSizeBytes":107374182400}"#), DATA, &[(EMPTY_ELASTIC_POOL, NotWaste)]),
-        (2, "rg-data", "sqlsrv-data/pool-legacy", "eastus", other("Microsoft.Sql/servers/elasticPools", "SQL Database", "Databases", "Standard eDTU", 0.302, "StandardPool",
-            r#"{"state":"Ready","maxSizeBytes":107374182400}"#), DATA, &[(EMPTY_ELASTIC_POOL, Waste)]),
-        // Private endpoints: one serving the data team's SQL server, one whose connection was
-        // rejected (planted); and a VM still on unmanaged (VHD) disks (planted).
-        (2, "rg-data", "pe-sql", "eastus", other(PE, "Virtual Network", "Networking", "Standard Private Endpoint", 0.01, "",
-            r#"{"privateLinkServiceConnections":[{"name":"sql","properties":{"privateLinkServiceConnectionState":{"status":"Approved"}}}]}"#), DATA, &[(DISCONNECTED_ENDPOINT, NotWaste)]),
-        (1, "rg-test", "pe-vendor-trial", "eastus", other(PE, "Virtual Network", "Networking", "Standard Private Endpoint", 0.01, "",
-            r#"{"manualPrivateLinkServiceConnections":[{"name":"vendor","properties":{"privateLinkServiceConnectionState":{"status":"Disconnected"}}}]}"#), DEV, &[(DISCONNECTED_ENDPOINT, Waste)]),
-        (0, "rg-web", "vm-web-classic", "westeurope", other("Microsoft.Compute/virtualMachines", "Virtual Machines", "Compute", "D2 v2", 0.114, "",
-            r#"{"hardwareProfile":{"vmSize":"Standard_D2_v2"},"extended":{"instanceView":{"powerState":{"code":"PowerState/running"}}},"storageProfile":{"osDisk":{"osType":"Linux","vhd":{"uri":"https://stclassicvhds.blob.core.windows.net/vhds/vm-web-classic.vhd"}}}}"#), NET, &[(UNMANAGED_DISKS, Waste)]),
-        // Windows Server VMs: one paying for its licence by the hour (planted), one with Hybrid Benefit.
-        (0, "rg-win", "vm-win-app", "westeurope", other("Microsoft.Compute/virtualMachines", "Virtual Machines", "Compute", "D4s v3 Windows", 0.376, "",
-            r#"{"hardwareProfile":{"vmSize":"Standard_D4s_v3"},"extended":{"instanceView":{"powerState":{"code":"PowerState/running"}}},"storageProfile":{"osDisk":{"osType":"Windows"},"imageReference":{"publisher":"MicrosoftWindowsServer","offer":"WindowsServer","sku":"2022-datacenter-azure-edition"}}}"#),
-            PROD, &[(HYBRID_BENEFIT, Waste), (STEADY_ON_DEMAND, Waste)]),
-        (0, "rg-win", "vm-win-licensed", "westeurope", other("Microsoft.Compute/virtualMachines", "Virtual Machines", "Compute", "D4s v3", 0.192, "",
-            r#"{"licenseType":"Windows_Server","hardwareProfile":{"vmSize":"Standard_D4s_v3"},"extended":{"instanceView":{"powerState":{"code":"PowerState/running"}}},"storageProfile":{"osDisk":{"osType":"Windows"},"imageReference":{"publisher":"MicrosoftWindowsServer","offer":"WindowsServer","sku":"2022-datacenter-azure-edition"}}}"#),
-            PROD, &[(HYBRID_BENEFIT, NotWaste), (STEADY_ON_DEMAND, Waste)]),
-    ];
-    for (sub, group, name, region, kind, tags, truth) in others {
-        add(sub, group, name, region, kind, tags, None, truth);
-    }
-
-    // The prod pool's database (billed through its pool).
-    add(
-        2,
-        "rg-data",
-        "sqlsrv-data/sales",
-        "eastus",
-        other(
-            "Microsoft.Sql/servers/databases",
-            "SQL Database",
-            "Databases",
-            "Standard eDTU",
-            0.0,
-            "ElasticPool",
-            r#"{"status":"Online","elasticPoolId":"/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Sql/servers/sqlsrv-data/elasticPools/pool-prod"}"#,
-        ),
-        DATA,
-        None,
-        &[],
-    );
-
-    // Two single SQL databases: a busy one and one using a fraction of its DTUs (planted).
-    for (name, meter, hourly, truth) in [
-        ("sqlsrv-data/orders", "S2 DTUs", 0.1008, NotWaste),
-        ("sqlsrv-data/reporting", "S3 DTUs", 0.2016, Waste),
-    ] {
-        add(
-            2,
-            "rg-data",
-            name,
-            "eastus",
-            other(
-                "Microsoft.Sql/servers/databases",
-                "SQL Database",
-                "Databases",
+            RawKind::PublicIp { sku, hourly } => Kind::PublicIp {
+                sku: leak(sku),
+                hourly,
+            },
+            RawKind::Nic => Kind::Nic,
+            RawKind::Storage {
+                daily,
+                kind,
+                growth,
+            } => Kind::Storage {
+                daily,
+                kind: leak(kind),
+                growth,
+            },
+            RawKind::AppServicePlan { sku, hourly, sites } => Kind::AppServicePlan {
+                sku: leak(sku),
+                hourly,
+                sites,
+            },
+            RawKind::Snapshot {
+                sku,
+                size_gb,
+                monthly,
+                age_days,
+                source,
+            } => Kind::Snapshot {
+                sku: leak(sku),
+                size_gb,
+                monthly,
+                age_days,
+                source: leak(source),
+            },
+            RawKind::LoadBalancer {
+                hourly,
+                backend_pools,
+            } => Kind::LoadBalancer {
+                hourly,
+                backend_pools,
+            },
+            RawKind::NatGateway { hourly, subnets } => Kind::NatGateway { hourly, subnets },
+            RawKind::Other {
+                provider,
+                service,
+                category,
                 meter,
                 hourly,
-                meter.split(' ').next().unwrap_or(meter),
-                r#"{"status":"Online","currentServiceObjectiveName":"Standard"}"#,
-            ),
-            DATA,
-            None,
-            &[(UNDERUSED_DATABASE, truth), (EMPTY_ELASTIC_POOL, NotWaste)],
-        );
+                sku,
+                properties,
+            } => Kind::Other {
+                provider: leak(provider),
+                service: leak(service),
+                category: leak(category),
+                meter: leak(meter),
+                hourly,
+                sku: leak(sku),
+                properties: leak(properties),
+            },
+        }
     }
+}
 
-    // A feature store added to rg-data 40 days ago at 20 a day: the group's cost jumps month over month.
-    add(
-        2,
-        "rg-data",
-        &format!("stmlfeatures{unit}"),
-        "eastus",
-        v2(20.0),
-        DATA,
-        None,
-        &[],
-    );
-    let feature_store = out.len() - 1;
-    out[feature_store].created_days_ago = 40;
-
-    // Hourly metrics the rules read beyond VM CPU: a busy and an idle storage account, a busy and an
-    // oversized App Service plan (the empty plan reports low use too: it is another rule's case).
-    for r in &mut out {
-        r.metrics = match r.name.as_str() {
-            n if n.starts_with("stprodweb") => &[("Transactions", "Count", 5200.0)],
-            n if n.starts_with("starchivedata") => &[("Transactions", "Count", 0.4)],
-            "asp-prod-web" => &[
-                ("CpuPercentage", "Percent", 45.0),
-                ("MemoryPercentage", "Percent", 68.0),
-            ],
-            "asp-web-oversized" | "asp-dev-leftover" => &[
-                ("CpuPercentage", "Percent", 6.0),
-                ("MemoryPercentage", "Percent", 21.0),
-            ],
-            // Available memory of two VMs: the ETL VM (64 GiB) has most of its memory free, the
-            // batch VM (8 GiB) little of it.
-            "vm-etl-01" => &[("Available Memory Bytes", "Bytes", 46.0e9)],
-            "vm-api-batch" => &[("Available Memory Bytes", "Bytes", 1.2e9)],
-            "sqlsrv-data/orders" => &[("dtu_consumption_percent", "Percent", 62.0)],
-            "sqlsrv-data/reporting" => &[("dtu_consumption_percent", "Percent", 9.0)],
-            "vm-web-01-osdisk" => &[
-                (
-                    "Composite Disk Read Operations/sec",
-                    "CountPerSecond",
-                    180.0,
-                ),
-                (
-                    "Composite Disk Write Operations/sec",
-                    "CountPerSecond",
-                    90.0,
-                ),
-                ("Composite Disk Read Bytes/sec", "BytesPerSecond", 4.0e6),
-                ("Composite Disk Write Bytes/sec", "BytesPerSecond", 2.0e6),
-            ],
-            "vm-api-batch-osdisk" => &[
-                ("Composite Disk Read Operations/sec", "CountPerSecond", 1.2),
-                ("Composite Disk Write Operations/sec", "CountPerSecond", 0.8),
-                ("Composite Disk Read Bytes/sec", "BytesPerSecond", 20000.0),
-                ("Composite Disk Write Bytes/sec", "BytesPerSecond", 10000.0),
-            ],
-            _ => &[],
+impl Estate {
+    fn parse(text: &str) -> std::result::Result<Estate, String> {
+        let raw: RawEstate = toml::from_str(text).map_err(|e| e.to_string())?;
+        let subscriptions: Vec<Subscription> = raw
+            .subscriptions
+            .into_iter()
+            .map(|s| Subscription {
+                id: leak(s.id),
+                name: leak(s.name),
+                shared_costs_tagged: s.shared_costs_tagged,
+                planted: plants(s.plants),
+            })
+            .collect();
+        let known_subscription = |i: usize, what: &str| {
+            if i < subscriptions.len() {
+                Ok(())
+            } else {
+                Err(format!("{what}: subscription {i} is not listed"))
+            }
         };
-        // Every VM running all month on demand is a reservation case, unless it is idle or a
-        // reservation already covers it.
-        match r.name.as_str() {
-            _ if reservation_covering(r).is_some() => r.planted.push((STEADY_ON_DEMAND, NotWaste)),
-            "vm-web-01" | "vm-web-02" | "vm-api-01" | "vm-api-batch" | "vm-etl-01"
-            | "vm-web-classic" => r.planted.push((STEADY_ON_DEMAND, Waste)),
-            "vm-dev-build" | "vm-test-legacy" | "vm-test-stopped" | "vm-dev-old"
-            | "vm-test-paused" => r.planted.push((STEADY_ON_DEMAND, NotWaste)),
-            _ => {}
+        for r in &raw.resources {
+            known_subscription(r.subscription, &r.name)?;
+            if let RawTags::Set(set) = &r.tags
+                && !raw.tag_sets.contains_key(set)
+            {
+                return Err(format!("{}: no tag set `{set}` in [tag_sets]", r.name));
+            }
+            if let RawKind::Other { properties, .. } = &r.kind
+                && let Err(e) = serde_json::from_str::<Value>(properties)
+            {
+                return Err(format!("{}: properties are not JSON: {e}", r.name));
+            }
         }
-        match r.name.as_str() {
-            "vm-etl-01" => r.planted.push((UNDERUSED_VM, Waste)),
-            "vm-api-batch" | "vm-web-02" => r.planted.push((UNDERUSED_VM, NotWaste)),
-            "vm-web-01-osdisk" => r.planted.push((UNDERUSED_PREMIUM_DISK, NotWaste)),
-            "vm-api-batch-osdisk" => r.planted.push((UNDERUSED_PREMIUM_DISK, Waste)),
-            _ => {}
+        for g in &raw.groups {
+            known_subscription(g.subscription, &g.name)?;
         }
+        Ok(Estate {
+            groups: raw
+                .groups
+                .into_iter()
+                .map(|g| PlantedGroup {
+                    subscription: g.subscription,
+                    name: leak(g.name),
+                    planted: plants(g.plants),
+                })
+                .collect(),
+            reservations: raw
+                .reservations
+                .into_iter()
+                .map(|r| Reservation {
+                    name: leak(r.name),
+                    order: leak(r.order),
+                    id: leak(r.id),
+                    size: leak(r.size),
+                    quantity: r.quantity,
+                    hourly: r.hourly,
+                    covers: r.covers,
+                    covered_planted: plants(r.covered_plants),
+                    planted: plants(r.plants),
+                })
+                .collect(),
+            subscriptions,
+            resources: raw
+                .resources
+                .into_iter()
+                .map(|r| r.template(&raw.tag_sets))
+                .collect(),
+        })
     }
+}
 
-    // A snapshot exists only from the day it was taken.
-    for r in &mut out {
-        if let Kind::Snapshot { age_days, .. } = r.kind {
-            r.created_days_ago = age_days;
+fn subscription(i: usize) -> &'static Subscription {
+    &ESTATE.subscriptions[i]
+}
+
+/// Resource group names past the first copy of the estate end in `-<copy>`.
+fn copy_suffix(unit: u32) -> String {
+    if unit == 0 {
+        String::new()
+    } else {
+        format!("-{unit}")
+    }
+}
+
+/// Copy `unit` of the estate.
+fn estate(unit: u32) -> Vec<Resource> {
+    ESTATE
+        .resources
+        .iter()
+        .map(|template| {
+            let mut r = template.clone();
+            r.group = format!("{}{}", r.group, copy_suffix(unit));
+            r.name = r.name.replace("{unit}", &unit.to_string());
+            r.attached_to = r.attached_to.map(|relative| {
+                format!(
+                    "/subscriptions/{}/resourceGroups/{}/providers/{relative}",
+                    subscription(r.sub).id,
+                    r.group
+                )
+            });
+            r.managed_by = r
+                .attached_to
+                .clone()
+                .filter(|_| matches!(r.kind, Kind::Disk { .. }));
+            r
+        })
+        .collect()
+}
+
+impl RawResource {
+    /// The resource as the generator uses it, for the first copy of the estate: `{unit}` left in
+    /// its name, its attachment still relative to its group.
+    fn template(self, tag_sets: &BTreeMap<String, Vec<(String, String)>>) -> Resource {
+        let kind = self.kind.kind();
+        let tags = match self.tags {
+            RawTags::Set(set) => tag_sets[&set].clone(),
+            RawTags::List(list) => list,
+        };
+        let metrics: Vec<(&'static str, &'static str, f64)> = self
+            .metrics
+            .into_iter()
+            .map(|m| (leak(m.name), leak(m.unit), m.typical))
+            .collect();
+        Resource {
+            sub: self.subscription,
+            group: self.group,
+            name: self.name,
+            region: leak(self.region),
+            tags: tags.into_iter().map(|(k, v)| (leak(k), leak(v))).collect(),
+            managed_by: None,
+            attached_to: self.attached_to,
+            // A snapshot exists only from the day it was taken.
+            created_days_ago: match kind {
+                Kind::Snapshot { age_days, .. } => age_days,
+                _ => self.created_days_ago.unwrap_or(420),
+            },
+            planted: plants(self.plants),
+            metrics: Box::leak(metrics.into_boxed_slice()),
+            kind,
         }
     }
-    out
 }
 
 /// Subscription-level usage with weekly seasonality, growth, noise and one spike (Log Analytics).
@@ -1382,7 +1197,7 @@ fn shared_costs(
         unit: "1 GB".into(),
         quantity: qty.max(0.0),
         unit_price: price,
-        tags: if sub == TAGGED_SHARED_COSTS {
+        tags: if subscription(sub).shared_costs_tagged {
             r#"{"CostCenter":"4713"}"#.into()
         } else {
             "{}".into()
@@ -1444,7 +1259,10 @@ struct Reservation {
     /// Amortized price per hour of one instance.
     hourly: f64,
     /// The VMs (resource group, name) it covers, in the first copy of the estate.
-    covers: &'static [(&'static str, &'static str)],
+    covers: Vec<(String, String)>,
+    /// What the VMs it covers are, in place of their own plants for these rules.
+    covered_planted: Vec<(&'static str, Truth)>,
+    planted: Vec<(&'static str, Truth)>,
 }
 
 impl Reservation {
@@ -1456,39 +1274,17 @@ impl Reservation {
     }
 }
 
-/// One reservation fully used by the two web VMs; one bought for two API VMs of which only one
-/// is left, so half of it goes unused (planted for `rate_commitment_underused`).
-const RESERVATIONS: [Reservation; 2] = [
-    Reservation {
-        name: "ri-web-d4s-v3",
-        order: "5d1f3a2b-6c4e-4f8a-9b0d-1e2f3a4b5c01",
-        id: "9c0e1d2f-3a4b-4c5d-8e6f-7a8b9c0d1e01",
-        size: "Standard_D4s_v3",
-        quantity: 2,
-        hourly: 0.1248,
-        covers: &[("rg-web", "vm-web-01"), ("rg-web", "vm-web-02")],
-    },
-    Reservation {
-        name: "ri-api-d2s-v3",
-        order: "5d1f3a2b-6c4e-4f8a-9b0d-1e2f3a4b5c02",
-        id: "9c0e1d2f-3a4b-4c5d-8e6f-7a8b9c0d1e02",
-        size: "Standard_D2s_v3",
-        quantity: 2,
-        hourly: 0.0624,
-        covers: &[("rg-api", "vm-api-01")],
-    },
-];
-
 fn reservation_covering(r: &Resource) -> Option<&'static Reservation> {
-    RESERVATIONS
+    ESTATE
+        .reservations
         .iter()
-        .find(|ri| ri.covers.contains(&(r.group.as_str(), r.name.as_str())))
+        .find(|ri| ri.covers.iter().any(|(g, n)| *g == r.group && *n == r.name))
 }
 
 /// A day's reservation rows: each one's unused hours, and on the first of a month its purchase.
 fn reservation_costs(day: NaiveDate) -> Vec<CostLine> {
     let mut out = Vec::new();
-    for ri in &RESERVATIONS {
+    for ri in &ESTATE.reservations {
         let line = |qty: f64, how| CostLine {
             sub: 0,
             group: String::new(),
@@ -1577,7 +1373,7 @@ pub const COST_HEADER: &[&str] = &[
 const DISCOUNT: f64 = 0.12;
 
 fn write_cost_row(out: &mut String, l: &CostLine, day: NaiveDate) {
-    let (sub_id, sub_name) = SUBSCRIPTIONS[l.sub];
+    let (sub_id, sub_name) = (subscription(l.sub).id, subscription(l.sub).name);
     let list = l.quantity * l.unit_price;
     let contracted = list * (1.0 - DISCOUNT);
     let period_start =
@@ -1704,7 +1500,7 @@ fn arm_type(id: &str) -> String {
 fn resource_id(sub: usize, group: &str, provider: &str, name: &str) -> String {
     format!(
         "/subscriptions/{}/resourceGroups/{group}/providers/{provider}/{name}",
-        SUBSCRIPTIONS[sub].0
+        subscription(sub).id
     )
 }
 
