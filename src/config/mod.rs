@@ -138,7 +138,7 @@ fn mailbox<'de, D: serde::Deserializer<'de>>(
         .map_err(|e| D::Error::custom(format!("smtp.from: `{text}` is not an email address: {e}")))
 }
 
-/// `report.recipients`: email addresses, each checked as [`mailbox`] does.
+/// `report.recipients`: email addresses, each checked as `smtp.from` is.
 pub fn mailboxes<'de, D: serde::Deserializer<'de>>(
     d: D,
 ) -> std::result::Result<Vec<lettre::message::Mailbox>, D::Error> {

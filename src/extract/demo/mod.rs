@@ -3,13 +3,13 @@
 //! It writes what the real sources would land: a FOCUS 1.2 cost export per billing month (the column
 //! names and `x_` extensions of Cost Management's FocusCost export), a Resource Graph response with the
 //! inventory, and a Monitor `metrics:getBatch` response with 35 days of hourly `Percentage CPU`.
-//! The estate is data (`data/demo/estate.toml`, read by [`estate`]): beside the normal estate it
+//! The estate is data (`data/demo/estate.toml`, read by `estate`): beside the normal estate it
 //! plants known waste for every rule in `sql/rules/` (idle, stopped and long-deallocated VMs,
 //! unattached disks, legacy storage accounts, unassociated public IPs, orphaned NICs, a half-used
 //! reservation, …) and look-alikes that are *not* waste (busy or recently deallocated VMs, ASR
 //! replica and `ActiveSAS` disks, IPs bound to a NAT gateway, NICs of private endpoints);
-//! [`DemoTenant::planted`] says which is which so tests can score rules. [`costs`], [`inventory`]
-//! and [`metrics`] write what lands. `scale` repeats the estate in more resource groups: scale 1 is
+//! [`DemoTenant::planted`] says which is which so tests can score rules. `costs`, `inventory`
+//! and `metrics` write what lands. `scale` repeats the estate in more resource groups: scale 1 is
 //! about 16,000 cost rows, each further unit adds about 14,000 (scale 100 is about 1.4 million).
 
 mod costs;
