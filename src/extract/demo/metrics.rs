@@ -8,7 +8,7 @@ use super::{DemoTenant, METRIC_DAYS, Rng, hash, round};
 
 impl DemoTenant {
     /// The Monitor `metrics:getBatch` response: hourly `Percentage CPU` for running VMs, and the
-    /// metrics a resource is given in [`Resource::metrics`].
+    /// metrics a resource is given in `Resource::metrics`.
     pub fn metrics_batch(&self) -> Vec<u8> {
         let end = self.as_of.and_hms_opt(0, 0, 0).expect("midnight exists");
         let start = end - Duration::days(METRIC_DAYS);
