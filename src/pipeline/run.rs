@@ -1,7 +1,7 @@
 //! One run of one pipeline: extract → transform → rules → forecast → report → delivery.
 //!
 //! This file only sequences the stages (each owned by its module) and records what each did through
-//! one [`Recorder`]. A failed stage is recorded and the run goes on where that still makes sense (a
+//! one `Recorder`. A failed stage is recorded and the run goes on where that still makes sense (a
 //! failing rule does not stop the forecast); analysis is skipped when extraction or the transform
 //! failed, so a report never presents stale data as today's.
 
