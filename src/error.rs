@@ -54,6 +54,10 @@ pub enum Error {
     #[error(transparent)]
     Polars(#[from] polars::error::PolarsError),
 
+    /// The Azure client could not be built (`[azure]` settings, or the machine's HTTP setup).
+    #[error("[azure]: {0}")]
+    Azure(#[from] crate::azure::SetupError),
+
     #[error("delivery failed: {0}")]
     Delivery(String),
 
@@ -86,11 +90,13 @@ impl Error {
         }
     }
 
-    /// True when the error is the user's input or configuration (exit code 2).
+    /// True when the error is the user's input or configuration (exit code 2); anything else is a
+    /// runtime failure (exit code 1), wherever it surfaces.
     pub fn is_usage(&self) -> bool {
-        matches!(
-            self,
-            Error::Config { .. } | Error::Invalid(_) | Error::Query(_) | Error::Rule { .. }
-        )
+        match self {
+            Error::Config { .. } | Error::Invalid(_) | Error::Query(_) | Error::Rule { .. } => true,
+            Error::Azure(e) => e.is_settings(),
+            _ => false,
+        }
     }
 }

@@ -139,14 +139,14 @@ enum Next {
 }
 
 impl AzureClient {
-    pub fn new(config: &AzureConfig) -> Result<Self, String> {
+    pub fn new(config: &AzureConfig) -> Result<Self, super::SetupError> {
         let candidates = credential::candidates(config)?;
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(config.retry.timeout_secs))
             .connect_timeout(Duration::from_secs(30))
             .user_agent(concat!("cloudoptima/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+            .map_err(super::SetupError::Http)?;
         let pacers = Api::ALL
             .iter()
             .map(|api| {
@@ -214,7 +214,8 @@ impl AzureClient {
 
     /// Start over with fresh credentials (empty token caches), keeping the method that worked.
     async fn renew_credentials(&self) -> Result<(), CallError> {
-        let fresh = credential::candidates(&self.config).map_err(CallError::new)?;
+        let fresh =
+            credential::candidates(&self.config).map_err(|e| CallError::new(e.to_string()))?;
         let mut auth = self.auth.lock().await;
         let method = auth.chosen.map(|i| auth.candidates[i].method);
         auth.chosen = method.and_then(|m| fresh.iter().position(|c| c.method == m));

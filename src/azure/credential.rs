@@ -28,7 +28,7 @@ pub struct Candidate {
 }
 
 /// The credentials `config` allows, in the order they are tried. Errors name what is missing.
-pub fn candidates(config: &AzureConfig) -> Result<Vec<Candidate>, String> {
+pub fn candidates(config: &AzureConfig) -> Result<Vec<Candidate>, super::SetupError> {
     let methods: Vec<AuthMethod> = match config.auth {
         AuthMethod::Auto => {
             let mut m = Vec::new();
@@ -52,7 +52,7 @@ pub fn candidates(config: &AzureConfig) -> Result<Vec<Candidate>, String> {
         }
     }
     if out.is_empty() {
-        return Err(format!("no usable credential ({})", problems.join("; ")));
+        return Err(super::SetupError::NoCredential(problems));
     }
     Ok(out)
 }
@@ -191,7 +191,9 @@ mod tests {
 
     #[test]
     fn a_pinned_method_says_what_it_misses() {
-        let e = candidates(&config("auth = \"client_secret\"")).unwrap_err();
+        let e = candidates(&config("auth = \"client_secret\""))
+            .unwrap_err()
+            .to_string();
         assert!(
             e.contains("client secret: `azure.tenant_id` is not set"),
             "{e}"

@@ -5,8 +5,27 @@
 pub mod client;
 pub mod cloud;
 pub mod credential;
+pub mod resource_graph;
 
 pub use client::{Api, AzureClient, CallError, Reply, require_array};
+
+/// Why the Azure client could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    /// No credential method could be built from `[azure]`; each says what it misses.
+    #[error("no usable credential ({})", .0.join("; "))]
+    NoCredential(Vec<String>),
+    /// The machine's TLS or HTTP setup failed.
+    #[error("cannot build the HTTP client: {0}")]
+    Http(#[source] reqwest::Error),
+}
+
+impl SetupError {
+    /// True when the `[azure]` settings are at fault (not the machine).
+    pub fn is_settings(&self) -> bool {
+        matches!(self, SetupError::NoCredential(_))
+    }
+}
 pub use cloud::{AuthMethod, AzureConfig, Cloud};
 
 /// Percent-encode one query-string value.

@@ -50,7 +50,10 @@ pub async fn exec(cx: &Context, args: Args) -> Result<u8> {
     let client = match AzureClient::new(azure) {
         Ok(c) => c,
         Err(e) => {
-            let line = Line { ok: false, text: e };
+            let line = Line {
+                ok: false,
+                text: e.to_string(),
+            };
             line.print();
             println!("1 check: 0 ok, 1 failed");
             return Ok(EXIT_FAILED);

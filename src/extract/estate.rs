@@ -4,10 +4,9 @@
 
 use std::collections::HashMap;
 
-use serde_json::Value;
-
 use super::{Dataset, Landed};
 use crate::Result;
+use crate::azure::resource_graph;
 use crate::lake::columns::{numbers, strings};
 use crate::lake::{Lake, schema};
 
@@ -31,24 +30,19 @@ pub async fn resources(lake: &Lake, earlier: &[Landed]) -> Result<Vec<Resource>>
     let mut out = Vec::new();
     if !pages.is_empty() {
         for page in pages {
-            let body: Value =
-                serde_json::from_slice(&lake.get(&page.path).await?).map_err(|e| {
-                    crate::Error::Data {
-                        file: page.key.clone(),
-                        message: format!("not a Resource Graph response: {e}"),
-                    }
-                })?;
-            for r in body["data"].as_array().into_iter().flatten() {
-                let text = |v: &Value| v.as_str().map(str::to_lowercase).unwrap_or_default();
+            let rows = resource_graph::rows(&lake.get(&page.path).await?).map_err(|message| {
+                crate::Error::Data {
+                    file: page.key.clone(),
+                    message,
+                }
+            })?;
+            for r in &rows {
                 out.push(Resource {
-                    id: text(&r["id"]),
-                    resource_type: text(&r["type"]),
-                    region: text(&r["location"]),
-                    subscription: text(&r["subscriptionId"]),
-                    vm_size: r
-                        .pointer("/properties/hardwareProfile/vmSize")
-                        .and_then(Value::as_str)
-                        .map(str::to_string),
+                    id: resource_graph::id(r).unwrap_or_default(),
+                    resource_type: resource_graph::resource_type(r).unwrap_or_default(),
+                    region: resource_graph::region(r).unwrap_or_default(),
+                    subscription: resource_graph::subscription(r).unwrap_or_default(),
+                    vm_size: resource_graph::vm_size(r),
                 });
             }
         }

@@ -69,10 +69,7 @@ impl ExtractContext<'_> {
             .get_or_try_init(|| async {
                 AzureClient::new(self.azure_config)
                     .map(Arc::new)
-                    .map_err(|message| Error::Config {
-                        file: "[azure]".into(),
-                        message,
-                    })
+                    .map_err(Error::from)
             })
             .await
             .cloned()

@@ -8,20 +8,9 @@ use polars::prelude::*;
 use serde_json::Value;
 
 use super::parse;
+use crate::azure::resource_graph::{self, text};
 use crate::lake::columns::epoch_days;
 use crate::{Error, Result};
-
-fn text(v: &Value, path: &[&str]) -> Option<String> {
-    let mut cur = v;
-    for p in path {
-        cur = cur.get(*p)?;
-    }
-    match cur {
-        Value::String(s) if !s.is_empty() => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    }
-}
 
 fn lower(v: Option<String>) -> Option<String> {
     v.map(|s| s.to_lowercase())
@@ -29,17 +18,10 @@ fn lower(v: Option<String>) -> Option<String> {
 
 /// A Resource Graph response (`{"data": [...]}`) as one inventory snapshot taken on `snapshot`.
 pub fn resources(bytes: &[u8], key: &str, snapshot: NaiveDate) -> Result<DataFrame> {
-    let body: Value = serde_json::from_slice(bytes).map_err(|e| Error::Data {
+    let rows = resource_graph::rows(bytes).map_err(|message| Error::Data {
         file: key.into(),
-        message: format!("not a Resource Graph response: {e}"),
+        message,
     })?;
-    let rows = body
-        .get("data")
-        .and_then(Value::as_array)
-        .ok_or_else(|| Error::Data {
-            file: key.into(),
-            message: "no `data` array in Resource Graph response".into(),
-        })?;
     let n = rows.len();
     let mut cols: Vec<(&str, Vec<Option<String>>)> = [
         "resource_id",
@@ -65,7 +47,7 @@ pub fn resources(bytes: &[u8], key: &str, snapshot: NaiveDate) -> Result<DataFra
     .collect();
     let mut disk_size = Vec::with_capacity(n);
     let mut created = Vec::with_capacity(n);
-    for r in rows {
+    for r in &rows {
         let tags = r.get("tags").filter(|t| t.is_object()).map(|t| {
             parse::canonical_tags(&t.to_string())
                 .map(|(j, _)| j)
@@ -88,18 +70,18 @@ pub fn resources(bytes: &[u8], key: &str, snapshot: NaiveDate) -> Result<DataFra
             .or_else(|| text(r, &["properties", "virtualMachine", "id"]))
             .or_else(|| text(r, &["properties", "privateEndpoint", "id"]));
         let values = [
-            lower(text(r, &["id"])),
+            resource_graph::id(r),
             text(r, &["name"]),
-            lower(text(r, &["type"])),
-            lower(text(r, &["subscriptionId"])),
+            resource_graph::resource_type(r),
+            resource_graph::subscription(r),
             lower(text(r, &["resourceGroup"])),
-            lower(text(r, &["location"])),
+            resource_graph::region(r),
             text(r, &["sku", "name"]),
             text(r, &["sku", "tier"]),
             text(r, &["kind"]),
             tags,
             power,
-            text(r, &["properties", "hardwareProfile", "vmSize"]),
+            resource_graph::vm_size(r),
             lower(text(r, &["managedBy"])),
             text(r, &["properties", "diskState"]),
             lower(attached),
