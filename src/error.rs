@@ -59,10 +59,10 @@ pub enum Error {
     Azure(#[from] crate::azure::SetupError),
 
     #[error("delivery failed: {0}")]
-    Delivery(String),
+    Delivery(#[from] crate::report::delivery::DeliveryError),
 
     #[error("forecast failed: {0}")]
-    Forecast(String),
+    Forecast(#[from] crate::analyze::forecast::ForecastError),
 
     #[error("report failed: {0}")]
     Report(String),

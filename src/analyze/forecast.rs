@@ -44,7 +44,7 @@ pub async fn run(
         .iter()
         .map(|s| {
             NaiveDate::parse_from_str(s, "%Y-%m-%d")
-                .map_err(|e| Error::Forecast(format!("history day {s:?}: {e}")))
+                .map_err(|_| ForecastError::BadDay { day: s.clone() }.into())
         })
         .collect::<Result<Vec<_>>>()?;
     let daily: Vec<_> = days.into_iter().zip(numbers(&b, 1)?).collect();
@@ -90,6 +90,21 @@ fn to_batch(points: &[ForecastPoint], run: &RunKey) -> Result<RecordBatch> {
     .map_err(|e| Error::Internal(format!("forecasts: {e}")))
 }
 
+/// Why there is no forecast.
+#[derive(Debug, thiserror::Error)]
+pub enum ForecastError {
+    #[error("no cost history to forecast from")]
+    NoHistory,
+    #[error("{days} days of history; at least 28 are needed")]
+    TooShort { days: usize },
+    #[error("history day {day:?} is not a date")]
+    BadDay { day: String },
+    #[error("the model: {0}")]
+    Model(String),
+    #[error("the model returned no intervals")]
+    NoIntervals,
+}
+
 /// One forecast day.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ForecastPoint {
@@ -108,13 +123,13 @@ pub const MODEL: &str = "mstl(7)+autoets";
 /// first; `NaN` for days without data).
 pub fn forecast(history: &[(NaiveDate, f64)], horizon: usize) -> Result<Vec<ForecastPoint>> {
     let Some(&(last, _)) = history.last() else {
-        return Err(Error::Forecast("no cost history to forecast from".into()));
+        return Err(ForecastError::NoHistory.into());
     };
     if history.len() < 28 {
-        return Err(Error::Forecast(format!(
-            "{} days of history; at least 28 are needed",
-            history.len()
-        )));
+        return Err(ForecastError::TooShort {
+            days: history.len(),
+        }
+        .into());
     }
     let y: Vec<f64> = history.iter().map(|(_, v)| *v).collect();
     let mut periods = vec![7];
@@ -124,16 +139,16 @@ pub fn forecast(history: &[(NaiveDate, f64)], horizon: usize) -> Result<Vec<Fore
     let model = MSTLModel::new(periods, AutoETS::non_seasonal().into_trend_model());
     let mut f = Forecaster::new(model).with_transformers(vec![LinearInterpolator::new().boxed()]);
     f.fit(y.as_slice())
-        .map_err(|e| Error::Forecast(e.to_string()))?;
+        .map_err(|e| ForecastError::Model(e.to_string()))?;
     let p80 = f
         .predict(horizon, 0.80)
-        .map_err(|e| Error::Forecast(e.to_string()))?;
+        .map_err(|e| ForecastError::Model(e.to_string()))?;
     let p95 = f
         .predict(horizon, 0.95)
-        .map_err(|e| Error::Forecast(e.to_string()))?;
+        .map_err(|e| ForecastError::Model(e.to_string()))?;
     let (i80, i95) = match (p80.intervals, p95.intervals) {
         (Some(a), Some(b)) => (a, b),
-        _ => return Err(Error::Forecast("the model returned no intervals".into())),
+        _ => return Err(ForecastError::NoIntervals.into()),
     };
     Ok((0..horizon)
         .map(|i| ForecastPoint {

@@ -15,6 +15,32 @@ use crate::config::{SmtpConfig, SmtpTls};
 use crate::lake::RunKey;
 use crate::{Error, Result};
 
+/// Why a report could not be delivered.
+#[derive(Debug, thiserror::Error)]
+pub enum DeliveryError {
+    #[error("no recipients")]
+    NoRecipients,
+    #[error("the message cannot be built: {0}")]
+    Message(#[from] lettre::error::Error),
+    #[error("SMTP {host}:{port}: {source}")]
+    Smtp {
+        host: String,
+        port: u16,
+        #[source]
+        source: lettre::transport::smtp::Error,
+    },
+    #[error("SMTP {host}:{port}: no answer within {secs}s (smtp.timeout_secs)")]
+    Timeout { host: String, port: u16, secs: u64 },
+    #[error("{}: not a PEM certificate: {reason}", path.display())]
+    Certificate { path: PathBuf, reason: String },
+    #[error("{}: {source}", outbox.display())]
+    Outbox {
+        outbox: PathBuf,
+        #[source]
+        source: lettre::transport::file::Error,
+    },
+}
+
 /// Where a message went.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Delivered {
@@ -85,7 +111,7 @@ pub fn message(
 ) -> Result<Message> {
     let mut builder = Message::builder().from(from).subject(subject);
     if to.is_empty() {
-        return Err(Error::Delivery("no recipients".into()));
+        return Err(DeliveryError::NoRecipients.into());
     }
     for addr in to {
         builder = builder.to(addr.clone());
@@ -97,7 +123,7 @@ pub fn message(
                 .singlepart(SinglePart::plain(body.to_string()))
                 .singlepart(Attachment::new(pdf_name.to_string()).body(pdf, pdf_type)),
         )
-        .map_err(|e| Error::Delivery(e.to_string()))
+        .map_err(|e| DeliveryError::Message(e).into())
 }
 
 /// Send over SMTP with the configured TLS mode and credentials.
@@ -107,8 +133,10 @@ pub async fn send_smtp(smtp: &SmtpConfig, message: Message) -> Result<Delivered>
         SmtpTls::Implicit => 465,
         SmtpTls::None => 25,
     });
-    let map = |e: lettre::transport::smtp::Error| {
-        Error::Delivery(format!("SMTP {}:{port}: {e}", smtp.host))
+    let map = |source: lettre::transport::smtp::Error| DeliveryError::Smtp {
+        host: smtp.host.clone(),
+        port,
+        source,
     };
     let mut builder = match smtp.tls {
         SmtpTls::Starttls => {
@@ -123,8 +151,10 @@ pub async fn send_smtp(smtp: &SmtpConfig, message: Message) -> Result<Delivered>
     .timeout(Some(Duration::from_secs(smtp.timeout_secs)));
     if let (Some(ca), true) = (&smtp.ca_file, smtp.tls != SmtpTls::None) {
         let pem = std::fs::read(ca).map_err(|e| Error::io(ca, e))?;
-        let cert = Certificate::from_pem(&pem)
-            .map_err(|e| Error::Delivery(format!("{}: {e}", ca.display())))?;
+        let cert = Certificate::from_pem(&pem).map_err(|e| DeliveryError::Certificate {
+            path: ca.clone(),
+            reason: e.to_string(),
+        })?;
         let params = TlsParameters::builder(smtp.host.clone())
             .add_root_certificate(cert)
             .build_rustls()
@@ -146,11 +176,10 @@ pub async fn send_smtp(smtp: &SmtpConfig, message: Message) -> Result<Delivered>
     let deadline = Duration::from_secs(smtp.timeout_secs);
     tokio::time::timeout(deadline, builder.build().send(message))
         .await
-        .map_err(|_| {
-            Error::Delivery(format!(
-                "SMTP {}:{port}: no answer within {}s (smtp.timeout_secs)",
-                smtp.host, smtp.timeout_secs
-            ))
+        .map_err(|_| DeliveryError::Timeout {
+            host: smtp.host.clone(),
+            port,
+            secs: smtp.timeout_secs,
         })?
         .map_err(map)?;
     Ok(Delivered::Smtp {
@@ -166,6 +195,9 @@ pub async fn write_eml(outbox: &Path, message: Message) -> Result<Delivered> {
     let id = AsyncFileTransport::<Tokio1Executor>::new(outbox)
         .send(message)
         .await
-        .map_err(|e| Error::Delivery(format!("{}: {e}", outbox.display())))?;
+        .map_err(|source| DeliveryError::Outbox {
+            outbox: outbox.to_path_buf(),
+            source,
+        })?;
     Ok(Delivered::File(outbox.join(format!("{id}.eml"))))
 }
