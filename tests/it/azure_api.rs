@@ -619,3 +619,43 @@ fn a_resource_group_scope_reads_only_its_resources() {
         format!("azure_cost_query/subscriptions/{SUB1}/resourceGroups/RG-DATA")
     );
 }
+
+#[test]
+fn the_demo_replaces_only_what_it_owns_beside_a_real_tenant() {
+    let emu = AzureEmulator::start();
+    let azure = ingest_only(
+        "[[sources]]\nkind = \"azure_resource_graph\"\n[[sources]]\nkind = \"azure_monitor\"\nlookback_days = 2\n",
+    );
+    let demo = "name = \"demo\"\n[rules]\nenabled = false\n[forecast]\nenabled = false\n[report]\nenabled = false\n";
+    let ws = Workspace::with_pipelines(&[("azure.toml", &azure), ("demo.toml", demo)]);
+    std::fs::create_dir_all(ws.path().join("config")).unwrap();
+    std::fs::write(
+        ws.path().join("config/cloudoptima.toml"),
+        emu.config("lake"),
+    )
+    .unwrap();
+    let as_of = "2026-11-05";
+    ok(&ws, &emu, &["run", "azure", "--as-of", as_of]);
+    let tenant = |ws: &Workspace, table: &str| {
+        let rows = ws.sql(&format!(
+            "SELECT COUNT(*) AS n FROM {table} WHERE lower(resource_id) LIKE '/subscriptions/{SUB1}%' \
+             OR lower(resource_id) LIKE '/subscriptions/{SUB2}%'"
+        ));
+        rows[0]["n"].as_i64().unwrap()
+    };
+    let (resources, metrics) = (tenant(&ws, "resources"), tenant(&ws, "metrics"));
+    assert!(resources > 0 && metrics > 0, "{resources} {metrics}");
+
+    // The demo on the same day and lake: its own subscriptions' inventory and its own resources'
+    // metrics, next to the tenant's, which stay as they were.
+    ok(&ws, &emu, &["run", "demo", "--as-of", as_of]);
+    assert_eq!(tenant(&ws, "resources"), resources);
+    assert_eq!(tenant(&ws, "metrics"), metrics);
+    assert!(ws.count("resources") > resources);
+    // Run again: still each row once.
+    ok(&ws, &emu, &["run", "demo", "--as-of", as_of]);
+    let total = ws.count("resources");
+    ok(&ws, &emu, &["run", "demo", "--as-of", as_of]);
+    assert_eq!(ws.count("resources"), total);
+    assert_eq!(tenant(&ws, "metrics"), metrics);
+}

@@ -7,11 +7,16 @@ use super::estate::{Kind, Power};
 use super::{DemoTenant, METRIC_DAYS, Rng, hash, round};
 
 impl DemoTenant {
+    /// The first hour of generated metrics: `METRIC_DAYS` before the run date's midnight.
+    pub(super) fn metrics_start(&self) -> chrono::NaiveDateTime {
+        self.as_of.and_hms_opt(0, 0, 0).expect("midnight exists") - Duration::days(METRIC_DAYS)
+    }
+
     /// The Monitor `metrics:getBatch` response: hourly `Percentage CPU` for running VMs, and the
     /// metrics a resource is given in `Resource::metrics`.
     pub fn metrics_batch(&self) -> Vec<u8> {
-        let end = self.as_of.and_hms_opt(0, 0, 0).expect("midnight exists");
-        let start = end - Duration::days(METRIC_DAYS);
+        let start = self.metrics_start();
+        let end = start + Duration::days(METRIC_DAYS);
         let mut values = Vec::new();
         for r in &self.resources {
             let mut series: Vec<(&str, &str, f64)> = r.metrics.to_vec();

@@ -24,7 +24,7 @@ use self::estate::{
     ESTATE, Kind, Resource, copy_suffix, estate, reservation_covering, resource_id, subscription,
 };
 use super::source::Source;
-use super::{Dataset, ExtractContext, Extracted, Landed};
+use super::{Covers, Dataset, ExtractContext, Extracted, Landed};
 use crate::Result;
 
 pub use self::costs::COST_HEADER;
@@ -253,24 +253,41 @@ impl Source for DemoSpec {
                 .await?,
             );
         }
-        landed.push(
-            cx.land(
+        // The demo replaces only what it owns: its subscriptions' inventory, and its resources'
+        // metrics from the first hour it generates; other sources' rows on the same days stay.
+        let mut inventory = cx
+            .land(
                 "demo",
                 Dataset::Resources,
                 "resource_graph.json",
                 tenant.resource_graph(),
             )
-            .await?,
+            .await?;
+        inventory.covers = Covers::Subscriptions(
+            ESTATE
+                .subscriptions
+                .iter()
+                .map(|s| s.id.to_lowercase())
+                .collect(),
         );
-        landed.push(
-            cx.land(
+        landed.push(inventory);
+        let mut metrics = cx
+            .land(
                 "demo",
                 Dataset::Metrics,
                 "metrics_batch.json",
                 tenant.metrics_batch(),
             )
-            .await?,
-        );
+            .await?;
+        metrics.covers = Covers::Resources {
+            ids: tenant
+                .resources
+                .iter()
+                .map(|r| tenant.id(r).to_lowercase())
+                .collect(),
+            from_micros: tenant.metrics_start().and_utc().timestamp_micros(),
+        };
+        landed.push(metrics);
         Ok(landed.into())
     }
 }
