@@ -107,7 +107,7 @@ impl DemoTenant {
                 hourly,
                 power,
             } => {
-                if let Power::Deallocated(days) = power
+                if let Power::Deallocated { days } = power
                     && (self.as_of - day).num_days() <= days
                 {
                     return None;

@@ -13,61 +13,79 @@ use super::Truth;
 impl Power {
     pub(super) fn name(self) -> &'static str {
         match self {
-            Power::Running(_) => "running",
+            Power::Running { .. } => "running",
             Power::Stopped => "stopped",
-            Power::Deallocated(_) => "deallocated",
+            Power::Deallocated { .. } => "deallocated",
         }
     }
 }
 
-/// A VM's power state as Azure reports it.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// A VM's power state as Azure reports it: `power = { state = "running", cpu = 52.0 }`.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case", deny_unknown_fields)]
 pub(super) enum Power {
     /// Running, with this average CPU (percent).
-    Running(f64),
+    Running { cpu: f64 },
     /// Stopped from inside the OS: not deallocated, so compute is still billed.
     Stopped,
     /// Deallocated this many days ago: no compute charges since.
-    Deallocated(i64),
+    Deallocated { days: i64 },
 }
 
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// Text read from the estate, kept for the life of the process. (An alias, so serde reads it with
+/// [`leaked`] rather than borrowing from the input.)
+type Text = &'static str;
+
+/// What a resource is, with what its costs, inventory row and metrics need:
+/// `kind = { type = "disk", sku = "Premium_LRS", … }`. Its text lives as long as the process (the
+/// estate is read once), so the generator copies kinds freely.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub(super) enum Kind {
     Vm {
-        size: &'static str,
+        #[serde(deserialize_with = "leaked")]
+        size: Text,
         hourly: f64,
         power: Power,
     },
     Disk {
-        sku: &'static str,
+        #[serde(deserialize_with = "leaked")]
+        sku: Text,
         size_gb: u32,
         monthly: f64,
-        state: &'static str,
+        #[serde(deserialize_with = "leaked")]
+        state: Text,
     },
     PublicIp {
-        sku: &'static str,
+        #[serde(deserialize_with = "leaked")]
+        sku: Text,
         hourly: f64,
     },
     Nic,
     Storage {
         daily: f64,
         /// Account kind: `StorageV2`, or a legacy `Storage` / `BlobStorage`.
-        kind: &'static str,
+        #[serde(deserialize_with = "leaked")]
+        kind: Text,
         /// Data compounding by this share a month (`None`: the steady 2% a month of most accounts).
+        #[serde(default)]
         growth: Option<f64>,
     },
     AppServicePlan {
-        sku: &'static str,
+        #[serde(deserialize_with = "leaked")]
+        sku: Text,
         hourly: f64,
         sites: u32,
     },
     /// A managed-disk snapshot taken `age_days` ago of the disk named `source` (same group).
     Snapshot {
-        sku: &'static str,
+        #[serde(deserialize_with = "leaked")]
+        sku: Text,
         size_gb: u32,
         monthly: f64,
         age_days: i64,
-        source: &'static str,
+        #[serde(deserialize_with = "leaked")]
+        source: Text,
     },
     LoadBalancer {
         hourly: f64,
@@ -81,13 +99,19 @@ pub(super) enum Kind {
     /// meter (nothing when 0). `{sub}` and `{rg}` in `properties` become its subscription id and
     /// resource group, so it can point at its neighbours.
     Other {
-        provider: &'static str,
-        service: &'static str,
-        category: &'static str,
-        meter: &'static str,
+        #[serde(deserialize_with = "leaked")]
+        provider: Text,
+        #[serde(deserialize_with = "leaked")]
+        service: Text,
+        #[serde(deserialize_with = "leaked")]
+        category: Text,
+        #[serde(deserialize_with = "leaked")]
+        meter: Text,
         hourly: f64,
-        sku: &'static str,
-        properties: &'static str,
+        #[serde(deserialize_with = "leaked")]
+        sku: Text,
+        #[serde(deserialize_with = "leaked")]
+        properties: Text,
     },
 }
 
@@ -141,6 +165,11 @@ pub(super) struct PlantedGroup {
 
 pub(super) fn leak(s: String) -> &'static str {
     Box::leak(s.into_boxed_str())
+}
+
+/// Reads text that lives as long as the process (see [`ESTATE`]).
+fn leaked<'de, D: serde::Deserializer<'de>>(d: D) -> Result<&'static str, D::Error> {
+    String::deserialize(d).map(leak)
 }
 
 /// `plants = { rule_id = "waste" | "look-alike" }`.
@@ -220,7 +249,7 @@ pub(super) struct RawResource {
     pub(super) subscription: usize,
     pub(super) group: String,
     pub(super) region: String,
-    pub(super) kind: RawKind,
+    pub(super) kind: Kind,
     /// A set from `[tag_sets]`, or the tags themselves as `[key, value]` pairs.
     pub(super) tags: RawTags,
     /// A resource id relative to the resource's subscription and group
@@ -247,157 +276,6 @@ pub(super) struct RawMetric {
     pub(super) name: String,
     pub(super) unit: String,
     pub(super) typical: f64,
-}
-
-#[derive(Clone, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
-pub(super) enum RawKind {
-    Vm {
-        size: String,
-        hourly: f64,
-        power: RawPower,
-    },
-    Disk {
-        sku: String,
-        size_gb: u32,
-        monthly: f64,
-        state: String,
-    },
-    PublicIp {
-        sku: String,
-        hourly: f64,
-    },
-    Nic,
-    Storage {
-        daily: f64,
-        kind: String,
-        growth: Option<f64>,
-    },
-    AppServicePlan {
-        sku: String,
-        hourly: f64,
-        sites: u32,
-    },
-    Snapshot {
-        sku: String,
-        size_gb: u32,
-        monthly: f64,
-        age_days: i64,
-        source: String,
-    },
-    LoadBalancer {
-        hourly: f64,
-        backend_pools: u32,
-    },
-    NatGateway {
-        hourly: f64,
-        subnets: u32,
-    },
-    Other {
-        provider: String,
-        service: String,
-        category: String,
-        meter: String,
-        hourly: f64,
-        sku: String,
-        properties: String,
-    },
-}
-
-#[derive(Clone, Copy, Deserialize)]
-#[serde(tag = "state", rename_all = "snake_case", deny_unknown_fields)]
-pub(super) enum RawPower {
-    Running { cpu: f64 },
-    Stopped,
-    Deallocated { days: i64 },
-}
-
-impl RawKind {
-    fn kind(self) -> Kind {
-        match self {
-            RawKind::Vm {
-                size,
-                hourly,
-                power,
-            } => Kind::Vm {
-                size: leak(size),
-                hourly,
-                power: match power {
-                    RawPower::Running { cpu } => Power::Running(cpu),
-                    RawPower::Stopped => Power::Stopped,
-                    RawPower::Deallocated { days } => Power::Deallocated(days),
-                },
-            },
-            RawKind::Disk {
-                sku,
-                size_gb,
-                monthly,
-                state,
-            } => Kind::Disk {
-                sku: leak(sku),
-                size_gb,
-                monthly,
-                state: leak(state),
-            },
-            RawKind::PublicIp { sku, hourly } => Kind::PublicIp {
-                sku: leak(sku),
-                hourly,
-            },
-            RawKind::Nic => Kind::Nic,
-            RawKind::Storage {
-                daily,
-                kind,
-                growth,
-            } => Kind::Storage {
-                daily,
-                kind: leak(kind),
-                growth,
-            },
-            RawKind::AppServicePlan { sku, hourly, sites } => Kind::AppServicePlan {
-                sku: leak(sku),
-                hourly,
-                sites,
-            },
-            RawKind::Snapshot {
-                sku,
-                size_gb,
-                monthly,
-                age_days,
-                source,
-            } => Kind::Snapshot {
-                sku: leak(sku),
-                size_gb,
-                monthly,
-                age_days,
-                source: leak(source),
-            },
-            RawKind::LoadBalancer {
-                hourly,
-                backend_pools,
-            } => Kind::LoadBalancer {
-                hourly,
-                backend_pools,
-            },
-            RawKind::NatGateway { hourly, subnets } => Kind::NatGateway { hourly, subnets },
-            RawKind::Other {
-                provider,
-                service,
-                category,
-                meter,
-                hourly,
-                sku,
-                properties,
-            } => Kind::Other {
-                provider: leak(provider),
-                service: leak(service),
-                category: leak(category),
-                meter: leak(meter),
-                hourly,
-                sku: leak(sku),
-                properties: leak(properties),
-            },
-        }
-    }
 }
 
 impl Estate {
@@ -427,7 +305,7 @@ impl Estate {
             {
                 return Err(format!("{}: no tag set `{set}` in [tag_sets]", r.name));
             }
-            if let RawKind::Other { properties, .. } = &r.kind
+            if let Kind::Other { properties, .. } = &r.kind
                 && let Err(e) = serde_json::from_str::<Value>(properties)
             {
                 return Err(format!("{}: properties are not JSON: {e}", r.name));
@@ -513,7 +391,7 @@ impl RawResource {
     /// The resource as the generator uses it, for the first copy of the estate: `{unit}` left in
     /// its name, its attachment still relative to its group.
     fn template(self, tag_sets: &BTreeMap<String, Vec<(String, String)>>) -> Resource {
-        let kind = self.kind.kind();
+        let kind = self.kind;
         let tags = match self.tags {
             RawTags::Set(set) => tag_sets[&set].clone(),
             RawTags::List(list) => list,

@@ -21,7 +21,7 @@ impl DemoTenant {
         for r in &self.resources {
             let mut series: Vec<(&str, &str, f64)> = r.metrics.to_vec();
             if let Kind::Vm {
-                power: Power::Running(base),
+                power: Power::Running { cpu: base },
                 ..
             } = r.kind
             {
