@@ -15,7 +15,7 @@ use datafusion::prelude::SessionContext;
 use serde::Deserialize;
 
 use crate::lake::columns::epoch_days;
-use crate::lake::columns::{numbers, sql_string, strings};
+use crate::lake::columns::{numbers, strings};
 use crate::lake::{Lake, RunKey, WriteMode, schema};
 use crate::{Error, Result};
 
@@ -230,7 +230,7 @@ pub async fn update(
     ctx.deregister_table(def.name)?;
     lake.register(ctx, &def).await?;
     let current = seen_in(found)?;
-    let previous = read(ctx, &run.pipeline).await?;
+    let previous = read(ctx, run).await?;
     let spend = ctx
         .sql("SELECT resource_id, cost_30d FROM resource_cost_30d")
         .await?
@@ -241,13 +241,10 @@ pub async fn update(
         .zip(numbers(&spend, 1)?)
         .collect();
     let findings = advance(previous, current, ran, &cost_30d, suppressions, run.as_of);
-    // Rows written before findings had an owner (no `pipeline`) are adopted by the pipeline that
-    // runs next, so their history carries on.
-    let owned = format!("{} OR pipeline IS NULL", run.pipeline_predicate());
     lake.write_batches(
         &def,
         vec![to_batch(&findings, &run.pipeline)?],
-        WriteMode::Replace(owned),
+        WriteMode::Replace(run.owned_rows()),
     )
     .await?;
     Ok(findings)
@@ -286,8 +283,8 @@ fn seen_in(found: &[RecordBatch]) -> Result<Vec<Seen>> {
         .collect())
 }
 
-/// `pipeline`'s findings (and those written before findings had an owner).
-async fn read(ctx: &SessionContext, pipeline: &str) -> Result<Vec<Finding>> {
+/// The findings `run`'s pipeline owns.
+async fn read(ctx: &SessionContext, run: &RunKey) -> Result<Vec<Finding>> {
     let b = ctx
         .sql(&format!(
             // Text columns first (0–10), then numbers (11–14).
@@ -295,8 +292,8 @@ async fn read(ctx: &SessionContext, pipeline: &str) -> Result<Vec<Finding>> {
              CAST(first_seen AS VARCHAR), CAST(last_seen AS VARCHAR), CAST(resolved_on AS VARCHAR), \
              suppression_reason, CAST(suppressed_until AS VARCHAR), \
              consecutive_runs, monthly_cost, est_monthly_savings, realized_monthly_savings \
-             FROM findings WHERE pipeline = {} OR pipeline IS NULL",
-            sql_string(pipeline)
+             FROM findings WHERE {}",
+            run.owned_rows()
         ))
         .await?
         .collect()

@@ -55,13 +55,18 @@ impl RunKey {
         WriteMode::Replace(format!(
             "run_date = '{}' AND {}",
             self.as_of.format("%Y-%m-%d"),
-            self.pipeline_predicate()
+            self.owned_rows()
         ))
     }
 
-    /// SQL true for the rows this run's pipeline owns.
-    pub fn pipeline_predicate(&self) -> String {
-        format!("pipeline = {}", columns::sql_string(&self.pipeline))
+    /// SQL true for the rows this run's pipeline owns. Rows written before tables had owners (no
+    /// `pipeline`) are adopted by the first pipeline that runs, so an upgrade never leaves them
+    /// beside their replacements.
+    pub fn owned_rows(&self) -> String {
+        format!(
+            "(pipeline = {} OR pipeline IS NULL)",
+            columns::sql_string(&self.pipeline)
+        )
     }
 }
 
