@@ -138,15 +138,20 @@ impl PipelineSpec {
 }
 
 /// The pipelines in `dir` when one is given (it must exist and hold at least one), else those in
-/// [`DEFAULT_DIR`] when it exists, else the built-in demo pipeline.
+/// [`DEFAULT_DIR`], else (no such folder, or none in it) the built-in demo pipeline.
 pub fn load(dir: Option<&Path>) -> Result<Vec<PipelineSpec>> {
     let Some(dir) = dir else {
         let default = Path::new(DEFAULT_DIR);
-        return if default.is_dir() {
-            load_dir(default)
+        let specs = if default.is_dir() {
+            load_dir(default)?
         } else {
-            Ok(vec![PipelineSpec::builtin_demo()])
+            Vec::new()
         };
+        return Ok(if specs.is_empty() {
+            vec![PipelineSpec::builtin_demo()]
+        } else {
+            specs
+        });
     };
     if !dir.is_dir() {
         return Err(Error::Config {
