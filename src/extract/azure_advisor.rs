@@ -46,8 +46,13 @@ pub async fn extract(spec: &AdvisorSpec, cx: &ExtractContext<'_>) -> Result<Extr
             Ok(s) => s,
             Err(failed) => return Ok(failed),
         };
-    let results: Vec<_> = futures::stream::iter(subscriptions.iter())
+    // The futures are made first, then run a few at a time: a stream that makes them as it goes
+    // would make the whole extract future not `Send` (rustc cannot prove its closure's lifetimes).
+    let reads: Vec<_> = subscriptions
+        .iter()
         .map(|sub| read_subscription(&client, sub, &spec.categories))
+        .collect();
+    let results: Vec<_> = futures::stream::iter(reads)
         .buffered(PARALLEL_SUBSCRIPTIONS)
         .collect()
         .await;
@@ -93,7 +98,7 @@ async fn read_subscription(
     Ok(replies.into_iter().map(|r| r.bytes).collect())
 }
 
-#[async_trait::async_trait(?Send)]
+#[async_trait::async_trait]
 impl Source for AdvisorSpec {
     async fn extract(&self, cx: &ExtractContext<'_>, _earlier: &[Landed]) -> Result<Extracted> {
         extract(self, cx).await

@@ -150,8 +150,12 @@ pub async fn extract(spec: &CostQuerySpec, cx: &ExtractContext<'_>) -> Result<Ex
                 .map(move |(from, to)| (scope.clone(), from, to))
         })
         .collect();
-    let results: Vec<_> = futures::stream::iter(units.iter())
+    // Futures made first, then run a few at a time (see `azure_advisor`: keeps the future `Send`).
+    let reads: Vec<_> = units
+        .iter()
         .map(|(scope, from, to)| read_month(&client, scope, body(spec, *from, *to)))
+        .collect();
+    let results: Vec<_> = futures::stream::iter(reads)
         .buffered(PARALLEL_QUERIES)
         .collect()
         .await;
@@ -203,7 +207,7 @@ async fn read_month(
     Ok(replies.into_iter().map(|r| r.bytes).collect())
 }
 
-#[async_trait::async_trait(?Send)]
+#[async_trait::async_trait]
 impl Source for CostQuerySpec {
     fn problems(&self) -> Vec<String> {
         let mut out = Vec::new();

@@ -378,7 +378,7 @@ async fn choose_runs(
     Ok(best.into_values().collect())
 }
 
-#[async_trait::async_trait(?Send)]
+#[async_trait::async_trait]
 impl Source for AzureExportsSpec {
     fn problems(&self) -> Vec<String> {
         if self.manage.is_some() && self.scope.is_none() {

@@ -148,8 +148,12 @@ pub async fn extract(
             }
         }
     }
-    let results: Vec<_> = futures::stream::iter(calls.iter())
+    // Futures made first, then run a few at a time (see `azure_advisor`: keeps the future `Send`).
+    let reads: Vec<_> = calls
+        .iter()
         .map(|call| read_call(&client, spec.batch, call))
+        .collect();
+    let results: Vec<_> = futures::stream::iter(reads)
         .buffered(PARALLEL_CALLS)
         .collect()
         .await;
@@ -314,7 +318,7 @@ async fn read_each(
     Ok(out)
 }
 
-#[async_trait::async_trait(?Send)]
+#[async_trait::async_trait]
 impl Source for MonitorSpec {
     async fn extract(&self, cx: &ExtractContext<'_>, earlier: &[Landed]) -> Result<Extracted> {
         extract(self, cx, earlier).await

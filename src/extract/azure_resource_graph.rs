@@ -152,7 +152,7 @@ async fn read_batch(
     }
 }
 
-#[async_trait::async_trait(?Send)]
+#[async_trait::async_trait]
 impl Source for ResourceGraphSpec {
     async fn extract(&self, cx: &ExtractContext<'_>, _earlier: &[Landed]) -> Result<Extracted> {
         extract(self, cx).await

@@ -133,7 +133,7 @@ async fn read_filter(
     Ok(replies.into_iter().map(|r| r.bytes).collect())
 }
 
-#[async_trait::async_trait(?Send)]
+#[async_trait::async_trait]
 impl Source for RetailPricesSpec {
     async fn extract(&self, cx: &ExtractContext<'_>, earlier: &[Landed]) -> Result<Extracted> {
         extract(self, cx, earlier).await

@@ -84,7 +84,7 @@ fn collect(path: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
     Ok(())
 }
 
-#[async_trait::async_trait(?Send)]
+#[async_trait::async_trait]
 impl Source for FocusFilesSpec {
     async fn extract(&self, cx: &ExtractContext<'_>, _earlier: &[Landed]) -> Result<Extracted> {
         extract(self, cx).await.map(Into::into)

@@ -16,7 +16,7 @@ use crate::Result;
 use crate::azure::{AzureClient, CallError};
 
 /// One kind of source.
-#[async_trait::async_trait(?Send)]
+#[async_trait::async_trait]
 pub trait Source: std::fmt::Debug + Send + Sync {
     /// What is wrong with the settings beyond their types; checked before any stage runs.
     fn problems(&self) -> Vec<String> {

@@ -447,3 +447,27 @@ async fn report_and_deliver(
         Err(e) => rec.failed("deliver", t, e),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A run's future is `Send`, so a scheduler can run pipelines on any worker thread. (The check is
+    /// the compiler's: this does not build when a stage holds something that is not `Send`.)
+    #[test]
+    fn a_run_can_move_between_threads() {
+        fn assert_send<T: Send>(_: &T) {}
+        let config = Config::default();
+        let spec = PipelineSpec::builtin_demo();
+        let opts = RunOptions {
+            as_of: NaiveDate::from_ymd_opt(2026, 6, 15).expect("a date"),
+            replay: None,
+            no_extract: false,
+            rules: SqlSet::rules(None),
+            report_sql: SqlSet::report(None),
+        };
+        let progress = |_: &StageResult| {};
+        let run = run(&config, &spec, &opts, &progress);
+        assert_send(&run);
+    }
+}

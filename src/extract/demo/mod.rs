@@ -237,7 +237,7 @@ impl Rng {
     }
 }
 
-#[async_trait::async_trait(?Send)]
+#[async_trait::async_trait]
 impl Source for DemoSpec {
     async fn extract(&self, cx: &ExtractContext<'_>, _earlier: &[Landed]) -> Result<Extracted> {
         let tenant = DemoTenant::new(self, cx.as_of);
