@@ -26,12 +26,12 @@ fn main() {
             .collect();
         files.sort();
         writeln!(out, "pub static {name}: &[(&str, &str)] = &[").unwrap();
+        // The path is completed when the crate compiles, not here, so the files included are
+        // always those of the checkout being built.
         for file in files {
-            let full = root.join(&file);
             writeln!(
                 out,
-                "    ({file:?}, include_str!({:?})),",
-                full.display().to_string()
+                "    ({file:?}, include_str!(concat!(env!(\"CARGO_MANIFEST_DIR\"), \"/{file}\"))),"
             )
             .unwrap();
         }

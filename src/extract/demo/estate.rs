@@ -87,9 +87,12 @@ pub(super) enum Kind {
         #[serde(deserialize_with = "leaked")]
         source: Text,
     },
+    /// `backend_pools` pools of `pool_members` NIC IP configurations each.
     LoadBalancer {
         hourly: f64,
         backend_pools: u32,
+        #[serde(default)]
+        pool_members: u32,
     },
     NatGateway {
         hourly: f64,

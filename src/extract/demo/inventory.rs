@@ -106,9 +106,29 @@ impl DemoTenant {
                     "creationData": {"createOption": "Copy", "sourceResourceId": resource_id(r.sub, &r.group, "Microsoft.Compute/disks", source)},
                 }),
             ),
-            Kind::LoadBalancer { backend_pools, .. } => {
+            Kind::LoadBalancer {
+                backend_pools,
+                pool_members,
+                ..
+            } => {
+                let member = |i: u32, j: u32| {
+                    let nic = resource_id(
+                        r.sub,
+                        &r.group,
+                        "Microsoft.Network/networkInterfaces",
+                        &format!("{}-pool{i}-member{j}", r.name),
+                    );
+                    json!({"id": format!("{nic}/ipConfigurations/ipconfig1")})
+                };
                 let pools: Vec<Value> = (0..backend_pools)
-                    .map(|i| json!({"id": format!("{id}/backendAddressPools/pool{i}"), "name": format!("pool{i}")}))
+                    .map(|i| {
+                        let members: Vec<Value> = (0..pool_members).map(|j| member(i, j)).collect();
+                        json!({
+                            "id": format!("{id}/backendAddressPools/pool{i}"),
+                            "name": format!("pool{i}"),
+                            "properties": {"backendIPConfigurations": members},
+                        })
+                    })
                     .collect();
                 (
                     "microsoft.network/loadbalancers",
