@@ -1,7 +1,7 @@
 //! Reading the values real cost files contain: `NULL` as text, ISO and US dates, scientific
 //! notation, tags as JSON with or without the outer braces and with untidy keys.
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime};
 
 /// `None` for an absent value: empty, blank, or the text `NULL`/`null`.
 pub fn present(raw: Option<&str>) -> Option<&str> {
@@ -21,9 +21,25 @@ pub fn number(raw: &str) -> Result<f64, String> {
         .ok_or_else(|| format!("cannot read {raw:?} as a number"))
 }
 
+/// The earliest year a cost, price or inventory date can have: anything before is a misread
+/// (`9/2/23` is year 23, not 2023), never a value to store.
+const EARLIEST_YEAR: i32 = 2000;
+
 /// An instant as microseconds since the Unix epoch, UTC. Accepts RFC 3339 (`2026-01-05T00:00:00Z`,
-/// with fractions or an offset), a bare ISO date or date-time, and US dates (`01/05/2026`).
+/// with fractions or an offset), a bare ISO date or date-time, and US dates (`01/05/2026`). A date
+/// before 2000 (a two-digit year read as year 23) is refused, not guessed.
 pub fn timestamp_micros(raw: &str) -> Result<i64, String> {
+    let micros = any_timestamp_micros(raw)?;
+    let year = DateTime::from_timestamp_micros(micros).map_or(0, |t| t.year());
+    if year < EARLIEST_YEAR {
+        return Err(format!(
+            "{raw:?} is a date in year {year}, before {EARLIEST_YEAR} (a two-digit year? dates need four)"
+        ));
+    }
+    Ok(micros)
+}
+
+fn any_timestamp_micros(raw: &str) -> Result<i64, String> {
     if let Ok(t) = DateTime::parse_from_rfc3339(raw) {
         return Ok(t.timestamp_micros());
     }
@@ -95,6 +111,19 @@ pub fn canonical_tags(raw: &str) -> Result<(String, bool), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn two_digit_years_are_refused_not_read_as_year_23() {
+        for raw in ["9/2/23", "09/02/0023", "0023-09-02", "1999-12-31T23:59:59Z"] {
+            let e = timestamp_micros(raw).unwrap_err();
+            assert!(e.contains("before 2000"), "{raw}: {e}");
+        }
+        assert_eq!(
+            timestamp_micros("9/2/2023").unwrap(),
+            timestamp_micros("2023-09-02").unwrap()
+        );
+        assert!(timestamp_micros("2000-01-01").is_ok());
+    }
 
     #[test]
     fn reads_what_real_files_contain() {
