@@ -482,10 +482,14 @@ fn quota_exhausted(headers: &HeaderMap) -> Option<Instant> {
     Some(Instant::now() + Duration::from_secs(secs))
 }
 
-/// Azure's error body `{"error": {"code", "message"}}` (or the body's start when it is not one).
+/// Azure's error body: `{"error": {"code", "message"}}` (Resource Manager), or `{"code", "message"}`
+/// at the top level (Azure Monitor, whose message lists the valid metric names, so it is kept
+/// whole); the body's start when it is neither.
 fn azure_error(bytes: &[u8]) -> (Option<String>, String) {
     let parsed: Option<Value> = serde_json::from_slice(bytes).ok();
-    let error = parsed.as_ref().and_then(|v| v.get("error"));
+    let error = parsed
+        .as_ref()
+        .and_then(|v| v.get("error").or_else(|| v.get("message").map(|_| v)));
     let text = |k: &str| {
         error
             .and_then(|e| e.get(k))
@@ -566,5 +570,19 @@ mod tests {
         assert_eq!(code.as_deref(), Some("AuthorizationFailed"));
         assert!(message.starts_with("The client"));
         assert_eq!(azure_error(b"").1, "(empty body)");
+        // Azure Monitor answers with the code and message at the top level, the message longer
+        // than 200 characters (it lists every valid metric name).
+        let names = (0..40)
+            .map(|i| format!("Metric {i}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let body = serde_json::json!({
+            "code": "BadRequest",
+            "message": format!("Failed to find metric configuration for provider: Microsoft.Compute, resource Type: virtualMachines, metric: Percentage CPUX, Valid metrics: {names}"),
+        });
+        let (code, message) = azure_error(body.to_string().as_bytes());
+        assert_eq!(code.as_deref(), Some("BadRequest"));
+        assert!(message.ends_with("Metric 39"), "{message}");
+        assert!(!message.contains("\"code\""), "{message}");
     }
 }
