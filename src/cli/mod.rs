@@ -103,23 +103,6 @@ impl Context {
         crate::pipeline::spec::load(self.pipelines.as_deref())
     }
 
-    /// Where the pipelines come from, for people.
-    pub fn pipelines_label(&self) -> String {
-        let default = std::path::Path::new(crate::pipeline::spec::DEFAULT_DIR);
-        let has_pipelines = |dir: &std::path::Path| {
-            std::fs::read_dir(dir).is_ok_and(|entries| {
-                entries
-                    .filter_map(|e| e.ok())
-                    .any(|e| e.path().extension().is_some_and(|x| x == "toml"))
-            })
-        };
-        match &self.pipelines {
-            Some(dir) => dir.display().to_string(),
-            None if has_pipelines(default) => default.display().to_string(),
-            None => "the built-in demo pipeline".into(),
-        }
-    }
-
     pub fn rules_set(&self) -> SqlSet {
         SqlSet::rules(self.rules.as_deref())
     }

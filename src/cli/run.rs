@@ -79,7 +79,7 @@ pub async fn exec(cx: &Context, mut args: Args) -> Result<u8> {
                 Some(s) => chosen.push(s),
                 None => {
                     return Err(Error::Config {
-                        file: cx.pipelines_label(),
+                        file: pipeline::spec::origin(&specs),
                         message: format!(
                             "no pipeline named `{name}`{}",
                             suggest::hint(name, specs.iter().map(|s| s.name.as_str()))

@@ -78,7 +78,7 @@ pub(crate) async fn check(cx: &Context) -> Checked {
     checks.push(format!(
         "{} pipeline(s) from {}",
         specs.len(),
-        cx.pipelines_label()
+        crate::pipeline::spec::origin(&specs)
     ));
     let rules_set = cx.rules_set();
     let all = rules::load(&rules_set).unwrap_or_else(|e| {

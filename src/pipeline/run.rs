@@ -435,7 +435,7 @@ async fn report_and_deliver(
         &spec.report.recipients,
         &spec.report.title,
         key,
-        &written,
+        written,
     )
     .await;
     match sent {

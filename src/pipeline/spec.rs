@@ -11,6 +11,9 @@ use crate::config::describe_toml_error;
 use crate::extract::SourceSpec;
 use crate::{Error, Result};
 
+/// What `file` says for the built-in demo pipeline.
+const BUILT_IN: &str = "<built-in>";
+
 /// Default folder for pipeline files.
 pub const DEFAULT_DIR: &str = "pipelines";
 
@@ -120,7 +123,7 @@ impl PipelineSpec {
                 recipients: vec!["finops@example.com".parse().expect("a valid address")],
                 ..ReportSpec::default()
             },
-            file: PathBuf::from("<built-in>"),
+            file: PathBuf::from(BUILT_IN),
         }
     }
 
@@ -134,6 +137,17 @@ impl PipelineSpec {
             spec.sources.push(SourceSpec::demo());
         }
         Ok(spec)
+    }
+}
+
+/// Where `specs` came from, for people: their folder, or the built-in demo pipeline.
+pub fn origin(specs: &[PipelineSpec]) -> String {
+    match specs.first().map(|s| s.file.as_path()) {
+        Some(file) if file == Path::new(BUILT_IN) => "the built-in demo pipeline".into(),
+        Some(file) => file
+            .parent()
+            .map_or(String::new(), |d| d.display().to_string()),
+        None => "no pipeline".into(),
     }
 }
 

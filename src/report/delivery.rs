@@ -73,7 +73,7 @@ pub async fn send_report(
     recipients: &[Mailbox],
     title: &str,
     run: &RunKey,
-    report: &Written,
+    report: Written,
 ) -> Result<Option<Delivered>> {
     if recipients.is_empty() {
         return Ok(None);
@@ -93,7 +93,7 @@ pub async fn send_report(
         .path
         .file_name()
         .map_or("report.pdf".into(), |n| n.to_string_lossy().into_owned());
-    let message = message(from, recipients, &subject, &body, &name, report.pdf.clone())?;
+    let message = message(from, recipients, &subject, &body, &name, report.pdf)?;
     Ok(Some(match smtp {
         Some(smtp) => send_smtp(smtp, message).await?,
         None => write_eml(outbox, message).await?,
