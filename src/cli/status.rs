@@ -1,4 +1,5 @@
-//! `cloudoptima status`: the last runs from the lake's `_runs` table.
+//! `cloudoptima status`: the last runs from the lake's `_runs` table, and how their cost data
+//! reconciled with its sources (`reconciliation`).
 
 use super::{Context, EXIT_OK};
 use crate::Result;
@@ -32,5 +33,24 @@ pub async fn exec(cx: &Context, args: Args) -> Result<u8> {
     let text = datafusion::arrow::util::pretty::pretty_format_batches(&batches)
         .map_err(|e| crate::Error::Query(e.to_string()))?;
     println!("{text}");
+    if lake.table_exists("reconciliation").await? {
+        let sql = format!(
+            "SELECT r.run_id, source, billing_period, cost_column, \
+             ROUND(source_total, 2) AS source_total, ROUND(lake_total, 2) AS lake_total, \
+             ROUND(quarantined_total, 2) AS quarantined, \
+             CASE WHEN abs(difference) < 0.005 THEN 0 ELSE ROUND(difference, 2) END AS difference, \
+             CASE WHEN reconciled THEN 'yes' ELSE 'NO' END AS reconciled, checked_against \
+             FROM reconciliation r JOIN (SELECT run_id, started_at FROM _runs \
+               ORDER BY started_at DESC LIMIT {}) runs ON r.run_id = runs.run_id \
+             ORDER BY runs.started_at DESC, source, billing_period",
+            args.last
+        );
+        let batches = super::sql::query(&lake, &sql).await?;
+        if batches.iter().any(|b| b.num_rows() > 0) {
+            let text = datafusion::arrow::util::pretty::pretty_format_batches(&batches)
+                .map_err(|e| crate::Error::Query(e.to_string()))?;
+            println!("\nCost totals against their sources:\n{text}");
+        }
+    }
     Ok(EXIT_OK)
 }

@@ -17,7 +17,7 @@ use serde::Deserialize;
 use super::azure_cost_query;
 use super::export_setup::{self, ManageExports};
 use super::source::{CheckContext, CheckLine, Source, probe_scopes};
-use super::{Dataset, DatasetHint, ExtractContext, Extracted, Landed};
+use super::{Dataset, DatasetHint, ExtractContext, Extracted, Landed, is_cost_file};
 use crate::lake::landing::INGESTED_DATASETS;
 use crate::lake::{Lake, Listed};
 use crate::{Error, Result};
@@ -180,7 +180,7 @@ pub async fn describe_location(spec: &AzureExportsSpec) -> Result<String> {
         .iter()
         .filter(|o| o.path.ends_with("manifest.json"))
         .count();
-    let data = objects.iter().filter(|o| is_data_file(&o.path)).count();
+    let data = objects.iter().filter(|o| is_cost_file(&o.path)).count();
     Ok(format!(
         "{} readable: {manifests} export run(s), {data} data file(s)",
         spec.location
@@ -197,13 +197,6 @@ fn open_location(location: &str) -> Result<Lake> {
         });
     }
     Lake::open(location)
-}
-
-fn is_data_file(path: &str) -> bool {
-    let lower = path.to_lowercase();
-    [".csv", ".csv.gz", ".gz", ".parquet"]
-        .iter()
-        .any(|ext| lower.ends_with(ext))
 }
 
 /// A date-range folder name: `20260101-20260131`.
@@ -327,7 +320,7 @@ async fn choose_runs(
     let mut loose: BTreeMap<(String, String, String), Vec<&Listed>> = BTreeMap::new();
     for object in objects
         .iter()
-        .filter(|o| is_data_file(&o.path) && !covered.contains(&o.path))
+        .filter(|o| is_cost_file(&o.path) && !covered.contains(&o.path))
     {
         let segments: Vec<&str> = object.path.split('/').collect();
         let (export, range, run) = match segments.iter().rposition(|s| is_range(s)) {

@@ -1,12 +1,14 @@
 //! The `focus_files` source: FOCUS cost files from any provider (AWS, GCP, OCI, Azure) in a local
-//! folder. Files are copied into landing unchanged; `ProviderName` in the data tells providers apart.
+//! folder or object storage (`az://`, `abfss://`, `s3://`-style URLs object_store reads, or a local
+//! path). CSV, gzip CSV and Parquet files are copied into landing unchanged, streamed; `ProviderName`
+//! in the data tells providers apart.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::Deserialize;
 
 use super::source::Source;
-use super::{Dataset, ExtractContext, Extracted, Landed};
+use super::{Dataset, ExtractContext, Extracted, Landed, is_cost_file};
 use crate::lake::Lake;
 use crate::{Error, Result};
 
@@ -14,8 +16,9 @@ use crate::{Error, Result};
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FocusFilesSpec {
-    /// A file, or a folder searched recursively for `.csv` and `.parquet` files.
-    pub path: PathBuf,
+    /// A file, a folder searched recursively, or an object storage URL, holding `.csv`, `.csv.gz`
+    /// and `.parquet` files.
+    pub path: String,
     /// Name used for the landing folder. Default `focus_files`.
     #[serde(default = "default_name")]
     pub name: String,
@@ -26,35 +29,44 @@ fn default_name() -> String {
 }
 
 pub async fn extract(spec: &FocusFilesSpec, cx: &ExtractContext<'_>) -> Result<Vec<Landed>> {
-    let mut files = Vec::new();
-    collect(&spec.path, &mut files)?;
-    files.sort();
+    let location = spec.path.as_str();
+    let is_url = url::Url::parse(location).is_ok_and(|u| u.scheme().len() > 1);
+    let local = Path::new(location);
+    // One local file: its folder is the store and it is the only object taken.
+    let (store, files) = if !is_url && local.is_file() {
+        let dir = local.parent().filter(|d| !d.as_os_str().is_empty());
+        let store = Lake::open(&dir.unwrap_or(Path::new(".")).to_string_lossy())?;
+        let base = local.file_name().unwrap_or_default().to_string_lossy();
+        (store, vec![base.into_owned()])
+    } else {
+        if !is_url && !local.is_dir() {
+            return Err(Error::Data {
+                file: location.into(),
+                message: "folder not found".into(),
+            });
+        }
+        let store = Lake::open(location)?;
+        let files: Vec<String> = store
+            .list()
+            .await?
+            .into_iter()
+            .map(|o| o.path)
+            .filter(|p| is_cost_file(p))
+            .collect();
+        (store, files)
+    };
     if files.is_empty() {
         return Err(Error::Data {
-            file: spec.path.display().to_string(),
-            message: "no .csv or .parquet files found".into(),
+            file: location.into(),
+            message: "no .csv, .csv.gz or .parquet files found".into(),
         });
     }
     let mut landed = Vec::new();
     for file in files {
-        let rel = file.strip_prefix(&spec.path).unwrap_or(&file);
-        let name = rel.to_string_lossy().replace(['/', '\\'], "__");
-        let name = if name.is_empty() {
-            file.file_name()
-                .unwrap_or_default()
-                .to_string_lossy()
-                .into_owned()
-        } else {
-            name
-        };
-        // Streamed (a hard link when the lake is on the same local disk), never read whole.
-        let (dir, base) = (
-            file.parent().unwrap_or(Path::new(".")),
-            file.file_name().unwrap_or_default().to_string_lossy(),
-        );
-        let folder = Lake::open(&dir.to_string_lossy())?;
+        let name = file.replace(['/', '\\'], "__");
+        // Streamed (a hard link when both are on the same local disk), never read whole.
         let path = Lake::landing_path(&spec.name, "costs", cx.run_id, &name);
-        folder.copy_to(&base, cx.lake, &path).await?;
+        store.copy_to(&file, cx.lake, &path).await?;
         landed.push(Landed {
             dataset: Dataset::Costs,
             path,
@@ -65,23 +77,6 @@ pub async fn extract(spec: &FocusFilesSpec, cx: &ExtractContext<'_>) -> Result<V
         });
     }
     Ok(landed)
-}
-
-fn collect(path: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
-    let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
-    if meta.is_file() {
-        out.push(path.to_path_buf());
-        return Ok(());
-    }
-    for entry in std::fs::read_dir(path).map_err(|e| Error::io(path, e))? {
-        let p = entry.map_err(|e| Error::io(path, e))?.path();
-        if p.is_dir() {
-            collect(&p, out)?;
-        } else if p.extension().is_some_and(|x| x == "csv" || x == "parquet") {
-            out.push(p);
-        }
-    }
-    Ok(())
 }
 
 #[async_trait::async_trait]

@@ -181,3 +181,12 @@ pub async fn subscriptions_or_failure(
 pub fn scope_failure(source: &str, scope: &str, error: &crate::azure::CallError) -> String {
     format!("{source}: {scope}: {error}")
 }
+
+/// A file a cost source lands: CSV, gzip CSV (`.csv.gz`, or `.gz` as Cost Management names its
+/// compressed export parts) or Parquet.
+pub fn is_cost_file(path: &str) -> bool {
+    let lower = path.to_lowercase();
+    [".csv", ".csv.gz", ".gz", ".parquet"]
+        .iter()
+        .any(|ext| lower.ends_with(ext))
+}

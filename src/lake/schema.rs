@@ -547,6 +547,29 @@ pub fn quarantine() -> TableDef {
     }
 }
 
+/// One row per source and billing period per run: the source's own cost total (files summed as
+/// written, or the Cost Management total of a scope and month) against the lake's.
+pub fn reconciliation() -> TableDef {
+    use DataType::*;
+    TableDef {
+        name: "reconciliation",
+        schema: schema(vec![
+            ("run_id", Utf8),
+            ("source", Utf8),
+            ("billing_period", Utf8),
+            ("checked_against", Utf8),
+            ("inputs", Utf8),
+            ("cost_column", Utf8),
+            ("source_total", Float64),
+            ("lake_total", Float64),
+            ("quarantined_total", Float64),
+            ("difference", Float64),
+            ("reconciled", Boolean),
+        ]),
+        partition_by: &[],
+    }
+}
+
 /// One row per ingested cost file per run: what was read, written and quarantined, and the data
 /// checks that do not stop a row but deserve a look.
 pub fn data_quality() -> TableDef {
@@ -609,6 +632,7 @@ pub fn all() -> Vec<TableDef> {
         reservation("reservation_transactions").expect("listed"),
         quarantine(),
         data_quality(),
+        reconciliation(),
         runs(),
     ]
 }

@@ -195,7 +195,7 @@ pub async fn run(
         };
         if !transformed || !complete {
             let why = if transformed {
-                "some scopes were not read; the lake holds every scope that was"
+                "some scopes or files were not read; the lake holds everything that was"
             } else {
                 "an earlier stage failed"
             };
@@ -312,7 +312,7 @@ async fn extract_and_transform(
         .map(|(t, n)| format!("{t} {n}"))
         .collect();
     let reconciled = if report.unreconciled.is_empty() {
-        "billed totals reconcile".to_string()
+        "cost totals reconcile with the sources".to_string()
     } else {
         format!("NOT reconciled: {}", report.unreconciled.join("; "))
     };
@@ -321,13 +321,25 @@ async fn extract_and_transform(
         tables.join(", "),
         report.quarantined.len()
     );
-    let status = if report.unreconciled.is_empty() {
+    let mut problems = report.unreconciled.clone();
+    problems.extend(
+        report
+            .refused_files
+            .iter()
+            .map(|f| format!("file not read: {f}")),
+    );
+    let status = if problems.is_empty() {
         StageStatus::Ok
     } else {
-        StageStatus::Failed(report.unreconciled.join("; "))
+        StageStatus::Failed(problems.join("; "))
     };
     rec.record("transform", t, status, report.rows.values().sum(), detail);
-    Ok((true, complete))
+    // A lake that does not match its sources is not analysed or reported; a file that could not
+    // be read leaves the day incomplete, like a scope that was not read.
+    Ok((
+        report.unreconciled.is_empty(),
+        complete && report.refused_files.is_empty(),
+    ))
 }
 
 /// The rules, then the forecast, each writing its own table.

@@ -56,10 +56,23 @@ impl Dialect {
 }
 
 /// A header name as compared: byte-order mark and all spaces removed, lowercased
-/// (`Cost With No ReservedInstances` matches `CostWithNoReservedInstances`).
+/// (`Cost With No ReservedInstances` matches `CostWithNoReservedInstances`). A localized header
+/// that carries the English name in parentheses is compared by that name (`Kosten (Cost)`).
 pub fn normalize_name(name: &str) -> String {
-    name.trim_start_matches('\u{feff}')
-        .chars()
+    let name = name.trim_start_matches('\u{feff}').trim();
+    let name = match name.strip_suffix(')').and_then(|n| n.rsplit_once('(')) {
+        Some((before, english))
+            if !before.trim().is_empty()
+                && !english.is_empty()
+                && english
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == ' ') =>
+        {
+            english
+        }
+        _ => name,
+    };
+    name.chars()
         .filter(|c| !c.is_whitespace())
         .flat_map(char::to_lowercase)
         .collect()
@@ -121,7 +134,8 @@ pub fn detect(names: &[String], hint: &DatasetHint, key: &str) -> Result<Dialect
             mca: has("billingprofileid"),
         });
     }
-    if (has("cost") || has("costinbillingcurrency")) && (has("date") || has("usagedate")) {
+    let cost = has("cost") || has("costinbillingcurrency") || has("pretaxcost");
+    if cost && (has("date") || has("usagedate") || has("usagedatetime")) {
         let lower_key = key.to_lowercase();
         return Ok(Dialect::Legacy {
             amortized: lower_key.contains("amortized"),
@@ -149,6 +163,18 @@ const FOCUS_RENAMES: &[(&str, &str)] = &[
     ("x_PricingCurrency", "PricingCurrency"),
     ("x_SkuMeterName", "SkuMeter"),
     ("AvailabilityZone", "x_AvailabilityZone"),
+];
+
+/// Other names of legacy columns: the pay-as-you-go (Web Direct) usage file's columns, read as the
+/// Enterprise Agreement column of the same meaning.
+const LEGACY_ALIASES: &[(&str, &str)] = &[
+    ("pretaxcost", "cost"),
+    ("subscriptionguid", "subscriptionid"),
+    ("usagedatetime", "date"),
+    ("instanceid", "resourceid"),
+    ("currency", "billingcurrency"),
+    ("usagequantity", "quantity"),
+    ("resourcerate", "effectiveprice"),
 ];
 
 /// Legacy column → FOCUS 1.2 (or `x_`) column that takes its value as is. Costs, categories and
@@ -289,12 +315,50 @@ pub struct ColumnMap {
     pub ignored: Vec<String>,
 }
 
+/// The file's cost column (exact header) and the lake column that takes its values unchanged, for
+/// reconciling the lake against the source: FOCUS `BilledCost`; a legacy dataset's cost column,
+/// which is billed cost in actual-cost datasets and effective cost in amortized ones. `None` for
+/// price sheets and reservation datasets.
+pub fn reconciled_cost(dialect: &Dialect, map: &ColumnMap) -> Option<(String, &'static str)> {
+    match dialect {
+        Dialect::Focus => map
+            .by_target
+            .get("BilledCost")
+            .and_then(|h| h.first())
+            .map(|h| (h.clone(), "BilledCost")),
+        Dialect::Legacy { amortized, .. } => ["costinbillingcurrency", "cost"]
+            .iter()
+            .find_map(|n| map.by_source.get(*n))
+            .map(|h| {
+                let column = if *amortized {
+                    "EffectiveCost"
+                } else {
+                    "BilledCost"
+                };
+                (h.clone(), column)
+            }),
+        Dialect::PriceSheet { .. } | Dialect::Reservation { .. } => None,
+    }
+}
+
 /// Map `headers` (exact text) for `dialect` onto the `targets` (FOCUS 1.2 and `x_` names).
 pub fn map_columns(headers: &[String], dialect: &Dialect, targets: &[&str]) -> ColumnMap {
-    let by_source: HashMap<String, String> = headers
+    let mut by_source: HashMap<String, String> = headers
         .iter()
         .map(|h| (normalize_name(h), h.clone()))
         .collect();
+    let mut aliased = HashMap::new();
+    if matches!(dialect, Dialect::Legacy { .. }) {
+        for (alias, name) in LEGACY_ALIASES {
+            if alias != name
+                && !by_source.contains_key(*name)
+                && let Some(exact) = by_source.get(*alias).cloned()
+            {
+                by_source.insert(name.to_string(), exact);
+                aliased.insert(alias.to_string(), name.to_string());
+            }
+        }
+    }
     let mut by_target: HashMap<String, Vec<String>> = HashMap::new();
     let take = |target: &str, source: &str, by_target: &mut HashMap<String, Vec<String>>| {
         if let Some(exact) = by_source.get(&normalize_name(source)) {
@@ -347,7 +411,10 @@ pub fn map_columns(headers: &[String], dialect: &Dialect, targets: &[&str]) -> C
         .collect();
     let ignored = headers
         .iter()
-        .filter(|h| !read.contains(&normalize_name(h)))
+        .filter(|h| {
+            let n = normalize_name(h);
+            !read.contains(&n) && !aliased.get(&n).is_some_and(|name| read.contains(name))
+        })
         .cloned()
         .collect();
     ColumnMap {

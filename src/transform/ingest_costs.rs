@@ -2,13 +2,14 @@
 //! rows to `quarantine`, commit prices, reservation datasets and costs (each owner's billing periods
 //! replaced in one transaction), record data quality, and reconcile billed totals.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 use datafusion::prelude::{ParquetReadOptions, SessionContext};
 
 use super::staging::Staging;
 use super::{Quarantined, TransformReport, costs, quality, sql_list};
+use crate::lake::columns::sql_string;
 use crate::lake::landing::{Dataset, Landed};
 use crate::lake::{Lake, WriteMode, schema};
 use crate::{Error, Result};
@@ -22,6 +23,7 @@ pub(super) async fn ingest_costs(
     lake: &Lake,
     landed: &[Landed],
     run_id: &str,
+    as_of: chrono::NaiveDate,
     staging: &Staging,
     report: &mut TransformReport,
 ) -> Result<usize> {
@@ -37,15 +39,44 @@ pub(super) async fn ingest_costs(
         locals.push(lake.local_file(&file.path, &staging.0).await?);
     }
     // polars keeps about one core busy per file, so files are staged side by side, one per core.
-    let results = tokio::task::block_in_place(|| stage_all(&files, &locals, &staging.0));
+    let results = tokio::task::block_in_place(|| stage_all(&files, &locals, &staging.0, as_of));
     let mut staged = Vec::new();
-    for ((file, local), result) in files.iter().zip(locals).zip(results) {
-        let result = result?;
+    for (file, result) in files.iter().zip(results) {
+        // A file that cannot be read at all is named in `quarantine` (line 0) and the others go on.
+        let result = match result {
+            Ok(result) => result,
+            Err(e) => {
+                let reason = match &e {
+                    Error::Data { message, .. } => message.clone(),
+                    other => other.to_string(),
+                };
+                tracing::error!(file = %file.key, %reason, "file not read");
+                report.refused_files.push(format!("{}: {reason}", file.key));
+                report.quarantined.push(Quarantined {
+                    source_file: file.key.clone(),
+                    line: 0,
+                    reason: format!("the file was not read: {reason}"),
+                    raw: String::new(),
+                    source_cost: None,
+                });
+                continue;
+            }
+        };
         tracing::info!(file = %file.key, dataset = ?result.as_ref().map(|s| &s.dataset), "staged");
+        if let Some(info) = &result {
+            report
+                .quarantined
+                .extend(info.rejected.iter().map(|r| Quarantined {
+                    source_file: file.key.clone(),
+                    line: r.line,
+                    reason: r.reason.clone(),
+                    raw: r.raw.clone(),
+                    source_cost: r.cost,
+                }));
+        }
         staged.push(quality::StagedFile {
             key: file.key.clone(),
             owner: file.owner.clone(),
-            local,
             staged: result,
         });
     }
@@ -89,7 +120,14 @@ pub(super) async fn ingest_costs(
         commit_by_file(lake, &ctx, table, &keys).await?;
     }
     if tables.contains(&"costs") {
-        written = commit_costs(lake, &ctx, &keys, report).await?;
+        written = commit_costs(lake, &ctx).await?;
+        let checks = reconcile(lake, &ctx, &staged, report).await?;
+        write_reconciliation(lake, run_id, &checks).await?;
+        report.unreconciled = checks
+            .iter()
+            .filter(|c| !c.reconciled())
+            .map(Reconciliation::describe)
+            .collect();
     }
     // This run's findings replace earlier ones for the same inputs.
     write_quarantine(lake, run_id, &keys, &report.quarantined).await?;
@@ -102,6 +140,7 @@ fn stage_all(
     files: &[&Landed],
     locals: &[PathBuf],
     staging: &Path,
+    as_of: chrono::NaiveDate,
 ) -> Vec<Result<Option<costs::Staged>>> {
     use std::sync::atomic::{AtomicUsize, Ordering};
     let next = AtomicUsize::new(0);
@@ -122,6 +161,7 @@ fn stage_all(
                             key: &file.key,
                             source_name: &file.owner,
                             hint: &file.hint,
+                            as_of,
                         };
                         mine.push((n, costs::stage(&input, staging, n)));
                     }
@@ -146,18 +186,20 @@ async fn quarantined(
 ) -> Result<()> {
     use crate::lake::columns::{numbers, strings};
     use costs::{REASON, RECORD};
+    let line = costs::vet::LINE;
     let rejected = ctx
         .sql(&format!(
-            "SELECT \"x_SourceFile\", {RECORD}, {REASON} FROM staged_{table} \
+            "SELECT \"x_SourceFile\", {RECORD}, {REASON}, COALESCE({line}, -1) FROM staged_{table} \
              WHERE {REASON} IS NOT NULL ORDER BY 1, 2"
         ))
         .await?
         .collect()
         .await?;
-    let (files, records, reasons) = (
+    let (files, records, reasons, lines) = (
         strings(&rejected, 0)?,
         numbers(&rejected, 1)?,
         strings(&rejected, 2)?,
+        numbers(&rejected, 3)?,
     );
     // The files are read again for these records only: their lines, and values for the reasons.
     let mut read: HashMap<String, HashMap<i64, costs::Record>> = HashMap::new();
@@ -171,21 +213,33 @@ async fn quarantined(
             .collect();
         if !wanted.is_empty() {
             let map = tokio::task::block_in_place(|| {
-                costs::read_records(&f.local, info.format, &wanted)
+                costs::read_records(&info.read_from, info.format, &wanted)
             })?;
             read.insert(f.key.clone(), map);
         }
     }
     for i in 0..files.len() {
         let index = records[i] as i64;
-        let record = read
+        let mut record = read
             .get(&files[i])
             .and_then(|m| m.get(&index))
             .cloned()
             .unwrap_or_default();
+        record.fields.retain(|(h, _)| h != costs::vet::LINE);
+        let cost_header = staged
+            .iter()
+            .find(|f| f.key == files[i])
+            .and_then(|f| f.staged.as_ref()?.source_cost.as_ref())
+            .map(|c| c.header.as_str());
+        let source_cost = cost_header
+            .and_then(|h| record.fields.iter().find(|(name, _)| name == h))
+            .and_then(|(_, v)| v.trim().parse::<f64>().ok())
+            .filter(|v| v.is_finite());
         report.quarantined.push(Quarantined {
             source_file: files[i].clone(),
-            line: if record.line > 0 {
+            line: if lines[i] > 0.0 {
+                lines[i] as i64
+            } else if record.line > 0 {
                 record.line
             } else {
                 index + 2
@@ -197,6 +251,7 @@ async fn quarantined(
                 .map(|(_, v)| v.as_str())
                 .collect::<Vec<_>>()
                 .join(","),
+            source_cost,
         });
     }
     Ok(())
@@ -275,24 +330,18 @@ const PRICE_FILLS: &[(&str, &str)] = &[
 ];
 
 /// Commit the staged cost rows, filling missing prices from the lake's `prices`.
-async fn commit_costs(
-    lake: &Lake,
-    ctx: &SessionContext,
-    keys: &[String],
-    report: &mut TransformReport,
-) -> Result<usize> {
+async fn commit_costs(lake: &Lake, ctx: &SessionContext) -> Result<usize> {
     use crate::lake::columns::{numbers, strings};
     use costs::REASON;
-    let query = |sql: String| {
-        let ctx = ctx.clone();
-        async move { ctx.sql(&sql).await?.collect().await.map_err(Error::from) }
-    };
-    // Which (owner, billing period) the readable rows cover, and their billed totals.
-    let covered = query(format!(
-        "SELECT \"x_SourceName\", \"BillingPeriod\", COUNT(*) FROM staged_costs \
-         WHERE {REASON} IS NULL GROUP BY 1, 2 ORDER BY 1, 2"
-    ))
-    .await?;
+    // Which (owner, billing period) the readable rows cover.
+    let covered = ctx
+        .sql(&format!(
+            "SELECT \"x_SourceName\", \"BillingPeriod\", COUNT(*) FROM staged_costs \
+             WHERE {REASON} IS NULL GROUP BY 1, 2 ORDER BY 1, 2"
+        ))
+        .await?
+        .collect()
+        .await?;
     let (owners, periods, counts) = (
         strings(&covered, 0)?,
         strings(&covered, 1)?,
@@ -302,17 +351,6 @@ async fn commit_costs(
     if written == 0 {
         return Ok(0);
     }
-    let totals = query(format!(
-        "SELECT \"BillingPeriod\", COALESCE(\"BillingCurrency\", ''), SUM(\"BilledCost\") \
-         FROM staged_costs WHERE {REASON} IS NULL GROUP BY 1, 2"
-    ))
-    .await?;
-    let billed: HashMap<(String, String), f64> = strings(&totals, 0)?
-        .into_iter()
-        .zip(strings(&totals, 1)?)
-        .zip(numbers(&totals, 2)?)
-        .collect();
-
     let mut by_owner: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for (owner, period) in owners.iter().zip(&periods) {
         by_owner.entry(owner).or_default().push(period);
@@ -347,13 +385,6 @@ async fn commit_costs(
     let rows = ctx.sql(&sql).await?;
     lake.write(&def, rows, WriteMode::Replace(predicate))
         .await?;
-    report.unreconciled = reconcile(lake, &billed, keys).await?;
-    if !report.unreconciled.is_empty() && !report.quarantined.is_empty() {
-        report.unreconciled.push(format!(
-            "{} row(s) of these files are in quarantine and not counted",
-            report.quarantined.len()
-        ));
-    }
     Ok(written)
 }
 
@@ -456,41 +487,180 @@ async fn write_quarantine(
         .await
 }
 
-/// Compare the files' billed totals with what the lake now holds for the same files.
+/// One source's billing period(s) checked against what its files say.
+#[derive(Debug, Clone)]
+pub(super) struct Reconciliation {
+    pub source: String,
+    /// The billing period, or the periods of files that span several (`2026-01, 2026-02`).
+    pub period: String,
+    pub files: Vec<String>,
+    /// `x_SourceDataset` of the files (a source may export actual and amortized cost).
+    pub dataset: String,
+    /// The lake column compared (`BilledCost`, or `EffectiveCost` for amortized datasets).
+    pub column: &'static str,
+    /// The files' cost column summed as written, every record.
+    pub source_total: f64,
+    /// The lake's total for the source and period(s) after the commit.
+    pub lake_total: f64,
+    /// The part of the source total in rows sent to quarantine.
+    pub quarantined_total: f64,
+}
+
+impl Reconciliation {
+    fn difference(&self) -> f64 {
+        self.lake_total + self.quarantined_total - self.source_total
+    }
+
+    pub fn reconciled(&self) -> bool {
+        // Half a cent, widened for the rounding of sums over millions of rows.
+        self.difference().abs() < 0.005 + self.source_total.abs() * 1e-12
+    }
+
+    pub fn describe(&self) -> String {
+        format!(
+            "{} of {} {} {}: source files {:.2}, lake {:.2} + quarantined {:.2} (difference {:.2})",
+            self.column,
+            self.source,
+            self.dataset,
+            self.period,
+            self.source_total,
+            self.lake_total,
+            self.quarantined_total,
+            self.difference()
+        )
+    }
+}
+
+/// Check the lake against the source files: for each source and billing period its files cover,
+/// the files' own cost column summed as written (taken while vetting, apart from the typed rows)
+/// must equal what the lake now holds for that source and period plus what went to quarantine. A
+/// misread number, a doubled or lost row, or rows left from an earlier ingest all show up here.
 async fn reconcile(
     lake: &Lake,
-    billed: &HashMap<(String, String), f64>,
-    keys: &[String],
-) -> Result<Vec<String>> {
+    staged_ctx: &SessionContext,
+    staged: &[quality::StagedFile],
+    report: &TransformReport,
+) -> Result<Vec<Reconciliation>> {
     use crate::lake::columns::{numbers, strings};
+    // The periods each file's readable rows fell in.
+    let batches = staged_ctx
+        .sql(&format!(
+            "SELECT DISTINCT \"x_SourceFile\", \"BillingPeriod\" FROM staged_costs WHERE {} IS NULL",
+            costs::REASON
+        ))
+        .await?
+        .collect()
+        .await?;
+    let mut periods_of: HashMap<String, BTreeSet<String>> = HashMap::new();
+    for (file, period) in strings(&batches, 0)?.into_iter().zip(strings(&batches, 1)?) {
+        periods_of.entry(file).or_default().insert(period);
+    }
+    // Files of one source whose periods overlap are checked together.
+    let mut groups: Vec<Reconciliation> = Vec::new();
+    let mut group_periods: Vec<BTreeSet<String>> = Vec::new();
+    for f in staged {
+        let Some(info) = &f.staged else { continue };
+        let Some(cost) = &info.source_cost else {
+            continue;
+        };
+        if info.table != "costs" {
+            continue;
+        }
+        let quarantined: f64 = report
+            .quarantined
+            .iter()
+            .filter(|q| q.source_file == f.key)
+            .filter_map(|q| q.source_cost)
+            .sum();
+        let rejected: f64 = info.rejected.iter().filter_map(|r| r.cost).sum();
+        let periods = periods_of.get(&f.key).cloned().unwrap_or_default();
+        let found = groups
+            .iter()
+            .position(|g| g.source == f.owner && g.dataset == info.dataset);
+        let found = found.filter(|&i| !group_periods[i].is_disjoint(&periods));
+        let i = match found {
+            Some(i) => i,
+            None => {
+                groups.push(Reconciliation {
+                    source: f.owner.clone(),
+                    period: String::new(),
+                    files: Vec::new(),
+                    dataset: info.dataset.clone(),
+                    column: cost.column,
+                    source_total: 0.0,
+                    lake_total: 0.0,
+                    quarantined_total: 0.0,
+                });
+                group_periods.push(BTreeSet::new());
+                groups.len() - 1
+            }
+        };
+        let g = &mut groups[i];
+        g.files.push(f.key.clone());
+        g.source_total += cost.total + rejected;
+        g.quarantined_total += quarantined;
+        group_periods[i].extend(periods);
+    }
+    if groups.is_empty() {
+        return Ok(groups);
+    }
     let ctx = crate::lake::session();
     lake.register(&ctx, &schema::costs()).await?;
-    let sql = format!(
-        "SELECT \"BillingPeriod\", COALESCE(\"BillingCurrency\", ''), SUM(\"BilledCost\") FROM costs \
-         WHERE \"x_SourceFile\" IN ({}) GROUP BY 1, 2",
-        sql_list(keys.iter().map(String::as_str))
-    );
-    let batches = ctx.sql(&sql).await?.collect().await?;
-    let (periods, currencies, totals) = (
-        strings(&batches, 0)?,
-        strings(&batches, 1)?,
-        numbers(&batches, 2)?,
-    );
-    let lake_totals: HashMap<(String, String), f64> =
-        periods.into_iter().zip(currencies).zip(totals).collect();
-    let mut problems = Vec::new();
-    for ((period, currency), expected) in billed {
-        let got = lake_totals
-            .get(&(period.clone(), currency.clone()))
-            .copied()
-            .unwrap_or(0.0);
-        if (got - expected).abs() >= 0.005 {
-            problems.push(format!(
-                "BilledCost for {period} {currency}: source files {expected:.2}, lake {got:.2} (difference {:.2})",
-                got - expected
-            ));
+    for (g, periods) in groups.iter_mut().zip(&group_periods) {
+        g.period = periods.iter().cloned().collect::<Vec<_>>().join(", ");
+        if periods.is_empty() {
+            continue;
         }
+        let sql = format!(
+            // A value the transform filled where the file had none is not the file's.
+            "SELECT COALESCE(SUM(CASE WHEN ';' || COALESCE(\"x_SourceChanges\", '') || ';' \
+             LIKE '%;{0}:%' THEN 0 ELSE \"{0}\" END), 0) FROM costs WHERE \"x_SourceName\" = {1} \
+             AND \"x_SourceDataset\" = {2} AND \"BillingPeriod\" IN ({3})",
+            g.column,
+            sql_string(&g.source),
+            sql_string(&g.dataset),
+            sql_list(periods.iter().map(String::as_str))
+        );
+        let batches = ctx.sql(&sql).await?.collect().await?;
+        g.lake_total = numbers(&batches, 0)?.first().copied().unwrap_or(0.0);
     }
-    problems.sort();
-    Ok(problems)
+    Ok(groups)
+}
+
+/// Record this run's checks in `reconciliation`, where `status` shows them.
+async fn write_reconciliation(lake: &Lake, run_id: &str, checks: &[Reconciliation]) -> Result<()> {
+    use datafusion::arrow::array::{ArrayRef, BooleanArray, Float64Array, StringArray};
+    use datafusion::arrow::record_batch::RecordBatch;
+    use std::sync::Arc;
+    if checks.is_empty() {
+        return Ok(());
+    }
+    let def = schema::reconciliation();
+    let strings = |f: &dyn Fn(&Reconciliation) -> String| -> ArrayRef {
+        Arc::new(StringArray::from(checks.iter().map(f).collect::<Vec<_>>()))
+    };
+    let floats = |f: &dyn Fn(&Reconciliation) -> f64| -> ArrayRef {
+        Arc::new(Float64Array::from(checks.iter().map(f).collect::<Vec<_>>()))
+    };
+    let batch = RecordBatch::try_new(
+        def.schema.clone(),
+        vec![
+            strings(&|_| run_id.to_string()),
+            strings(&|c| c.source.clone()),
+            strings(&|c| c.period.clone()),
+            strings(&|c| format!("files: {}", c.dataset)),
+            strings(&|c| c.files.join(", ")),
+            strings(&|c| c.column.to_string()),
+            floats(&|c| c.source_total),
+            floats(&|c| c.lake_total),
+            floats(&|c| c.quarantined_total),
+            floats(&|c| c.difference()),
+            Arc::new(BooleanArray::from(
+                checks.iter().map(|c| c.reconciled()).collect::<Vec<_>>(),
+            )),
+        ],
+    )
+    .map_err(|e| Error::Internal(e.to_string()))?;
+    lake.write_batches(&def, vec![batch], WriteMode::Append)
+        .await
 }

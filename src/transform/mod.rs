@@ -37,6 +37,9 @@ pub struct Quarantined {
     pub line: i64,
     pub reason: String,
     pub raw: String,
+    /// The row's value in the file's cost column as written, when it is a number (for
+    /// reconciliation).
+    pub source_cost: Option<f64>,
 }
 
 /// What the transform did, for the run manifest and the console.
@@ -45,8 +48,10 @@ pub struct TransformReport {
     /// Rows committed per table.
     pub rows: BTreeMap<&'static str, usize>,
     pub quarantined: Vec<Quarantined>,
-    /// Differences between the source files' billed totals and the lake's; empty when reconciled.
+    /// Differences between the source files' cost totals and the lake's; empty when reconciled.
     pub unreconciled: Vec<String>,
+    /// Files that could not be read at all, with why (each is also in `quarantine`, line 0).
+    pub refused_files: Vec<String>,
 }
 
 /// The subscriptions `files` cover, or `None` when one of them covers its whole partition.
@@ -116,7 +121,7 @@ pub async fn run(
     let staging = Staging::new(lake, run_id)?;
     let mut report = TransformReport::default();
 
-    let cost_rows = ingest_costs(lake, landed, run_id, &staging, &mut report).await?;
+    let cost_rows = ingest_costs(lake, landed, run_id, as_of, &staging, &mut report).await?;
     report.rows.insert("costs", cost_rows);
 
     // Inventory: one snapshot per run date, replaced for the subscriptions read in full.

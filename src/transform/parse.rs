@@ -25,11 +25,26 @@ pub fn number(raw: &str) -> Result<f64, String> {
 /// (`9/2/23` is year 23, not 2023), never a value to store.
 const EARLIEST_YEAR: i32 = 2000;
 
+/// How `a/b/yyyy` dates of one file are read; decided per file from its values.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum DateOrder {
+    /// `05/01/2026` is May 1 (Azure's legacy exports).
+    #[default]
+    MonthFirst,
+    /// `05/01/2026` is 5 January.
+    DayFirst,
+}
+
 /// An instant as microseconds since the Unix epoch, UTC. Accepts RFC 3339 (`2026-01-05T00:00:00Z`,
 /// with fractions or an offset), a bare ISO date or date-time, and US dates (`01/05/2026`). A date
 /// before 2000 (a two-digit year read as year 23) is refused, not guessed.
 pub fn timestamp_micros(raw: &str) -> Result<i64, String> {
-    let micros = any_timestamp_micros(raw)?;
+    timestamp_micros_in(raw, DateOrder::MonthFirst)
+}
+
+/// [`timestamp_micros`] with slashed dates read in `order`.
+pub fn timestamp_micros_in(raw: &str, order: DateOrder) -> Result<i64, String> {
+    let micros = any_timestamp_micros(raw, order)?;
     let year = DateTime::from_timestamp_micros(micros).map_or(0, |t| t.year());
     if year < EARLIEST_YEAR {
         return Err(format!(
@@ -39,21 +54,25 @@ pub fn timestamp_micros(raw: &str) -> Result<i64, String> {
     Ok(micros)
 }
 
-fn any_timestamp_micros(raw: &str) -> Result<i64, String> {
+fn any_timestamp_micros(raw: &str, order: DateOrder) -> Result<i64, String> {
     if let Ok(t) = DateTime::parse_from_rfc3339(raw) {
         return Ok(t.timestamp_micros());
     }
+    let (date_time, date_time_12h, date) = match order {
+        DateOrder::MonthFirst => ("%m/%d/%Y %H:%M:%S", "%m/%d/%Y %I:%M:%S %p", "%m/%d/%Y"),
+        DateOrder::DayFirst => ("%d/%m/%Y %H:%M:%S", "%d/%m/%Y %I:%M:%S %p", "%d/%m/%Y"),
+    };
     for fmt in [
         "%Y-%m-%dT%H:%M:%S%.f",
         "%Y-%m-%d %H:%M:%S%.f",
-        "%m/%d/%Y %H:%M:%S",
-        "%m/%d/%Y %I:%M:%S %p",
+        date_time,
+        date_time_12h,
     ] {
         if let Ok(t) = NaiveDateTime::parse_from_str(raw, fmt) {
             return Ok(t.and_utc().timestamp_micros());
         }
     }
-    for fmt in ["%Y-%m-%d", "%m/%d/%Y"] {
+    for fmt in ["%Y-%m-%d", date] {
         if let Ok(d) = NaiveDate::parse_from_str(raw, fmt) {
             return Ok(d
                 .and_hms_opt(0, 0, 0)

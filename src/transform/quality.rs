@@ -2,7 +2,6 @@
 //! columns nothing took, and checks that keep a row but deserve a look (prices out of order,
 //! usage without a quantity, currencies that are not ISO 4217 codes).
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{ArrayRef, Int64Array, RecordBatch, StringArray};
@@ -18,7 +17,6 @@ use crate::{Error, Result};
 pub struct StagedFile {
     pub key: String,
     pub owner: String,
-    pub local: PathBuf,
     pub staged: Option<Staged>,
 }
 

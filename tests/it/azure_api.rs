@@ -383,7 +383,10 @@ kind = "azure_advisor"
         )),
         "{said}"
     );
-    assert!(said.contains("some scopes were not read"), "{said}");
+    assert!(
+        said.contains("some scopes or files were not read"),
+        "{said}"
+    );
 
     let after = lake_costs(&ws);
     assert_eq!(after[SUB2], before[SUB2], "subscription 2 untouched");

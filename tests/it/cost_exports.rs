@@ -592,7 +592,8 @@ fn gzip_csv_and_parquet_exports_from_disk_and_azurite_give_identical_tables() {
         let text = String::from_utf8_lossy(&out.stdout).into_owned();
         check(out, location);
         assert!(
-            text.contains("billed totals reconcile") && text.contains("0 quarantined"),
+            text.contains("cost totals reconcile with the sources")
+                && text.contains("0 quarantined"),
             "{text}"
         );
         dumps.push((location.clone(), dump(&ws, lake, &env)));
@@ -635,12 +636,18 @@ fn overlapping_month_to_date_runs_leave_each_charge_once() {
     let june = "SELECT COUNT(*) AS n, MAX(CAST(ChargePeriodStart AS VARCHAR)) AS last FROM costs WHERE BillingPeriod = '2026-06'";
 
     let out = ws.ok(&["run", "--as-of", "2026-06-10"]);
-    assert!(out.contains("billed totals reconcile"), "{out}");
+    assert!(
+        out.contains("cost totals reconcile with the sources"),
+        "{out}"
+    );
     assert_eq!(ws.count("costs"), rows_in("run-10"));
 
     demo_export(&ws, &exports, "2026-06-15", "run-15", &[]);
     let out = ws.ok(&["run", "--as-of", "2026-06-15"]);
-    assert!(out.contains("billed totals reconcile"), "{out}");
+    assert!(
+        out.contains("cost totals reconcile with the sources"),
+        "{out}"
+    );
     // Both runs are in the folder; only the later one is read, and it replaces the earlier rows.
     assert_eq!(ws.count("costs"), rows_in("run-15"));
     let j = ws.sql(june);
@@ -741,7 +748,10 @@ fn a_price_sheet_fills_the_prices_an_export_lacks() {
     .unwrap();
     let ws = Workspace { pipelines: p, ..ws };
     let out = ws.ok(&["run", "--as-of", "2023-10-02"]);
-    assert!(out.contains("billed totals reconcile"), "{out}");
+    assert!(
+        out.contains("cost totals reconcile with the sources"),
+        "{out}"
+    );
     assert_eq!(ws.count("prices"), meters.len() as i64 * 3);
 
     let rows = ws.sql(

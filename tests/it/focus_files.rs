@@ -5,7 +5,7 @@ use crate::support::{Workspace, repo};
 
 const MESSY: &str = "\u{feff}billedcost,EFFECTIVECOST,ChargePeriodStart,BillingCurrency,ProviderName,ResourceId,Tags,ServiceName\n\
 1.5E+1,15,2026-01-05T00:00:00Z,USD,AWS,/SUBSCRIPTIONS/ABC/Res,\"\"\"Env\"\": \"\"prod\"\"\",EC2\n\
-NULL,3,01/06/2026,USD,AWS,,{},S3\n\
+NULL,3,01/16/2026,USD,AWS,,{},S3\n\
 abc,1,2026-01-07,USD,AWS,,,S3\n\
 2,2,,USD,AWS,,,S3\n\
 4,4,2026-01-08,USD,AWS,,\"{\"\"note\"\":\"\"a,b\"\"}\",S3\n";
@@ -210,5 +210,188 @@ fn a_missing_source_folder_fails_the_run_and_skips_analysis() {
             .as_str()
             .unwrap()
             .contains("/no/such/folder")
+    );
+}
+
+/// A FOCUS file with one good row before and after each kind of bad record: amounts that are not
+/// finite, a byte that is not UTF-8, a ragged row and a two-digit year.
+const DAMAGED: &[u8] =
+    b"BilledCost,EffectiveCost,ChargePeriodStart,ChargePeriodEnd,BillingCurrency,ServiceName\n\
+10.25,10.25,2026-03-01T00:00:00Z,2026-03-02T00:00:00Z,USD,Compute\n\
+NaN,1,2026-03-01T00:00:00Z,2026-03-02T00:00:00Z,USD,Compute\n\
+inf,1,2026-03-01T00:00:00Z,2026-03-02T00:00:00Z,USD,Compute\n\
+1e309,1,2026-03-01T00:00:00Z,2026-03-02T00:00:00Z,USD,Compute\n\
+2.5,2.5,2026-03-01T00:00:00Z,2026-03-02T00:00:00Z,USD,Caf\xE9\n\
+3,3,2026-03-01T00:00:00Z,2026-03-02T00:00:00Z,USD,Compute,extra\n\
+4,4,9/2/23,9/3/23,USD,Compute\n\
+20.5,20.5,2026-03-02T00:00:00Z,2026-03-03T00:00:00Z,USD,Storage\n";
+
+/// The pay-as-you-go (Web Direct) usage file's columns, as the Azure portal's usage download
+/// wrote them; the rows are made up for this test.
+const PAYG: &str = "SubscriptionGuid,ResourceGroup,ResourceLocation,UsageDateTime,MeterCategory,\
+MeterSubcategory,MeterId,MeterName,MeterRegion,UsageQuantity,ResourceRate,PreTaxCost,ConsumedService,\
+ResourceType,InstanceId,Tags,OfferId,AdditionalInfo,ServiceInfo1,ServiceInfo2,Currency\n\
+1caaa5a3-2b66-438e-8ab4-bce37d518c5d,RG-WEB,westeurope,2026-03-01T00:00:00,Virtual Machines,,\
+0b4b1d4f-7a5a-4b6a-9c3d-2d1c1f0e9a11,D2s v3,EU West,24,0.0514375,1.2345,Microsoft.Compute,\
+Microsoft.Compute/virtualMachines,/subscriptions/1caaa5a3-2b66-438e-8ab4-bce37d518c5d/resourceGroups/RG-WEB/providers/Microsoft.Compute/virtualMachines/web1,\
+\"{\"\"env\"\":\"\"prod\"\"}\",MS-AZR-0003P,,,,EUR\n\
+1caaa5a3-2b66-438e-8ab4-bce37d518c5d,RG-WEB,westeurope,03/15/2026,Storage,,\
+5c0f3c1e-1d9a-4f7e-8b0a-0f6d3f2a7b22,LRS Data Stored,EU West,100,0.025,2.5,Microsoft.Storage,\
+Microsoft.Storage/storageAccounts,/subscriptions/1caaa5a3-2b66-438e-8ab4-bce37d518c5d/resourceGroups/RG-WEB/providers/Microsoft.Storage/storageAccounts/web1data,\
+,MS-AZR-0003P,,,,EUR\n";
+
+#[test]
+fn bad_records_and_files_are_quarantined_by_line_and_the_rest_commits_and_reconciles() {
+    use std::io::Write;
+    let probe = Workspace::new();
+    let input = probe.path().join("input");
+    std::fs::create_dir_all(input.join("nested")).unwrap();
+    std::fs::write(input.join("damaged.csv"), DAMAGED).unwrap();
+    std::fs::write(input.join("payg.csv"), PAYG).unwrap();
+    // The same column twice in different case: one would replace the other, so the file is refused.
+    std::fs::write(
+        input.join("twice.csv"),
+        "BilledCost,ChargePeriodStart,billedcost\n1,2026-03-01,2\n",
+    )
+    .unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(
+        b"BilledCost,EffectiveCost,ChargePeriodStart,ChargePeriodEnd,BillingCurrency\n\
+          5,5,2026-03-03T00:00:00Z,2026-03-04T00:00:00Z,USD\n\
+          7,7,2026-03-04T00:00:00Z,2026-03-05T00:00:00Z,USD\n",
+    )
+    .unwrap();
+    std::fs::write(input.join("nested/aws.csv.gz"), gz.finish().unwrap()).unwrap();
+
+    let ws = Workspace::with_pipelines(&[("focus.toml", &pipeline(&input, false))]);
+    let out = ws.run(&["run", "--as-of", "2026-03-20"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    // The refused file fails the run and names itself; analysis is skipped, the rest committed.
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("twice.csv") && stdout.contains("`BilledCost` and `billedcost`"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("[skip] rules"), "{stdout}");
+
+    let totals = ws.sql(
+        "SELECT \"x_SourceFile\" AS f, ROUND(SUM(\"BilledCost\"), 4) AS billed, COUNT(*) AS n, \
+         MIN(\"ChargePeriodStart\") AS first FROM costs GROUP BY 1 ORDER BY 1",
+    );
+    let got: Vec<(String, f64, i64)> = totals
+        .iter()
+        .map(|r| {
+            (
+                r["f"].as_str().unwrap().to_string(),
+                r["billed"].as_f64().unwrap(),
+                r["n"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("focus_files/costs/damaged.csv".to_string(), 30.75, 2),
+            ("focus_files/costs/nested__aws.csv.gz".to_string(), 12.0, 2),
+            ("focus_files/costs/payg.csv".to_string(), 3.7345, 2),
+        ]
+    );
+    for r in &totals {
+        assert!(r["first"].as_str().unwrap() >= "2026-03-01", "{r}");
+    }
+    // The pay-as-you-go file's columns land under FOCUS names.
+    let payg = ws.sql(
+        "SELECT \"SubAccountId\", \"ResourceId\", \"BillingCurrency\", \"ConsumedQuantity\", \
+         CAST(\"ChargePeriodStart\" AS VARCHAR) AS day FROM costs WHERE \"x_SourceFile\" LIKE '%payg%' \
+         ORDER BY day",
+    );
+    assert_eq!(
+        payg[0]["SubAccountId"],
+        "/subscriptions/1caaa5a3-2b66-438e-8ab4-bce37d518c5d"
+    );
+    assert!(payg[0]["ResourceId"].as_str().unwrap().ends_with("/web1"));
+    assert_eq!(payg[0]["BillingCurrency"], "EUR");
+    assert_eq!(payg[0]["ConsumedQuantity"], 24.0);
+    assert!(payg[1]["day"].as_str().unwrap().starts_with("2026-03-15"));
+
+    let q = ws.sql("SELECT source_file, line, reason FROM quarantine ORDER BY source_file, line");
+    let lines: Vec<(String, i64)> = q
+        .iter()
+        .map(|r| {
+            (
+                r["source_file"]
+                    .as_str()
+                    .unwrap()
+                    .rsplit('/')
+                    .next()
+                    .unwrap()
+                    .to_string(),
+                r["line"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    let want: Vec<(String, i64)> = [3, 4, 5, 6, 7, 8]
+        .iter()
+        .map(|l| ("damaged.csv".to_string(), *l))
+        .chain([("twice.csv".to_string(), 0)])
+        .collect();
+    assert_eq!(lines, want, "{q:#?}");
+    let reason = |line: i64| {
+        q.iter()
+            .find(|r| {
+                r["line"] == line && r["source_file"].as_str().unwrap().ends_with("damaged.csv")
+            })
+            .map(|r| r["reason"].as_str().unwrap().to_string())
+            .unwrap()
+    };
+    for line in [3, 4, 5] {
+        assert!(
+            reason(line).contains("BilledCost: cannot read"),
+            "{}",
+            reason(line)
+        );
+    }
+    assert!(
+        reason(6).contains("ServiceName: not UTF-8"),
+        "{}",
+        reason(6)
+    );
+    assert!(
+        reason(7).contains("7 field(s) where the header has 6"),
+        "{}",
+        reason(7)
+    );
+    assert!(reason(8).contains("before 2000"), "{}", reason(8));
+
+    // Each source and period is checked against the files' own totals, and `status` shows it.
+    let checks = ws.sql(
+        "SELECT checked_against, billing_period, source_total, lake_total, quarantined_total, \
+         reconciled FROM reconciliation ORDER BY 1",
+    );
+    assert_eq!(checks.len(), 2, "{checks:#?}");
+    for c in &checks {
+        assert_eq!(c["reconciled"], true, "{c}");
+        assert_eq!(c["billing_period"], "2026-03");
+    }
+    // FOCUS files: every finite BilledCost as written (NaN, inf and 1e309 are not numbers; the
+    // ragged record's fields cannot be placed, so it has no cost to count).
+    let focus = checks
+        .iter()
+        .find(|c| c["checked_against"] == "files: FOCUS")
+        .unwrap();
+    let total = |k: &str| focus[k].as_f64().unwrap();
+    assert!(
+        (total("source_total") - (30.75 + 12.0 + 2.5 + 4.0)).abs() < 1e-9,
+        "{focus}"
+    );
+    assert!((total("quarantined_total") - 6.5).abs() < 1e-9, "{focus}");
+    let status = ws.ok(&["status"]);
+    assert!(
+        status.contains("Cost totals against their sources"),
+        "{status}"
+    );
+    assert!(
+        status.contains("2026-03") && status.contains("yes"),
+        "{status}"
     );
 }

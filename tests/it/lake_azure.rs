@@ -55,7 +55,10 @@ fn lake_on_azure_blob_matches_local_disk() {
         text
     };
     let text = run(lake);
-    assert!(text.contains("billed totals reconcile"), "{text}");
+    assert!(
+        text.contains("cost totals reconcile with the sources"),
+        "{text}"
+    );
     let remote = summary(&ws, lake, &env);
     assert!(remote["costs"].as_i64().unwrap() > 0, "{remote}");
     assert!(

@@ -22,7 +22,10 @@ fn demo_pipeline_end_to_end() {
     let ws = Workspace::new();
     let out = ws.ok(&["run", "--as-of", AS_OF]);
     assert!(out.contains("succeeded"), "{out}");
-    assert!(out.contains("billed totals reconcile"), "{out}");
+    assert!(
+        out.contains("cost totals reconcile with the sources"),
+        "{out}"
+    );
 
     // The lake holds Delta tables.
     for table in TABLES {

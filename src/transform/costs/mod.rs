@@ -24,6 +24,7 @@ use self::plan::Plan;
 pub use self::records::{Record, describe, read_records};
 use super::api_json;
 use super::dialect::{self, Dialect};
+use super::parse::DateOrder;
 use crate::lake::landing::DatasetHint;
 use crate::lake::schema::{COST_TYPES, ColumnTypes, PRICE_TYPES, RESERVATION_TABLES};
 use crate::{Error, Result};
@@ -33,6 +34,7 @@ mod legacy;
 mod plan;
 mod records;
 mod udf;
+pub mod vet;
 
 /// Staged column holding why a row cannot be used (NULL for good rows).
 pub const REASON: &str = "__reason";
@@ -103,6 +105,22 @@ pub struct Input<'a> {
     /// The configured source that owns the rows (`x_SourceName`).
     pub source_name: &'a str,
     pub hint: &'a DatasetHint,
+    /// The run's date: a charge dated more than a year after it is a misread, not a value to store.
+    pub as_of: chrono::NaiveDate,
+}
+
+/// A file's cost column summed as the source wrote it, apart from the typed rows, so the lake's
+/// total can be checked against the source and not against the transform itself.
+#[derive(Debug, Clone)]
+pub struct SourceCost {
+    /// The file's column (exact header).
+    pub header: String,
+    /// The lake column that takes its values unchanged (`BilledCost`, or `EffectiveCost` for an
+    /// amortized legacy dataset).
+    pub column: &'static str,
+    /// Sum over the records staged (records set aside by vetting are not in it; their costs are in
+    /// [`Staged::rejected`]).
+    pub total: f64,
 }
 
 /// What staging found out about a file.
@@ -110,7 +128,14 @@ pub struct Input<'a> {
 pub struct Staged {
     /// The lake table its rows go to: `costs`, `prices` or a `reservation_*` table.
     pub table: &'static str,
+    /// The format of [`Staged::read_from`].
     pub format: Format,
+    /// The file whose records the staged `__record` numbers count: the vetted copy of a CSV file,
+    /// the file itself otherwise.
+    pub read_from: std::path::PathBuf,
+    /// Records vetting set aside (CSV only).
+    pub rejected: Vec<vet::Rejected>,
+    pub source_cost: Option<SourceCost>,
     /// `x_SourceDataset` of its rows.
     pub dataset: String,
     /// Header columns no FOCUS or `x_` column takes (reported in `data_quality`).
@@ -125,44 +150,59 @@ pub fn stage(input: &Input<'_>, staging: &Path, n: usize) -> Result<Option<Stage
         message: e.to_string(),
     };
     let format = Format::sniff(input.path)?;
-    let path = PlRefPath::new(input.path.to_string_lossy().into_owned());
-    let row_index = Some(RowIndex {
-        name: RECORD.into(),
-        offset: 0,
-    });
-    let mut scan = match format {
-        Format::Parquet => LazyFrame::scan_parquet(
-            path,
-            ScanArgsParquet {
-                row_index,
-                ..Default::default()
-            },
-        )
-        .map_err(data_err)?,
-        Format::Json => {
-            let bytes = std::fs::read(input.path).map_err(|e| Error::io(input.path, e))?;
-            api_json::frame(&bytes, input.key)?
-                .lazy()
-                .with_row_index(RECORD, None)
-        }
+    let row_index = || {
+        Some(RowIndex {
+            name: RECORD.into(),
+            offset: 0,
+        })
+    };
+    let scan_path = |p: &Path| PlRefPath::new(p.to_string_lossy().into_owned());
+    // CSV: the header is read first, to know the dialect and the cost column before the records
+    // are vetted; polars then reads the clean copy.
+    let csv_header = match format {
         Format::Csv | Format::CsvGzip => {
             if is_blank(input.path, format)? {
                 return Ok(None);
             }
-            LazyCsvReader::new(path)
-                .with_has_header(true)
-                .with_infer_schema_length(Some(0))
-                .with_row_index(row_index)
-                .finish()
+            Some(vet::header(input.path, format, input.key)?)
+        }
+        _ => None,
+    };
+    let (mut scan, headers) = match (&csv_header, format) {
+        (Some(header), _) => (None, header.clone()),
+        (None, Format::Parquet) => {
+            let mut scan = LazyFrame::scan_parquet(
+                scan_path(input.path),
+                ScanArgsParquet {
+                    row_index: row_index(),
+                    ..Default::default()
+                },
+            )
+            .map_err(data_err)?;
+            let names = scan
+                .collect_schema()
                 .map_err(data_err)?
+                .iter_names()
+                .map(|n| n.to_string())
+                .filter(|n| n != RECORD)
+                .collect();
+            (Some(scan), names)
+        }
+        (None, _) => {
+            let bytes = std::fs::read(input.path).map_err(|e| Error::io(input.path, e))?;
+            let mut scan = api_json::frame(&bytes, input.key)?
+                .lazy()
+                .with_row_index(RECORD, None);
+            let names = scan
+                .collect_schema()
+                .map_err(data_err)?
+                .iter_names()
+                .map(|n| n.to_string())
+                .filter(|n| n != RECORD)
+                .collect();
+            (Some(scan), names)
         }
     };
-    let schema = scan.collect_schema().map_err(data_err)?;
-    let headers: Vec<String> = schema
-        .iter_names()
-        .map(|n| n.to_string())
-        .filter(|n| n != RECORD)
-        .collect();
     if headers.is_empty() {
         return Ok(None);
     }
@@ -185,7 +225,41 @@ pub fn stage(input: &Input<'_>, staging: &Path, n: usize) -> Result<Option<Stage
     let dataset =
         (input.hint.label.clone()).unwrap_or_else(|| dialect.label(input.hint.version.as_deref()));
 
-    let mut plan = Plan::new(&schema, &map);
+    let cost = dialect::reconciled_cost(&dialect, &map);
+    let mut vetted = None;
+    let mut read_from = input.path.to_path_buf();
+    if let Some(header) = &csv_header {
+        let clean = staging.join("clean").join(format!("{n:05}.csv"));
+        std::fs::create_dir_all(staging.join("clean")).map_err(|e| Error::io(staging, e))?;
+        let cost_index = cost
+            .as_ref()
+            .and_then(|(h, _)| header.iter().position(|x| x == h));
+        let known = vet::Known {
+            key: input.key,
+            cost: cost_index,
+            // Cost Management writes its legacy datasets month first.
+            documented_order: input
+                .hint
+                .dataset
+                .is_some()
+                .then_some(DateOrder::MonthFirst),
+        };
+        let v = vet::vet(input.path, format, header, &known, &clean)?;
+        scan = Some(
+            LazyCsvReader::new(scan_path(&clean))
+                .with_has_header(true)
+                .with_infer_schema_length(Some(0))
+                .with_row_index(row_index())
+                .finish()
+                .map_err(data_err)?,
+        );
+        read_from = clean;
+        vetted = Some(v);
+    }
+    let mut scan = scan.expect("every format has a scan");
+    let schema = scan.collect_schema().map_err(data_err)?;
+    let order = vetted.as_ref().map_or(DateOrder::MonthFirst, |v| v.order);
+    let mut plan = Plan::new(&schema, &map, order);
     plan.type_columns(types, &targets);
     match dialect {
         Dialect::Legacy { amortized, .. } => plan.derive_legacy(amortized),
@@ -194,7 +268,7 @@ pub fn stage(input: &Input<'_>, staging: &Path, n: usize) -> Result<Option<Stage
         Dialect::Reservation { .. } => {}
     }
     if table == "costs" {
-        plan.require_period_and_cost();
+        plan.require_period_and_cost(input.as_of);
     }
     let blank_filter =
         matches!(format, Format::Csv | Format::CsvGzip).then(|| plan.non_blank(&headers));
@@ -206,6 +280,11 @@ pub fn stage(input: &Input<'_>, staging: &Path, n: usize) -> Result<Option<Stage
         .collect();
     selected.push(reasons.alias(REASON));
     selected.push(col(RECORD).cast(DataType::Int64));
+    selected.push(if vetted.is_some() {
+        col(vet::LINE).cast(DataType::Int64).alias(vet::LINE)
+    } else {
+        null_of(DataType::Int64).alias(vet::LINE)
+    });
     selected.push(changes.alias("__changes"));
 
     let mut lf = scan;
@@ -243,12 +322,49 @@ pub fn stage(input: &Input<'_>, staging: &Path, n: usize) -> Result<Option<Stage
     .map_err(data_err)?
     .collect_with_engine(Engine::Streaming)
     .map_err(data_err)?;
+    let source_cost = match (&cost, &vetted) {
+        (Some((header, column)), Some(v)) => Some(SourceCost {
+            header: header.clone(),
+            column,
+            total: v.copied_cost,
+        }),
+        (Some((header, column)), None) if format == Format::Parquet => Some(SourceCost {
+            header: header.clone(),
+            column,
+            total: parquet_sum(input.path, header).map_err(data_err)?,
+        }),
+        _ => None,
+    };
     Ok(Some(Staged {
         table,
-        format,
+        format: if vetted.is_some() {
+            Format::Csv
+        } else {
+            format
+        },
+        read_from,
         dataset,
         ignored_columns: map.ignored,
+        rejected: vetted.map(|v| v.rejected).unwrap_or_default(),
+        source_cost,
     }))
+}
+
+/// The sum of a Parquet file's cost column as stored, read apart from the plan (non-finite values
+/// count nothing).
+fn parquet_sum(path: &Path, header: &str) -> PolarsResult<f64> {
+    let value = col(header).cast(DataType::Float64);
+    let frame = LazyFrame::scan_parquet(
+        PlRefPath::new(path.to_string_lossy().into_owned()),
+        ScanArgsParquet::default(),
+    )?
+    .select([when(value.clone().is_finite())
+        .then(value)
+        .otherwise(lit(0.0))
+        .sum()
+        .alias("total")])
+    .collect()?;
+    Ok(frame.column("total")?.f64()?.get(0).unwrap_or(0.0))
 }
 
 /// Every column of a table a file can feed.
@@ -320,7 +436,7 @@ mod tests {
     use super::*;
 
     /// Stage `text` as file `key` (with no manifest hint) and return the staged rows, sorted by
-    /// record number.
+    /// line.
     fn stage_text(key: &str, text: &str) -> (Staged, DataFrame) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(key);
@@ -331,6 +447,7 @@ mod tests {
             key,
             source_name: "test",
             hint: &hint,
+            as_of: chrono::NaiveDate::from_ymd_opt(2026, 12, 2).unwrap(),
         };
         let staging = dir.path().join("staging");
         let staged = stage(&input, &staging, 0).unwrap().expect("a header");
@@ -338,7 +455,7 @@ mod tests {
         let frame = ParquetReader::new(std::fs::File::open(file).unwrap())
             .finish()
             .unwrap()
-            .sort([RECORD], Default::default())
+            .sort([vet::LINE], Default::default())
             .unwrap();
         (staged, frame)
     }
@@ -445,10 +562,11 @@ mod tests {
     #[test]
     fn commitments_are_counted_once_in_actual_and_in_amortized_legacy_files() {
         let header = "Date,Cost,ChargeType,PricingModel,MeterCategory,BillingCurrency\n";
+        // (09/21 tells the file's dates are month first.)
         let rows = "09/01/2023,100,Purchase,Reservation,Virtual Machines,USD\n\
                     09/02/2023,3.2,Usage,Reservation,Virtual Machines,USD\n\
                     09/02/2023,0.8,UnusedReservation,Reservation,Virtual Machines,USD\n\
-                    09/02/2023,5,Usage,OnDemand,Virtual Machines,USD\n";
+                    09/21/2023,5,Usage,OnDemand,Virtual Machines,USD\n";
         // Actual cost: the purchase is billed, and is no effective cost (its usage carries that).
         let (_, actual) = stage_text("ActualCost_2023.csv", &format!("{header}{rows}"));
         assert_eq!(
@@ -479,6 +597,47 @@ mod tests {
     }
 
     #[test]
+    fn non_finite_parquet_amounts_are_quarantined_and_not_summed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("focus.parquet");
+        let mut frame = df!(
+            "BilledCost" => [1.5f64, f64::NAN, f64::INFINITY],
+            "ChargePeriodStart" => ["2026-03-01", "2026-03-01", "2026-03-01"],
+        )
+        .unwrap();
+        ParquetWriter::new(std::fs::File::create(&path).unwrap())
+            .finish(&mut frame)
+            .unwrap();
+        let hint = DatasetHint::default();
+        let input = Input {
+            path: &path,
+            key: "focus.parquet",
+            source_name: "test",
+            hint: &hint,
+            as_of: chrono::NaiveDate::from_ymd_opt(2026, 12, 2).unwrap(),
+        };
+        let staged = stage(&input, &dir.path().join("staging"), 0)
+            .unwrap()
+            .unwrap();
+        assert_eq!(staged.source_cost.as_ref().unwrap().total, 1.5);
+        let file = dir.path().join("staging/costs/00000.parquet");
+        let rows = ParquetReader::new(std::fs::File::open(file).unwrap())
+            .finish()
+            .unwrap()
+            .sort([RECORD], Default::default())
+            .unwrap();
+        let reasons = text(&rows, REASON);
+        assert_eq!(reasons[0], None);
+        for r in &reasons[1..] {
+            assert!(
+                r.as_deref().unwrap().contains("is not a finite number"),
+                "{r:?}"
+            );
+        }
+        assert_eq!(number(&rows, "BilledCost")[1..], [None, None]);
+    }
+
+    #[test]
     fn an_empty_file_stages_nothing_and_an_unknown_header_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         let hint = DatasetHint::default();
@@ -493,6 +652,7 @@ mod tests {
                 key: name,
                 source_name: "test",
                 hint: &hint,
+                as_of: chrono::NaiveDate::from_ymd_opt(2026, 12, 2).unwrap(),
             };
             let out = stage(&input, &dir.path().join("staging"), 0);
             match (ok, out) {

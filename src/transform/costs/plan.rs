@@ -7,6 +7,7 @@ use super::udf::{clean_text_udf, lowercase_udf, micros_udf, tags_udf};
 use super::{JOIN_KEYS, VALUE_MARK, note_if, null_of};
 use crate::lake::schema::ColumnTypes;
 use crate::transform::dialect;
+use crate::transform::parse::DateOrder;
 
 /// The per-file plan: typed value per target column, and the reasons and changes collected.
 pub(super) struct Plan<'a> {
@@ -15,16 +16,19 @@ pub(super) struct Plan<'a> {
     pub(super) typed: Vec<(String, Expr)>,
     pub(super) reasons: Vec<Expr>,
     pub(super) changes: Vec<Expr>,
+    /// How the file's slashed dates are read.
+    pub(super) order: DateOrder,
 }
 
 impl<'a> Plan<'a> {
-    pub(super) fn new(schema: &'a Schema, map: &'a dialect::ColumnMap) -> Self {
+    pub(super) fn new(schema: &'a Schema, map: &'a dialect::ColumnMap, order: DateOrder) -> Self {
         Plan {
             schema,
             map,
             typed: Vec::new(),
             reasons: Vec::new(),
             changes: Vec::new(),
+            order,
         }
     }
 
@@ -128,16 +132,17 @@ impl<'a> Plan<'a> {
         ));
     }
 
-    /// A number from text; a value that is not a number leaves a reason.
+    /// A number from text; a value that is not a finite number (`NaN`, `inf`, `1e309`) leaves a
+    /// reason.
     pub(super) fn number(&mut self, label: &str, header: &str, text: Expr) -> Expr {
-        let value = text.clone().cast(DataType::Float64);
+        let value = finite(text.clone().cast(DataType::Float64));
         self.unreadable(label, header, text, value.clone(), "a number");
         value
     }
 
     /// Microseconds since the epoch (UTC) from text; unreadable text leaves a reason.
     pub(super) fn micros(&mut self, label: &str, header: &str, text: Expr) -> Expr {
-        let value = micros_udf(text.clone());
+        let value = micros_udf(text.clone(), self.order);
         self.unreadable(label, header, text, value.clone(), "a date or time");
         value
     }
@@ -155,7 +160,16 @@ impl<'a> Plan<'a> {
                 match source {
                     None => null_of(DataType::Float64),
                     Some((exact, dt)) if dt.is_primitive_numeric() || dt.is_decimal() => {
-                        col(exact.as_str()).cast(DataType::Float64)
+                        let value = col(exact.as_str()).cast(DataType::Float64);
+                        let kept = finite(value.clone());
+                        self.reasons.push(note_if(
+                            value.is_not_null().and(kept.clone().is_null()),
+                            format!(
+                                "{}: {VALUE_MARK}{exact}{VALUE_MARK} is not a finite number",
+                                self.label(target)
+                            ),
+                        ));
+                        kept
                     }
                     Some(_) => {
                         let text = self.target_text(target);
@@ -244,8 +258,21 @@ impl<'a> Plan<'a> {
         }
         text
     }
-    /// A charge needs its period and a cost; rows without them are quarantined.
-    pub(super) fn require_period_and_cost(&mut self) {
+    /// A charge needs its period and a cost, and cannot be dated more than a year after the run;
+    /// other rows are quarantined.
+    pub(super) fn require_period_and_cost(&mut self, as_of: chrono::NaiveDate) {
+        let latest = (as_of + chrono::Duration::days(366))
+            .and_hms_opt(0, 0, 0)
+            .expect("midnight exists")
+            .and_utc()
+            .timestamp_micros();
+        for column in ["ChargePeriodStart", "BillingPeriodStart"] {
+            let value = self.get(column);
+            self.reasons.push(note_if(
+                value.gt(lit(latest)),
+                format!("{column}: dated more than a year after the run date ({as_of})"),
+            ));
+        }
         let (bps, cps) = (
             self.get("BillingPeriodStart"),
             self.get("ChargePeriodStart"),
@@ -269,4 +296,11 @@ impl<'a> Plan<'a> {
             .reduce(|a, b| a.or(b))
             .expect("a header has columns")
     }
+}
+
+/// `value` where it is a finite number, NULL where it is `NaN` or infinite.
+fn finite(value: Expr) -> Expr {
+    when(value.clone().is_finite())
+        .then(value)
+        .otherwise(null_of(DataType::Float64))
 }

@@ -124,7 +124,28 @@ pub fn describe(reason: &str, record: &Record) -> String {
             .map(|(_, v)| v.trim())
             .unwrap_or("?");
         out.push_str(&format!("{value:?}"));
-        out.push_str(rest);
+        // A date that parsed but is out of range says why (a two-digit year), not just "cannot".
+        let date = " as a date or time";
+        match rest
+            .strip_prefix(date)
+            .map(|after| (after, why_not_a_date(value)))
+        {
+            Some((after, Some(why))) => {
+                out.push_str(date);
+                out.push_str(&format!(" ({why})"));
+                out.push_str(after);
+            }
+            _ => out.push_str(rest),
+        }
     }
     out
+}
+
+/// Why a value that reads as a date in either order is still refused, if it is.
+fn why_not_a_date(value: &str) -> Option<String> {
+    use crate::transform::parse::{DateOrder, timestamp_micros_in};
+    [DateOrder::MonthFirst, DateOrder::DayFirst]
+        .into_iter()
+        .find_map(|order| timestamp_micros_in(value, order).err())
+        .filter(|e| e.contains("before"))
 }

@@ -47,9 +47,9 @@ pub(super) fn lowercase_udf(text: Expr) -> Expr {
 
 /// Text → microseconds since the epoch, with [`parse::timestamp_micros`]'s formats. Runs of equal
 /// values (a day's rows share their dates) are parsed once.
-pub(super) fn micros_udf(text: Expr) -> Expr {
+pub(super) fn micros_udf(text: Expr, order: parse::DateOrder) -> Expr {
     text.map(
-        |c: Column| {
+        move |c: Column| {
             let strings = c.str()?;
             let mut last: Option<(&str, Option<i64>)> = None;
             let values: Int64Chunked = strings
@@ -59,7 +59,7 @@ pub(super) fn micros_udf(text: Expr) -> Expr {
                     match last {
                         Some((prev, parsed)) if prev == s => parsed,
                         _ => {
-                            let parsed = parse::timestamp_micros(s).ok();
+                            let parsed = parse::timestamp_micros_in(s, order).ok();
                             last = Some((s, parsed));
                             parsed
                         }
