@@ -20,6 +20,11 @@ pub enum Error {
     #[error("{0}")]
     Query(String),
 
+    /// A query went over its memory or time limit and was stopped (exit 1: the query may be
+    /// right, the limits are the machine's).
+    #[error("{0}")]
+    QueryLimit(String),
+
     /// A rule file is malformed or failed to run.
     #[error("rule {rule} ({file}): {message}")]
     Rule {

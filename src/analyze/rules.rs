@@ -281,10 +281,9 @@ impl Rule {
             overrides,
             NaiveDate::from_ymd_opt(2000, 1, 1).expect("valid date"),
         )?;
-        let df = ctx
-            .sql(&sql)
+        let df = crate::lake::query::plan(ctx, &sql, None)
             .await
-            .map_err(|e| self.error(e.strip_backtrace()))?;
+            .map_err(|e| self.error(e.to_string()))?;
         let have: Vec<&str> = df
             .schema()
             .fields()
@@ -333,13 +332,9 @@ impl Rule {
             effort = q(&self.effort),
             date = run.as_of.format("%Y-%m-%d"),
         );
-        let df = ctx
-            .sql(&sql)
+        crate::lake::query::run(ctx, &sql)
             .await
-            .map_err(|e| self.error(e.strip_backtrace()))?;
-        df.collect()
-            .await
-            .map_err(|e| self.error(e.strip_backtrace()))
+            .map_err(|e| self.error(e.to_string()))
     }
 }
 
@@ -409,17 +404,24 @@ pub async fn register_views(
             file: file.path.display().to_string(),
             message: e.strip_backtrace(),
         };
+        let plan_error = |e: Error| Error::Config {
+            file: file.path.display().to_string(),
+            message: e.to_string(),
+        };
         match mode {
             Views::Lazy => {
-                ctx.sql(&format!("CREATE OR REPLACE VIEW \"{name}\" AS {sql}"))
-                    .await
-                    .map_err(config_error)?;
+                crate::lake::query::plan(
+                    ctx,
+                    &format!("CREATE OR REPLACE VIEW \"{name}\" AS {sql}"),
+                    None,
+                )
+                .await
+                .map_err(plan_error)?;
             }
             Views::Materialized => {
-                let table = ctx
-                    .sql(sql)
+                let table = crate::lake::query::plan(ctx, sql, None)
                     .await
-                    .map_err(config_error)?
+                    .map_err(plan_error)?
                     .cache()
                     .await
                     .map_err(config_error)?;

@@ -10,6 +10,7 @@ use datafusion::execution::context::SQLOptions;
 
 use super::{Context, EXIT_OK};
 use crate::lake::Lake;
+use crate::lake::query::{self, QueryLimits};
 use crate::{Error, Result};
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -28,28 +29,36 @@ pub struct Args {
     format: Format,
 }
 
-/// Plan and run `sql` read-only against the lake's tables.
+/// Plan and run `sql` read-only against the lake's tables, within `limits`.
 pub async fn query(
     lake: &Lake,
     sql: &str,
+    limits: &QueryLimits,
 ) -> Result<Vec<datafusion::arrow::record_batch::RecordBatch>> {
-    let ctx = crate::lake::session();
+    let ctx = query::session(limits);
     lake.register_all(&ctx).await?;
     let options = SQLOptions::new()
         .with_allow_ddl(false)
         .with_allow_dml(false)
         .with_allow_statements(false);
-    let df = ctx.sql_with_options(sql, options).await.map_err(|e| {
-        let msg = e.strip_backtrace();
-        if msg.contains("not supported") && ["DDL", "DML", "Statement"].iter().any(|k| msg.contains(k)) {
-            Error::Query(format!(
-                "refused: `cloudoptima sql` is read-only; only queries run here (DDL, INSERT, COPY and SET are not allowed). [{msg}]"
-            ))
-        } else {
+    let df = query::plan(&ctx, sql, Some(options))
+        .await
+        .map_err(|e| match e {
             Error::Query(msg)
-        }
-    })?;
-    df.collect().await.map_err(execution_error)
+                if msg.contains("not supported")
+                    && ["DDL", "DML", "Statement"].iter().any(|k| msg.contains(k)) =>
+            {
+                Error::Query(format!(
+                    "refused: `cloudoptima sql` is read-only; only queries run here (DDL, INSERT, \
+                     COPY and SET are not allowed). [{msg}]"
+                ))
+            }
+            other => other,
+        })?;
+    query::collect(df, limits).await.map_err(|e| match e {
+        Error::DataFusion(e) => execution_error(e),
+        other => other,
+    })
 }
 
 /// An error while a planned query ran: the query's fault (a cast that fails, a division by zero:
@@ -69,21 +78,21 @@ pub async fn exec(cx: &Context, args: Args) -> Result<u8> {
     let config = cx.config()?;
     let lake = Lake::open_existing(&config.lake.url)?;
     if let Some(q) = args.query {
-        return print(&query(&lake, &q).await?, args.format).map(|_| EXIT_OK);
+        return print(&query(&lake, &q, &config.query).await?, args.format).map(|_| EXIT_OK);
     }
     if std::io::stdin().is_terminal() {
-        return repl(&lake, args.format).await;
+        return repl(&lake, args.format, &config.query).await;
     }
     let mut sql = String::new();
     std::io::stdin()
         .read_to_string(&mut sql)
         .map_err(|e| Error::io("<stdin>", e))?;
-    print(&query(&lake, &sql).await?, args.format)?;
+    print(&query(&lake, &sql, &config.query).await?, args.format)?;
     Ok(EXIT_OK)
 }
 
 /// Read statements ending in `;` from the terminal and run each; errors are shown, not fatal.
-async fn repl(lake: &Lake, format: Format) -> Result<u8> {
+async fn repl(lake: &Lake, format: Format, limits: &QueryLimits) -> Result<u8> {
     println!(
         "cloudoptima sql on {} (read-only). End statements with `;`; `\\q` or Ctrl-D quits.",
         lake.url()
@@ -110,7 +119,7 @@ async fn repl(lake: &Lake, format: Format) -> Result<u8> {
             continue;
         }
         let statement = std::mem::take(&mut buffer);
-        match query(lake, statement.trim().trim_end_matches(';')).await {
+        match query(lake, statement.trim().trim_end_matches(';'), limits).await {
             Ok(batches) => print(&batches, format)?,
             Err(e) => eprintln!("error: {e}"),
         }

@@ -22,7 +22,7 @@ pub async fn exec(cx: &Context, args: Args) -> Result<u8> {
          status, errors FROM _runs ORDER BY started_at DESC LIMIT {}",
         args.last
     );
-    let batches = super::sql::query(&lake, &sql).await?;
+    let batches = super::sql::query(&lake, &sql, &config.query).await?;
     if batches.iter().all(|b| b.num_rows() == 0) {
         println!(
             "No runs recorded in {} yet. Start one with `cloudoptima run`.",
@@ -45,7 +45,7 @@ pub async fn exec(cx: &Context, args: Args) -> Result<u8> {
              ORDER BY runs.started_at DESC, source, billing_period",
             args.last
         );
-        let batches = super::sql::query(&lake, &sql).await?;
+        let batches = super::sql::query(&lake, &sql, &config.query).await?;
         if batches.iter().any(|b| b.num_rows() > 0) {
             let text = datafusion::arrow::util::pretty::pretty_format_batches(&batches)
                 .map_err(|e| crate::Error::Query(e.to_string()))?;

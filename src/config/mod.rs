@@ -34,6 +34,9 @@ pub struct Config {
     /// Azure cloud, endpoints, credentials and retries, for the Azure sources and `check`.
     #[serde(default)]
     pub azure: crate::azure::AzureConfig,
+    /// Memory and time limits of every query: `cloudoptima sql`, rules and report queries.
+    #[serde(default)]
+    pub query: crate::lake::query::QueryLimits,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -11,6 +11,7 @@
 
 pub mod columns;
 pub mod landing;
+pub mod query;
 pub mod schema;
 
 use std::path::PathBuf;

@@ -204,12 +204,12 @@ pub async fn run(
             return Ok(rec.summary);
         }
 
-        let ctx = crate::lake::session();
+        let ctx = crate::lake::query::session(&config.query);
         lake.register_all(&ctx).await?;
         analyze(spec, opts, &lake, &ctx, &key, &mut rec).await;
 
         // The rules and the forecast committed new table versions: report and count on a fresh session.
-        let ctx = crate::lake::session();
+        let ctx = crate::lake::query::session(&config.query);
         lake.register_all(&ctx).await?;
         report_and_deliver(config, spec, opts, &ctx, &key, &mut rec).await;
 

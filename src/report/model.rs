@@ -72,11 +72,9 @@ pub async fn query(
             &format!("DATE '{}'", run.as_of.format("%Y-%m-%d")),
         )
         .replace("{{pipeline}}", &sql_string(&run.pipeline));
-    let df = ctx
-        .sql(&sql)
+    crate::lake::query::run(ctx, &sql)
         .await
-        .map_err(|e| Error::Report(format!("{}: {}", path.display(), e.strip_backtrace())))?;
-    Ok(df.collect().await?)
+        .map_err(|e| Error::Report(format!("{}: {e}", path.display())))
 }
 
 fn dates(batches: &[RecordBatch], i: usize) -> Result<Vec<NaiveDate>> {

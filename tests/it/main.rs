@@ -15,6 +15,8 @@
 //!   DuckDB reading the Delta files, read-only SQL);
 //! - `rules_slt`: each rule's sqllogictest file (findings and non-findings) passes;
 //! - `smtp`: delivery to a real SMTP server over TCP (aiosmtpd);
+//! - `sql_surface`: FOCUS use-case-style SQL against DuckDB on the same files; memory and time
+//!   limits;
 //! - `validate`: configuration and rule errors reported with file and key.
 
 mod architecture;
@@ -27,5 +29,6 @@ mod owned_writes;
 mod pipeline;
 mod rules_slt;
 mod smtp;
+mod sql_surface;
 mod support;
 mod validate;
