@@ -45,7 +45,7 @@ fn same(ours: &str, theirs: &serde_json::Value) -> bool {
             matches!((a, b), (Some(a), Some(b)) if (a - b).abs() <= 1e-6 + 1e-9 * b.abs())
         }
         serde_json::Value::String(s) => ours == s,
-        other => ours == other.to_string(),
+        other => format!("{other}") == ours,
     }
 }
 
@@ -98,6 +98,8 @@ fn focus_use_case_queries_give_duckdbs_results() {
 }
 
 /// Run `args` and return (exit code, stderr, peak resident memory in MiB) of that process alone.
+// The child is reaped by `wait4` below, which also gives its peak memory.
+#[allow(clippy::zombie_processes)]
 fn run_measured(ws: &Workspace, args: &[&str]) -> (i32, String, i64) {
     let child = ws
         .cmd(args)
