@@ -92,6 +92,7 @@ pub async fn exec(cx: &Context, args: Args) -> Result<u8> {
     };
     line.print();
     lines.push(line);
+    let listing_failed = visible.is_err();
     let visible = visible.unwrap_or_default();
 
     let check_cx = CheckContext {
@@ -101,7 +102,16 @@ pub async fn exec(cx: &Context, args: Args) -> Result<u8> {
     for spec in &specs {
         let mut header = false;
         for source in &spec.sources {
-            let checked = source.source().check(&check_cx).await;
+            let mut checked = source.source().check(&check_cx).await;
+            // A source that reads every visible subscription has nothing to probe when none
+            // could be listed: say so rather than leave it out.
+            if checked.is_empty() && listing_failed && source.kind().starts_with("azure_") {
+                checked.push(crate::extract::source::CheckLine {
+                    ok: false,
+                    text: "not probed: the subscriptions it reads could not be listed (see above)"
+                        .into(),
+                });
+            }
             if checked.is_empty() {
                 continue;
             }

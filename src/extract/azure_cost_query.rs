@@ -1,10 +1,15 @@
 //! The `azure_cost_query` source: daily costs from the Cost Management Query API (`POST
 //! {scope}/providers/Microsoft.CostManagement/query`) for scopes without exports — subscriptions,
-//! resource groups, billing accounts and profiles. Each scope is asked one calendar month at a time
-//! (the API's range limit and throttling favour short queries), every `nextLink` page is read, and a
-//! month lands only when complete. Rows are grouped by resource, meter, service, resource group,
-//! subscription, charge type and pricing model (and one tag key, if configured), and reach `costs`
-//! as FOCUS rows through the same transform as an actual or amortized cost export.
+//! resource groups, billing accounts and profiles.
+//!
+//! Within the API's documented limits: at most two groupings per query, daily granularity over at
+//! most 31 days, grouping by `ResourceId` only at subscription and resource-group scopes. So each
+//! scope is asked one calendar month at a time, grouped by resource (by subscription at billing
+//! scopes) and by service name — or by the configured tag key instead of the service. Every
+//! `nextLink` page is read, and a month lands only when complete, together with the month's
+//! ungrouped total (one small query) that the transform reconciles the lake against. Rows reach
+//! `costs` as FOCUS rows through the same transform as an actual or amortized cost export; what
+//! the two groupings cannot carry (meters, charge types, pricing models) stays NULL, never guessed.
 
 use chrono::{Datelike, Duration, NaiveDate};
 use futures::StreamExt;
@@ -20,22 +25,10 @@ const API_VERSION: &str = "2025-03-01";
 /// Scope-months queried at once (the client's Cost Management pace still applies).
 const PARALLEL_QUERIES: usize = 2;
 
-/// Dimensions every query groups by (the API takes up to 15 groupings).
-pub const GROUPING: &[&str] = &[
-    "ResourceId",
-    "ResourceGroupName",
-    "ResourceLocation",
-    "SubscriptionId",
-    "ServiceName",
-    "MeterCategory",
-    "MeterSubcategory",
-    "Meter",
-    "MeterId",
-    "ChargeType",
-    "PricingModel",
-    "PublisherType",
-    "Frequency",
-];
+/// The most groupings one query may have ("Query can have up to 2 group by clauses").
+pub const MAX_GROUPINGS: usize = 2;
+/// The longest period a query with daily granularity may cover, in days.
+pub const MAX_DAILY_DAYS: i64 = 31;
 
 /// Which cost view to ask for.
 #[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
@@ -75,7 +68,8 @@ pub struct CostQuerySpec {
     /// Default 2, so the last days of a month are re-read after it closes.
     #[serde(default = "default_months")]
     pub months: u32,
-    /// A tag key to group by as well; its values arrive in `Tags`.
+    /// A tag key to group by instead of the service name (the API takes two groupings: the
+    /// resource, and this); its values arrive in `Tags`.
     pub tag_key: Option<String>,
 }
 
@@ -108,30 +102,57 @@ pub fn months(as_of: NaiveDate, count: u32) -> Vec<(NaiveDate, NaiveDate)> {
     out
 }
 
-/// The query body for one month.
-pub fn body(spec: &CostQuerySpec, from: NaiveDate, to: NaiveDate) -> Value {
-    let mut grouping: Vec<Value> = GROUPING
-        .iter()
-        .map(|d| json!({"type": "Dimension", "name": d}))
-        .collect();
-    if let Some(key) = &spec.tag_key {
-        grouping.push(json!({"type": "TagKey", "name": key}));
-    }
-    let dataset = spec.dataset.name();
+/// Whether costs at `scope` can be grouped by resource: subscription and resource-group scopes.
+fn resource_scope(scope: &str) -> bool {
+    scope.to_lowercase().starts_with("/subscriptions/")
+}
+
+/// The two groupings for `scope`: the resource (the subscription at billing scopes), and the
+/// service name or the configured tag key.
+pub fn grouping(spec: &CostQuerySpec, scope: &str) -> Vec<Value> {
+    let first = if resource_scope(scope) {
+        "ResourceId"
+    } else {
+        "SubscriptionId"
+    };
+    let second = match &spec.tag_key {
+        Some(key) => json!({"type": "TagKey", "name": key}),
+        None => json!({"type": "Dimension", "name": "ServiceName"}),
+    };
+    vec![json!({"type": "Dimension", "name": first}), second]
+}
+
+fn time_period(from: NaiveDate, to: NaiveDate) -> Value {
+    json!({"from": format!("{from}T00:00:00Z"), "to": format!("{to}T23:59:59Z")})
+}
+
+/// The grouped, daily query for `scope` from `from` to `to` (at most 31 days).
+pub fn body(spec: &CostQuerySpec, scope: &str, from: NaiveDate, to: NaiveDate) -> Value {
+    debug_assert!((to - from).num_days() < MAX_DAILY_DAYS);
     json!({
-        "type": dataset,
+        "type": spec.dataset.name(),
         "timeframe": "Custom",
-        "timePeriod": {
-            "from": format!("{from}T00:00:00Z"),
-            "to": format!("{to}T23:59:59Z"),
-        },
+        "timePeriod": time_period(from, to),
         "dataset": {
             "granularity": "Daily",
             "aggregation": {
                 "Cost": {"name": "Cost", "function": "Sum"},
                 "CostUSD": {"name": "CostUSD", "function": "Sum"},
             },
-            "grouping": grouping,
+            "grouping": grouping(spec, scope),
+        },
+    })
+}
+
+/// The ungrouped total of the same period: what the lake is reconciled against.
+pub fn total_body(spec: &CostQuerySpec, from: NaiveDate, to: NaiveDate) -> Value {
+    json!({
+        "type": spec.dataset.name(),
+        "timeframe": "Custom",
+        "timePeriod": time_period(from, to),
+        "dataset": {
+            "granularity": "None",
+            "aggregation": {"Cost": {"name": "Cost", "function": "Sum"}},
         },
     })
 }
@@ -153,7 +174,14 @@ pub async fn extract(spec: &CostQuerySpec, cx: &ExtractContext<'_>) -> Result<Ex
     // Futures made first, then run a few at a time (see `azure_advisor`: keeps the future `Send`).
     let reads: Vec<_> = units
         .iter()
-        .map(|(scope, from, to)| read_month(&client, scope, body(spec, *from, *to)))
+        .map(|(scope, from, to)| {
+            read_month(
+                &client,
+                scope,
+                body(spec, scope, *from, *to),
+                total_body(spec, *from, *to),
+            )
+        })
         .collect();
     let results: Vec<_> = futures::stream::iter(reads)
         .buffered(PARALLEL_QUERIES)
@@ -163,7 +191,7 @@ pub async fn extract(spec: &CostQuerySpec, cx: &ExtractContext<'_>) -> Result<Ex
     for ((scope, from, _), result) in units.iter().zip(results) {
         let month = from.format("%Y-%m").to_string();
         match result {
-            Ok(pages) => {
+            Ok((pages, total)) => {
                 for (p, page) in pages.into_iter().enumerate() {
                     let name = format!("{}/{month}/page-{:04}.json", scope_slug(scope), p + 1);
                     let mut landed = cx.land(&spec.name, Dataset::Costs, &name, page).await?;
@@ -172,6 +200,8 @@ pub async fn extract(spec: &CostQuerySpec, cx: &ExtractContext<'_>) -> Result<Ex
                         dataset: Some(dataset.into()),
                         version: None,
                         label: Some(format!("CostQuery {dataset}")),
+                        // The month's own total rides on its first page.
+                        source_total: (p == 0).then_some(total),
                     };
                     out.landed.push(landed);
                 }
@@ -185,16 +215,21 @@ pub async fn extract(spec: &CostQuerySpec, cx: &ExtractContext<'_>) -> Result<Ex
     Ok(out)
 }
 
-/// Every page of one scope's month.
+fn query_url(client: &AzureClient, scope: &str) -> String {
+    format!(
+        "{}{scope}/providers/Microsoft.CostManagement/query?api-version={API_VERSION}",
+        client.endpoints().resource_manager
+    )
+}
+
+/// Every page of one scope's month, and the month's ungrouped total.
 async fn read_month(
     client: &AzureClient,
     scope: &str,
     body: Value,
-) -> std::result::Result<Vec<Vec<u8>>, CallError> {
-    let url = format!(
-        "{}{scope}/providers/Microsoft.CostManagement/query?api-version={API_VERSION}",
-        client.endpoints().resource_manager
-    );
+    total: Value,
+) -> std::result::Result<(Vec<Vec<u8>>, f64), CallError> {
+    let url = query_url(client, scope);
     let replies = client
         .pages(
             Api::CostManagement,
@@ -204,7 +239,28 @@ async fn read_month(
             "/properties/rows",
         )
         .await?;
-    Ok(replies.into_iter().map(|r| r.bytes).collect())
+    let reply = client.post(Api::CostManagement, &url, &total).await?;
+    Ok((
+        replies.into_iter().map(|r| r.bytes).collect(),
+        cost_total(&reply.json),
+    ))
+}
+
+/// The `Cost` column summed over an ungrouped query's rows (one row, or none for no cost).
+fn cost_total(reply: &Value) -> f64 {
+    let columns = reply
+        .pointer("/properties/columns")
+        .and_then(Value::as_array);
+    let Some(i) = columns.and_then(|c| c.iter().position(|c| c["name"] == "Cost")) else {
+        return 0.0;
+    };
+    reply
+        .pointer("/properties/rows")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|row| row.get(i).and_then(Value::as_f64))
+        .sum()
 }
 
 #[async_trait::async_trait]
@@ -228,8 +284,12 @@ impl Source for CostQuerySpec {
     }
 
     async fn check(&self, cx: &CheckContext<'_>) -> Vec<CheckLine> {
+        // The run's own request (groupings, granularity), over one day.
+        let day = (chrono::Utc::now() - Duration::days(2)).date_naive();
         probe_scopes(self.scopes.clone(), COST_READER, |scope| {
-            probe_costs(cx.client, scope)
+            let scope = format!("/{}", scope.trim_matches('/'));
+            let body = body(self, &scope, day, day);
+            probe_costs(cx.client, scope, body)
         })
         .await
     }
@@ -238,23 +298,14 @@ impl Source for CostQuerySpec {
 /// The role a cost read needs.
 pub const COST_READER: &str = "Cost Management Reader (or a billing reader role at billing scopes)";
 
-/// One small cost query on `scope`: can this identity read its costs?
+/// One cost query on `scope` with `body` (the source's own request shape, over one day): can this
+/// identity read its costs as the run will?
 pub async fn probe_costs(
     client: &AzureClient,
     scope: String,
+    body: Value,
 ) -> std::result::Result<String, CallError> {
-    let day = (chrono::Utc::now() - Duration::days(2)).date_naive();
-    let body = json!({
-        "type": "ActualCost",
-        "timeframe": "Custom",
-        "timePeriod": {"from": format!("{day}T00:00:00Z"), "to": format!("{day}T23:59:59Z")},
-        "dataset": {"granularity": "None",
-                    "aggregation": {"Cost": {"name": "Cost", "function": "Sum"}}},
-    });
-    let url = format!(
-        "{}{scope}/providers/Microsoft.CostManagement/query?api-version={API_VERSION}",
-        client.endpoints().resource_manager
-    );
+    let url = query_url(client, &scope);
     client.post(Api::CostManagement, &url, &body).await?;
     Ok("costs readable".into())
 }
@@ -262,6 +313,28 @@ pub async fn probe_costs(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_query_stays_within_the_documented_limits() {
+        let spec: CostQuerySpec =
+            toml::from_str("scopes = [\"/subscriptions/s\"]\ntag_key = \"env\"").unwrap();
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        for scope in [
+            "/subscriptions/s",
+            "/subscriptions/s/resourceGroups/rg",
+            "/providers/Microsoft.Billing/billingAccounts/1",
+        ] {
+            for (from, to) in months(d("2026-03-31"), 3) {
+                assert!((to - from).num_days() < MAX_DAILY_DAYS);
+                let b = body(&spec, scope, from, to);
+                let groups = b["dataset"]["grouping"].as_array().unwrap();
+                assert!(groups.len() <= MAX_GROUPINGS);
+                let by_resource = groups.iter().any(|g| g["name"] == "ResourceId");
+                assert_eq!(by_resource, scope.starts_with("/subscriptions/"), "{scope}");
+                assert!(groups.iter().any(|g| g["type"] == "TagKey"));
+            }
+        }
+    }
 
     #[test]
     fn months_end_the_day_before_the_run_date() {

@@ -309,6 +309,7 @@ async fn choose_runs(
                     dataset: manifest.export_config.dataset.clone(),
                     version: manifest.export_config.data_version.clone(),
                     label: None,
+                    source_total: None,
                 },
                 files,
             },
@@ -400,7 +401,7 @@ impl Source for AzureExportsSpec {
         let scopes = self.scope.iter().cloned().collect();
         lines.extend(
             probe_scopes(scopes, azure_cost_query::COST_READER, |scope| {
-                azure_cost_query::probe_costs(cx.client, scope)
+                export_setup::probe(cx.client, scope)
             })
             .await,
         );

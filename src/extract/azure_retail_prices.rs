@@ -111,6 +111,7 @@ pub async fn extract(
             dataset: Some("PriceSheet".into()),
             version: None,
             label: Some("RetailPrices".into()),
+            source_total: None,
         };
         out.landed.push(landed);
     }

@@ -214,3 +214,20 @@ mod tests {
         );
     }
 }
+
+/// List the scope's exports: what managing them first does, so `check` fails a scope exactly when
+/// the run would.
+pub async fn probe(client: &AzureClient, scope: String) -> std::result::Result<String, CallError> {
+    let url = format!(
+        "{}/{}/providers/Microsoft.CostManagement/exports?api-version={API_VERSION}",
+        client.endpoints().resource_manager,
+        scope.trim_matches('/')
+    );
+    let reply = client.get(Api::CostManagement, &url).await?;
+    let n = reply
+        .json
+        .get("value")
+        .and_then(Value::as_array)
+        .map_or(0, Vec::len);
+    Ok(format!("exports readable ({n} defined)"))
+}

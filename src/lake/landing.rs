@@ -106,7 +106,7 @@ impl LandingRecord {
 }
 
 /// What an export's manifest says about its files (both optional: plain folders have no manifest).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DatasetHint {
     /// `FocusCost`, `ActualCost`, `AmortizedCost`, `PriceSheet`, `ReservationDetails`, …
     pub dataset: Option<String>,
@@ -114,6 +114,10 @@ pub struct DatasetHint {
     /// What `x_SourceDataset` says, when the source knows better than the header
     /// (`CostQuery ActualCost`, `RetailPrices`).
     pub label: Option<String>,
+    /// The source's own cost total for the rows of this file's group (the Query API's ungrouped
+    /// total of a scope-month, carried on its first page): what the lake is reconciled against.
+    #[serde(default)]
+    pub source_total: Option<f64>,
 }
 
 /// Dataset types the transform reads (cost datasets and price sheets).

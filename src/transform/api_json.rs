@@ -128,6 +128,17 @@ fn query_rows(body: &Value) -> Rows {
     if tag.is_some() {
         headers.push("Tags".into());
     }
+    // Grouped by resource (the Query API takes two groupings), the subscription and resource group
+    // are read from the resource id.
+    let resource = names.iter().position(|n| *n == "ResourceId");
+    let derive_sub = resource.is_some() && !has("SubscriptionId");
+    let derive_rg = resource.is_some() && !has("ResourceGroupName");
+    if derive_sub {
+        headers.push("SubscriptionId".into());
+    }
+    if derive_rg {
+        headers.push("ResourceGroup".into());
+    }
     let rows = body
         .pointer("/properties/rows")
         .and_then(Value::as_array)
@@ -156,10 +167,27 @@ fn query_rows(body: &Value) -> Rows {
                     .map(|k| serde_json::json!({ k: cell(v).unwrap_or_default() }).to_string());
                 out.push(tags);
             }
+            let id = resource.and_then(cell);
+            if derive_sub {
+                out.push(id.as_deref().and_then(|id| id_segment(id, "subscriptions")));
+            }
+            if derive_rg {
+                out.push(
+                    id.as_deref()
+                        .and_then(|id| id_segment(id, "resourcegroups")),
+                );
+            }
             out
         })
         .collect();
     (headers, rows)
+}
+
+/// The segment after `name` in a resource id (`/subscriptions/{this}/resourceGroups/{that}/…`).
+fn id_segment(id: &str, name: &str) -> Option<String> {
+    let mut parts = id.split('/');
+    parts.find(|p| p.eq_ignore_ascii_case(name))?;
+    parts.next().filter(|p| !p.is_empty()).map(str::to_string)
 }
 
 /// `20261005` (the Query API's `UsageDate`) → `2026-10-05`; anything else as it is.

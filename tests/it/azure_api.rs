@@ -156,6 +156,37 @@ fn every_source_lands_what_the_tenant_holds() {
         assert_eq!(n, rows, "{sub}: rows");
         assert!((c - cost).abs() < 1e-6, "{sub}: billed {c} vs {cost}");
     }
+    // Each scope-month was reconciled against the API's own ungrouped total, which equals the
+    // emulator's sum of its rows.
+    let checks = ws.sql(
+        "SELECT source, billing_period, source_total, lake_total, reconciled FROM reconciliation \
+         ORDER BY source, billing_period",
+    );
+    assert_eq!(checks.len(), 4, "{checks:#?}");
+    for c in &checks {
+        let source = c["source"].as_str().unwrap();
+        let sub = source.rsplit('/').next().unwrap();
+        let (from, to) = match c["billing_period"].as_str().unwrap() {
+            "2026-10" => ("2026-10-01", "2026-10-31"),
+            "2026-11" => ("2026-11-01", "2026-11-04"),
+            other => panic!("unexpected period {other}"),
+        };
+        let (_, cost) = cost_oracle(&emu, sub, from, to);
+        assert_eq!(c["reconciled"], true, "{c}");
+        for column in ["source_total", "lake_total"] {
+            let v = c[column].as_f64().unwrap();
+            assert!(
+                (v - cost).abs() < 0.005,
+                "{source} {from}: {column} {v} vs {cost}"
+            );
+        }
+    }
+    // Every query kept to the documented limits (the emulator answers 400 otherwise).
+    assert!(
+        requests(&log, "Microsoft.CostManagement/query")
+            .iter()
+            .all(|r| r["status"] == 200)
+    );
     let pages = requests(&log, "Microsoft.CostManagement/query");
     // Politely paced: Cost Management queries start at least a second apart.
     let mut times: Vec<f64> = pages.iter().map(|r| r["time"].as_f64().unwrap()).collect();
@@ -474,10 +505,15 @@ fn check_reports_what_can_be_read_and_which_role_is_missing() {
         "BilledCost\n",
     )
     .unwrap();
-    emu.faults(json!([
-        {"match": format!("/subscriptions/{SUB2}/providers/Microsoft.CostManagement/query"), "kind": "status", "status": 403, "times": 100},
-        {"match": format!("/subscriptions/{SUB1}/providers/Microsoft.Advisor"), "kind": "status", "status": 403, "times": 100},
-    ]));
+    // The identity has no cost role on subscription 2 and no Advisor access on subscription 1.
+    emu.call(
+        "POST",
+        "/_emulator/settings",
+        &json!({"deny": [
+            format!("/subscriptions/{SUB2}/providers/Microsoft.CostManagement"),
+            format!("/subscriptions/{SUB1}/providers/Microsoft.Advisor"),
+        ]}),
+    );
     let out = run(&ws, &emu, &["check"]);
     assert_eq!(out.status.code(), Some(1));
     let shown = String::from_utf8(out.stdout)
@@ -495,6 +531,34 @@ fn check_reports_what_can_be_read_and_which_role_is_missing() {
         emu.log().iter().all(|r| r["method"] != "PUT"),
         "check writes nothing"
     );
+
+    // The run fails exactly the scopes check failed, for the same reason.
+    let out = run(&ws, &emu, &["run", "--as-of", "2026-11-05"]);
+    let said = String::from_utf8_lossy(&out.stdout).to_string();
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    let failed = |source: &str, sub: &str| {
+        said.split("scope not read: ").skip(1).any(|f| {
+            let named = f.split(": HTTP").next().unwrap_or_default();
+            f.starts_with(&format!("{source}:")) && named.contains(sub) && f.contains("HTTP 403")
+        })
+    };
+    for line in expected.lines().filter(|l| l.contains("/subscriptions/")) {
+        for (source, sub) in [
+            ("azure_cost_query", SUB1),
+            ("azure_cost_query", SUB2),
+            ("azure_advisor", SUB1),
+            ("azure_advisor", SUB2),
+        ] {
+            if line.contains(source) && line.contains(sub) {
+                let check_failed = line.trim_start().starts_with("FAIL");
+                assert_eq!(
+                    failed(source, sub),
+                    check_failed,
+                    "{source} {sub}: check said `{line}`, the run said:\n{said}"
+                );
+            }
+        }
+    }
 }
 
 #[test]

@@ -13,7 +13,11 @@ Control endpoints (tests only):
       kinds: "throttle" (429 with {"header": name, "value": seconds}), "status" ({"status": code},
       e.g. 503 or 403), "slow" ({"delay": seconds}), "truncate" (half the body, then the connection
       closes), "expire_token" (401 ExpiredAuthenticationToken; that token stays refused)
-  POST /_emulator/settings {"token_life": seconds} for the tokens issued from now on
+  POST /_emulator/settings {"token_life": seconds} for the tokens issued from now on;
+      {"deny": [path substrings]}: the identity has no role there (403 AuthorizationFailed, every time)
+
+Documented limits are enforced (400 BadRequest, as Azure answers): Query API groupings, daily
+ranges and ResourceId grouping scopes; Resource Graph $top; metrics batch size and metric names.
   GET  /_emulator/log      every request: method, path, status, time, token
   GET  /_emulator/truth    the tenant: resources, cost rows per scope and month, tokens issued
 """
@@ -42,6 +46,13 @@ METRICS_AUDIENCE = "https://metrics.monitor.azure.com"
 VM_SIZES = ["Standard_D2s_v3", "Standard_D4s_v3", "Standard_E2s_v3"]
 REGIONS = ["westeurope", "eastus"]
 EUR_TO_USD = 1.08
+# Documented limits the emulator enforces.
+MAX_GROUPINGS = 2          # Cost Management Query: "Query can have up to 2 group by clauses"
+MAX_DAILY_DAYS = 31        # Query with daily granularity: at most 31 days
+QUERY_PAGE_ROWS = 1000     # rows per Query API page (then nextLink)
+GRAPH_MAX_TOP = 1000       # Resource Graph: $top at most 1000
+BATCH_MAX_IDS = 50         # metrics:getBatch: at most 50 resource ids
+METRICS_MAX_NAMES = 20     # Azure Monitor: at most 20 metric names per request
 
 
 def fixture(root, name):
@@ -148,7 +159,7 @@ def cost_rows(resources, sub, currency, first, last, scope_rg=None):
                 "ServiceName": category, "MeterCategory": category,
                 "MeterSubcategory": sub_category, "Meter": meter, "MeterId": meter_id,
                 "ChargeType": "Usage", "PricingModel": "OnDemand", "PublisherType": "Azure",
-                "Frequency": "UsageBased", "Currency": currency,
+                "Frequency": "UsageBased", "Currency": currency, "_tags": r.get("tags") or {},
             })
         d += timedelta(days=1)
     return rows
@@ -175,6 +186,7 @@ class State:
         self.definitions = fixture(root, "GetMetricDefinitionsMetricClass.json")["responses"]["200"]["body"]
         self.exports = {}
         self.export_runs = []
+        self.denied = []  # path substrings this identity has no role on (403 every time)
 
     def take_fault(self, path, body=""):
         with self.lock:
@@ -276,6 +288,11 @@ class Handler(BaseHTTPRequestHandler):
             return self.error(401, "InvalidAuthenticationToken",
                               f"The access token is missing or has the wrong audience (want {audience}).",
                               token=token)
+        denied = [d for d in self.state.denied if d in path]
+        if denied:
+            return self.error(403, "AuthorizationFailed",
+                              "The client does not have authorization to perform action over scope "
+                              f"'{path}' or the scope is invalid.", token=token)
         if fault:
             kind = fault["kind"]
             if kind == "throttle":
@@ -310,6 +327,12 @@ class Handler(BaseHTTPRequestHandler):
             return self.reply(self.state.definitions)
         if path.endswith("/providers/Microsoft.Advisor/recommendations"):
             return self.advisor(path, query)
+        if path.endswith("/providers/Microsoft.CostManagement/exports"):
+            scope = path[: -len("/providers/Microsoft.CostManagement/exports")]
+            with self.state.lock:
+                mine = [e for e in self.state.exports.values()
+                        if e["id"].lower().startswith(scope.strip("/").lower() + "/")]
+            return self.reply({"value": mine})
         m = re.match(r"^(.*)/providers/Microsoft\.CostManagement/exports/([^/]+)(/run|/runHistory)?$", path)
         if m:
             return self.export(m.group(1), m.group(2), m.group(3), body)
@@ -327,6 +350,7 @@ class Handler(BaseHTTPRequestHandler):
             return self.send_json(200, {"ok": True})
         if path == "/_emulator/settings":
             st.token_life = int(body.get("token_life", st.token_life))
+            st.denied = list(body.get("deny", st.denied))
             return self.send_json(200, {"ok": True})
         if path == "/_emulator/log":
             with st.lock:
@@ -364,6 +388,9 @@ class Handler(BaseHTTPRequestHandler):
         rows = [r for r in self.state.resources if r["subscriptionId"] in subs]
         options = body.get("options") or {}
         top = int(options.get("$top") or self.state.page_size)
+        if top > GRAPH_MAX_TOP:
+            return self.error(400, "BadRequest", f"$top must be at most {GRAPH_MAX_TOP}.",
+                              token=self.token_used)
         start = offset_of(options.get("$skipToken"))
         page = rows[start: start + top]
         out = copy.deepcopy(self.state.graph_envelope)
@@ -375,32 +402,72 @@ class Handler(BaseHTTPRequestHandler):
         self.reply(out)
 
     def cost_query(self, scope, body, query):
+        """The Query API within its documented limits: at most 2 groupings, daily granularity over
+        at most 31 days, ResourceId grouping only at subscription and resource-group scope. Rows
+        are aggregated by the requested date granularity and groupings."""
+        token = self.token_used
         m = re.match(r"^/subscriptions/([^/]+)(?:/resourceGroups/([^/]+))?$", scope, re.I)
-        if not m:
-            return self.error(400, "BadRequest", f"unsupported scope {scope}", token=self.token_used)
-        sub, rg = m.group(1).lower(), m.group(2)
-        currency = dict((s, c) for s, _, c in SUBSCRIPTIONS)[sub]
+        billing = re.match(r"^/providers/Microsoft\.Billing/billingAccounts/[^/]+(/billingProfiles/[^/]+)?$",
+                           scope, re.I)
+        if not m and not billing:
+            return self.error(400, "BadRequest", f"unsupported scope {scope}", token=token)
+        dataset = body.get("dataset") or {}
+        grouping = dataset.get("grouping") or []
+        if len(grouping) > MAX_GROUPINGS:
+            return self.error(400, "BadRequest",
+                              f"Invalid query definition: Query can have up to {MAX_GROUPINGS} group by "
+                              f"clauses, found {len(grouping)}.", token=token)
+        granularity = dataset.get("granularity") or "None"
+        if granularity not in ("Daily", "Monthly", "None"):
+            return self.error(400, "BadRequest", f"Invalid granularity {granularity}.", token=token)
         period = body["timePeriod"]
         first = date.fromisoformat(period["from"][:10])
         last = date.fromisoformat(period["to"][:10])
-        rows = cost_rows(self.state.resources, sub, currency, first, last, rg)
-        dataset = body["dataset"]
-        names = list(dataset["aggregation"].keys()) + ["UsageDate"]
-        names += [g["name"] for g in dataset.get("grouping", []) if g["type"] == "Dimension"]
-        names += ["Currency"]
-        columns = [{"name": n, "type": "Number" if n in ("Cost", "CostUSD", "UsageDate") else "String"}
+        if granularity == "Daily" and (last - first).days + 1 > MAX_DAILY_DAYS:
+            return self.error(400, "BadRequest",
+                              f"Invalid query: the time period for daily granularity cannot exceed "
+                              f"{MAX_DAILY_DAYS} days.", token=token)
+        dims = [g["name"] for g in grouping if g["type"] == "Dimension"]
+        tag_keys = [g["name"] for g in grouping if g["type"] == "TagKey"]
+        if billing and "ResourceId" in dims:
+            return self.error(400, "BadRequest",
+                              "Grouping by ResourceId is not supported at billing account or profile "
+                              "scope.", token=token)
+        if m:
+            sub, rg = m.group(1).lower(), m.group(2)
+            currency = dict((s, c) for s, _, c in SUBSCRIPTIONS)[sub]
+            rows = cost_rows(self.state.resources, sub, currency, first, last, rg)
+        else:
+            rows = [r for s, _, c in SUBSCRIPTIONS
+                    for r in cost_rows(self.state.resources, s, c, first, last)]
+        aggregations = dataset.get("aggregation") or {}
+        groups = {}
+        for r in rows:
+            key = []
+            if granularity == "Daily":
+                key.append(r["UsageDate"])
+            elif granularity == "Monthly":
+                key.append(int(str(r["UsageDate"])[:6] + "01"))
+            key += [r[d] for d in dims]
+            for t in tag_keys:
+                value = r["_tags"].get(t)
+                key += [t if value is not None else "", value or ""]
+            key.append(r["Currency"])
+            sums = groups.setdefault(tuple(key), {n: 0.0 for n in aggregations})
+            for n, agg in aggregations.items():
+                sums[n] += r[agg["name"]]
+        names = list(aggregations.keys())
+        names += ["UsageDate"] if granularity == "Daily" else ["BillingMonth"] if granularity == "Monthly" else []
+        names += dims + [n for _ in tag_keys for n in ("TagKey", "TagValue")] + ["Currency"]
+        columns = [{"name": n, "type": "Number" if n in aggregations or n in ("UsageDate",) else "String"}
                    for n in names]
+        table = [[round(sums[n], 10) for n in aggregations] + list(key) for key, sums in groups.items()]
         start = offset_of(query.get("$skiptoken", [None])[0])
-        size = 1000
-        page = rows[start: start + size]
+        size = QUERY_PAGE_ROWS
+        page = table[start: start + size]
         out = copy.deepcopy(self.state.query_envelope)
-        out["properties"] = {
-            "columns": columns,
-            "rows": [[r[dataset["aggregation"][n]["name"]] if n in dataset["aggregation"] else r[n]
-                      for n in names] for r in page],
-            "nextLink": None,
-        }
-        if start + size < len(rows):
+        out["properties"] = {"columns": columns, "rows": page, "nextLink": None}
+        if start + size < len(table):
             out["properties"]["nextLink"] = (f"{self.base()}{scope}/providers/Microsoft.CostManagement/query"
                                              f"?api-version=2025-03-01&$skiptoken={skip_token(start + size)}")
         self.reply(out)
@@ -427,8 +494,12 @@ class Handler(BaseHTTPRequestHandler):
         end = datetime.fromisoformat(query["endtime"][0].replace("Z", "+00:00"))
         names = query["metricnames"][0].split(",")
         ids = body["resourceids"]
-        if len(ids) > 50:
-            return self.error(400, "BadRequest", "at most 50 resource ids per batch", token=self.token_used)
+        if len(ids) > BATCH_MAX_IDS:
+            return self.error(400, "BadRequest", f"at most {BATCH_MAX_IDS} resource ids per batch",
+                              token=self.token_used)
+        if len(names) > METRICS_MAX_NAMES:
+            return self.error(400, "BadRequest", f"at most {METRICS_MAX_NAMES} metric names per request",
+                              token=self.token_used)
         template = self.state.batch_envelope["values"][0]
         values = []
         for rid in ids:

@@ -333,6 +333,14 @@ pub fn stage(input: &Input<'_>, staging: &Path, n: usize) -> Result<Option<Stage
             column,
             total: parquet_sum(input.path, header).map_err(data_err)?,
         }),
+        // An API page: the total the API gave for the page's group (on its first page).
+        (Some((header, column)), None) if format == Format::Json => {
+            input.hint.source_total.map(|total| SourceCost {
+                header: header.clone(),
+                column,
+                total,
+            })
+        }
         _ => None,
     };
     Ok(Some(Staged {
