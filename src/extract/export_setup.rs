@@ -192,6 +192,23 @@ pub async fn run(
     Ok(report)
 }
 
+/// List the scope's exports: what managing them first does, so `check` fails a scope exactly when
+/// the run would.
+pub async fn probe(client: &AzureClient, scope: String) -> std::result::Result<String, CallError> {
+    let url = format!(
+        "{}/{}/providers/Microsoft.CostManagement/exports?api-version={API_VERSION}",
+        client.endpoints().resource_manager,
+        scope.trim_matches('/')
+    );
+    let reply = client.get(Api::CostManagement, &url).await?;
+    let n = reply
+        .json
+        .get("value")
+        .and_then(Value::as_array)
+        .map_or(0, Vec::len);
+    Ok(format!("exports readable ({n} defined)"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -213,21 +230,4 @@ mod tests {
             None
         );
     }
-}
-
-/// List the scope's exports: what managing them first does, so `check` fails a scope exactly when
-/// the run would.
-pub async fn probe(client: &AzureClient, scope: String) -> std::result::Result<String, CallError> {
-    let url = format!(
-        "{}/{}/providers/Microsoft.CostManagement/exports?api-version={API_VERSION}",
-        client.endpoints().resource_manager,
-        scope.trim_matches('/')
-    );
-    let reply = client.get(Api::CostManagement, &url).await?;
-    let n = reply
-        .json
-        .get("value")
-        .and_then(Value::as_array)
-        .map_or(0, Vec::len);
-    Ok(format!("exports readable ({n} defined)"))
 }
