@@ -2,8 +2,10 @@
 //! the metrics data plane's batch API (`POST {region endpoint}/subscriptions/{id}/metrics:getBatch`,
 //! at most 50 resources of one type and region per call), falling back to the single-resource API
 //! on Resource Manager where the batch API refuses (not offered, or the role is missing there).
-//! Loads are incremental: each batch starts at the hour after its resources' last loaded hour
-//! (or `lookback_days` before the run date) and ends at the start of the run date.
+//! Loads are incremental: each batch starts `late_hours` before the hour after its resources' last
+//! hour with a value (or `lookback_days` before the run date) and ends at the start of the run
+//! date. Hours Azure Monitor has not aggregated yet come back without a value and are not stored,
+//! so they are read again, as are the trailing hours, where late values arrive.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -79,6 +81,10 @@ pub struct MonitorSpec {
     /// Use the batch API (true, the default) or only the single-resource API.
     #[serde(default = "yes")]
     pub batch: bool,
+    /// Hours before the last loaded hour read again on each load, for values that arrive late.
+    /// Default 6.
+    #[serde(default = "default_late_hours")]
+    pub late_hours: u32,
 }
 
 fn default_name() -> String {
@@ -89,6 +95,9 @@ fn default_lookback() -> u32 {
 }
 fn yes() -> bool {
     true
+}
+fn default_late_hours() -> u32 {
+    6
 }
 
 pub async fn extract(
@@ -134,7 +143,7 @@ pub async fn extract(
         for chunk in members.chunks(BATCH_LIMIT) {
             let start = chunk
                 .iter()
-                .map(|r| start_for(&last, &r.id, first_load))
+                .map(|r| start_for(&last, &r.id, first_load, spec.late_hours))
                 .min()
                 .unwrap_or(first_load);
             if start < end {
@@ -244,11 +253,18 @@ fn day_start(d: NaiveDate) -> DateTime<Utc> {
     Utc.from_utc_datetime(&d.and_hms_opt(0, 0, 0).expect("midnight"))
 }
 
-/// The hour after `id`'s last loaded hour, or `first_load` for a resource not loaded yet.
-fn start_for(last: &HashMap<String, i64>, id: &str, first_load: DateTime<Utc>) -> DateTime<Utc> {
+/// The hour after `id`'s last loaded hour less `late_hours` (read again for late values), never
+/// before the lookback window less those hours; `first_load` for a resource not loaded yet.
+fn start_for(
+    last: &HashMap<String, i64>,
+    id: &str,
+    first_load: DateTime<Utc>,
+    late_hours: u32,
+) -> DateTime<Utc> {
+    let again = Duration::hours(i64::from(late_hours));
     last.get(id)
         .and_then(|micros| DateTime::from_timestamp_micros(*micros))
-        .map(|t| (t + Duration::hours(1)).max(first_load))
+        .map(|t| (t + Duration::hours(1) - again).max(first_load - again))
         .unwrap_or(first_load)
 }
 

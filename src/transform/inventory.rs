@@ -173,16 +173,24 @@ pub fn metrics(bytes: &[u8], key: &str) -> Result<DataFrame> {
                 else {
                     continue;
                 };
+                let value = |k: &str| point.get(k).and_then(Value::as_f64);
+                let values = ["average", "minimum", "maximum", "total", "count"].map(value);
+                // An hour Azure Monitor has not aggregated yet carries only its time: it is not
+                // data (and not coverage); a later load reads it again.
+                if values.iter().all(Option::is_none) {
+                    continue;
+                }
+                let [a, mn, mx, tot, cnt] = values;
                 id.push(resource.clone());
                 name.push(metric_name.clone());
                 unit.push(metric_unit.clone());
                 ts.push(t);
                 date.push((t.div_euclid(86_400_000_000)) as i32);
-                avg.push(point.get("average").and_then(Value::as_f64));
-                min.push(point.get("minimum").and_then(Value::as_f64));
-                max.push(point.get("maximum").and_then(Value::as_f64));
-                total.push(point.get("total").and_then(Value::as_f64));
-                count.push(point.get("count").and_then(Value::as_f64));
+                avg.push(a);
+                min.push(mn);
+                max.push(mx);
+                total.push(tot);
+                count.push(cnt);
             }
         }
     }

@@ -463,17 +463,39 @@ lookback_days = 1
     emu.faults(
         json!([{"match": "metrics:getBatch", "kind": "status", "status": 403, "times": 1000}]),
     );
+    // The last three hours are not aggregated yet: Azure Monitor returns them without a value.
+    emu.call(
+        "POST",
+        "/_emulator/settings",
+        &json!({"metrics_until": "2026-11-04T21:00:00Z"}),
+    );
     ok(&ws, &emu, &["run", "--as-of", "2026-11-05"]);
     // 30 VMs x 6 metrics, 35 disks x 4, 3 storage accounts x 2, for 24 hours.
-    let per_day = 24 * (30 * 6 + 35 * 4 + 3 * 2);
-    assert_eq!(ws.count("metrics"), per_day);
+    let per_hour = 30 * 6 + 35 * 4 + 3 * 2;
+    let per_day = 24 * per_hour;
+    assert_eq!(
+        ws.count("metrics"),
+        21 * per_hour,
+        "hours without a value are not rows"
+    );
     let single = requests(&emu.log(), "/providers/Microsoft.Insights/metrics?").len();
     assert_eq!(single, 30 + 35 + 3, "one call per resource");
 
-    // The next day reads only the new day, through the batch API again.
+    // The next day reads the new day and, again, the hours before it where late values arrive:
+    // the three late hours are in the lake now, through the batch API again.
     emu.faults(json!([]));
+    emu.call(
+        "POST",
+        "/_emulator/settings",
+        &json!({"metrics_until": null}),
+    );
     ok(&ws, &emu, &["run", "--as-of", "2026-11-06"]);
     assert_eq!(ws.count("metrics"), 2 * per_day);
+    let late = ws.sql(
+        "SELECT COUNT(*) AS n FROM metrics WHERE \"timestamp\" >= TIMESTAMP '2026-11-04T21:00:00Z' \
+         AND \"timestamp\" < TIMESTAMP '2026-11-05T00:00:00Z'",
+    );
+    assert_eq!(late[0]["n"], 3 * per_hour);
     let batch: Vec<Value> = requests(&emu.log(), "metrics:getBatch")
         .into_iter()
         .filter(|r| r["status"] == 200)
@@ -485,7 +507,9 @@ lookback_days = 1
             r["path"]
                 .as_str()
                 .unwrap()
-                .contains("starttime=2026-11-05T00:00:00Z")
+                // The hour after the last with a value (20:00) less the 6 late hours, but no
+                // earlier than the lookback window (one day) less those hours.
+                .contains("starttime=2026-11-04T18:00:00Z")
         );
     }
 }

@@ -14,7 +14,8 @@ Control endpoints (tests only):
       e.g. 503 or 403), "slow" ({"delay": seconds}), "truncate" (half the body, then the connection
       closes), "expire_token" (401 ExpiredAuthenticationToken; that token stays refused)
   POST /_emulator/settings {"token_life": seconds} for the tokens issued from now on;
-      {"deny": [path substrings]}: the identity has no role there (403 AuthorizationFailed, every time)
+      {"deny": [path substrings]}: the identity has no role there (403 AuthorizationFailed, every time);
+      {"metrics_until": "2026-11-04T21:00:00Z"}: metric hours from then on have no value yet (late data)
 
 Documented limits are enforced (400 BadRequest, as Azure answers): Query API groupings, daily
 ranges and ResourceId grouping scopes; Resource Graph $top; metrics batch size and metric names.
@@ -187,6 +188,7 @@ class State:
         self.exports = {}
         self.export_runs = []
         self.denied = []  # path substrings this identity has no role on (403 every time)
+        self.metrics_until = None  # hours from this one (ISO, UTC) have no value yet
 
     def take_fault(self, path, body=""):
         with self.lock:
@@ -351,6 +353,7 @@ class Handler(BaseHTTPRequestHandler):
         if path == "/_emulator/settings":
             st.token_life = int(body.get("token_life", st.token_life))
             st.denied = list(body.get("deny", st.denied))
+            st.metrics_until = body.get("metrics_until", st.metrics_until)
             return self.send_json(200, {"ok": True})
         if path == "/_emulator/log":
             with st.lock:
@@ -479,8 +482,14 @@ class Handler(BaseHTTPRequestHandler):
             data = []
             for h in range(hours):
                 t = start + timedelta(hours=h)
+                stamp = t.strftime("%Y-%m-%dT%H:%M:%SZ")
+                until = self.state.metrics_until
+                if until and stamp >= until:
+                    # Not aggregated yet: Azure Monitor returns the hour with no value.
+                    data.append({"timeStamp": stamp})
+                    continue
                 v = round(100 * unit(rid.lower(), name, t.isoformat()), 3)
-                data.append({"timeStamp": t.strftime("%Y-%m-%dT%H:%M:%SZ"), "average": v,
+                data.append({"timeStamp": stamp, "average": v,
                              "maximum": round(min(100.0, v * 1.5), 3)})
             out.append({"id": f"{rid}/providers/Microsoft.Insights/metrics/{name}",
                         "type": "Microsoft.Insights/metrics",
