@@ -303,6 +303,14 @@ impl AzureClient {
                     .body(b.clone());
             }
             let next = self.attempt(request).await;
+            if let Next::Retry { error, wait } = &next
+                && error.status == Some(429)
+            {
+                // Throttled: the whole API pauses, not just this request. The pause is set before
+                // this request's permit is given back, so no waiting request slips in first.
+                let pause = (*wait).max(backoff(retry.base_delay_ms, attempt));
+                pacer.hold_until(Instant::now() + pause).await;
+            }
             drop(permit);
             let (error, wait) = match next {
                 Next::Done(reply) => {
@@ -342,7 +350,10 @@ impl AzureClient {
             }
             let wait = wait.max(backoff(retry.base_delay_ms, attempt)).min(max);
             tracing::warn!(%url, error = %error, attempt, wait_ms = wait.as_millis() as u64, "retrying");
-            tokio::time::sleep(wait).await;
+            if error.status != Some(429) {
+                tokio::time::sleep(wait).await;
+            }
+            // (After a 429 the retry waits in the API's pace, with every other request.)
         }
     }
 

@@ -460,9 +460,12 @@ lookback_days = 1
 "#
     ));
     let ws = workspace(&emu, &pipeline);
-    emu.faults(
-        json!([{"match": "metrics:getBatch", "kind": "status", "status": 403, "times": 1000}]),
-    );
+    // The batch API is refused, so resources are read one call at a time, four calls side by
+    // side; one of them is throttled.
+    emu.faults(json!([
+        {"match": "metrics:getBatch", "kind": "status", "status": 403, "times": 1000},
+        {"match": "/providers/Microsoft.Insights/metrics", "kind": "throttle", "header": "Retry-After", "value": 2, "times": 1},
+    ]));
     // The last three hours are not aggregated yet: Azure Monitor returns them without a value.
     emu.call(
         "POST",
@@ -478,8 +481,26 @@ lookback_days = 1
         21 * per_hour,
         "hours without a value are not rows"
     );
-    let single = requests(&emu.log(), "/providers/Microsoft.Insights/metrics?").len();
-    assert_eq!(single, 30 + 35 + 3, "one call per resource");
+    let log = emu.log();
+    let single = requests(&log, "/providers/Microsoft.Insights/metrics?");
+    assert_eq!(
+        single.len(),
+        30 + 35 + 3 + 1,
+        "one call per resource, and one retry"
+    );
+    // The throttle answer paused every call to the API, not just the one it answered (calls
+    // already under way when it came are let through).
+    let at = single
+        .iter()
+        .find(|r| r["status"] == 429)
+        .expect("the throttle")["time"]
+        .as_f64()
+        .unwrap();
+    let during: Vec<_> = single
+        .iter()
+        .filter(|r| (at + 0.2..at + 1.95).contains(&r["time"].as_f64().unwrap()))
+        .collect();
+    assert!(during.is_empty(), "calls during the pause: {during:#?}");
 
     // The next day reads the new day and, again, the hours before it where late values arrive:
     // the three late hours are in the lake now, through the batch API again.
