@@ -55,11 +55,12 @@ static REGIONS: LazyLock<HashMap<String, (String, String)>> = LazyLock::new(|| {
         .collect()
 });
 
-/// A service's name and category.
+/// A service's name, category and subcategory.
 #[derive(Clone)]
 struct Service {
     name: String,
     category: String,
+    subcategory: String,
 }
 
 /// Services by (consumed service, resource type), by resource type alone and by consumed service
@@ -77,12 +78,13 @@ static SERVICES: LazyLock<Services> = LazyLock::new(|| {
         by_consumed: HashMap::new(),
     };
     for r in rows(SERVICES_CSV) {
-        let [consumed, rtype, name, category, ..] = r.as_slice() else {
+        let [consumed, rtype, name, category, subcategory, ..] = r.as_slice() else {
             continue;
         };
         let service = Service {
             name: name.clone(),
             category: category.clone(),
+            subcategory: subcategory.clone(),
         };
         let (consumed, rtype) = (consumed.to_lowercase(), rtype.to_lowercase());
         s.by_both
@@ -233,6 +235,10 @@ pub fn service_name(consumed: Expr, resource_id: Expr) -> Expr {
 
 pub fn service_category(consumed: Expr, resource_id: Expr) -> Expr {
     map_service(consumed, resource_id, |s| s.category.clone())
+}
+
+pub fn service_subcategory(consumed: Expr, resource_id: Expr) -> Expr {
+    map_service(consumed, resource_id, |s| s.subcategory.clone())
 }
 
 #[cfg(test)]

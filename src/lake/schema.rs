@@ -18,6 +18,9 @@ pub const COST_DECIMAL_COLUMNS: &[&str] = &[
     "EffectiveCost",
     "ListCost",
     "ListUnitPrice",
+    "PricingCurrencyContractedUnitPrice",
+    "PricingCurrencyEffectiveCost",
+    "PricingCurrencyListUnitPrice",
     "PricingQuantity",
     "x_BilledCostInUsd",
     "x_BilledUnitPrice",
@@ -49,6 +52,7 @@ pub const COST_BOOLEAN_COLUMNS: &[&str] = &["x_SkuIsCreditEligible"];
 
 /// FOCUS 1.2 cost columns that hold text.
 pub const COST_STRING_COLUMNS: &[&str] = &[
+    "AvailabilityZone",
     "BillingAccountId",
     "BillingAccountName",
     "BillingAccountType",
@@ -129,7 +133,6 @@ pub const COST_STRING_COLUMNS: &[&str] = &[
     "x_SkuTerm",
     "x_SkuTier",
     // Kept from older FOCUS versions and legacy exports, which have no FOCUS 1.2 home for them.
-    "x_AvailabilityZone",
     "x_ConsumedService",
     "x_ServiceInfo1",
     "x_ServiceInfo2",
@@ -591,6 +594,10 @@ pub fn data_quality() -> TableDef {
             ("usage_without_quantity", Int64),
             // BillingCurrency that is not an ISO 4217 code.
             ("unknown_currency", Int64),
+            // Values outside the sets FOCUS 1.2 allows (ChargeCategory, ChargeFrequency, …): how
+            // many, and which (`ChargeFrequency "Usage-based" ×12; …`).
+            ("values_not_allowed", Int64),
+            ("values_not_allowed_detail", Utf8),
             // Header columns no FOCUS or x_ column takes, comma-separated.
             ("ignored_columns", Utf8),
         ]),
@@ -637,8 +644,92 @@ pub fn all() -> Vec<TableDef> {
     ]
 }
 
+/// Every FOCUS 1.2 cost and usage column and its FOCUS data type.
+pub const FOCUS_1_2_COLUMNS: &[(&str, &str)] = &[
+    ("AvailabilityZone", "String"),
+    ("BilledCost", "Decimal"),
+    ("BillingAccountId", "String"),
+    ("BillingAccountName", "String"),
+    ("BillingAccountType", "String"),
+    ("BillingCurrency", "String"),
+    ("BillingPeriodEnd", "Date/Time"),
+    ("BillingPeriodStart", "Date/Time"),
+    ("CapacityReservationId", "String"),
+    ("CapacityReservationStatus", "String"),
+    ("ChargeCategory", "String"),
+    ("ChargeClass", "String"),
+    ("ChargeDescription", "String"),
+    ("ChargeFrequency", "String"),
+    ("ChargePeriodEnd", "Date/Time"),
+    ("ChargePeriodStart", "Date/Time"),
+    ("CommitmentDiscountCategory", "String"),
+    ("CommitmentDiscountId", "String"),
+    ("CommitmentDiscountName", "String"),
+    ("CommitmentDiscountQuantity", "Decimal"),
+    ("CommitmentDiscountStatus", "String"),
+    ("CommitmentDiscountType", "String"),
+    ("CommitmentDiscountUnit", "String"),
+    ("ConsumedQuantity", "Decimal"),
+    ("ConsumedUnit", "String"),
+    ("ContractedCost", "Decimal"),
+    ("ContractedUnitPrice", "Decimal"),
+    ("EffectiveCost", "Decimal"),
+    ("InvoiceId", "String"),
+    ("InvoiceIssuerName", "String"),
+    ("ListCost", "Decimal"),
+    ("ListUnitPrice", "Decimal"),
+    ("PricingCategory", "String"),
+    ("PricingCurrency", "String"),
+    ("PricingCurrencyContractedUnitPrice", "Decimal"),
+    ("PricingCurrencyEffectiveCost", "Decimal"),
+    ("PricingCurrencyListUnitPrice", "Decimal"),
+    ("PricingQuantity", "Decimal"),
+    ("PricingUnit", "String"),
+    ("ProviderName", "String"),
+    ("PublisherName", "String"),
+    ("RegionId", "String"),
+    ("RegionName", "String"),
+    ("ResourceId", "String"),
+    ("ResourceName", "String"),
+    ("ResourceType", "String"),
+    ("ServiceCategory", "String"),
+    ("ServiceName", "String"),
+    ("ServiceSubcategory", "String"),
+    ("SkuId", "String"),
+    ("SkuMeter", "String"),
+    ("SkuPriceDetails", "JSON"),
+    ("SkuPriceId", "String"),
+    ("SubAccountId", "String"),
+    ("SubAccountName", "String"),
+    ("SubAccountType", "String"),
+    ("Tags", "JSON"),
+];
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn costs_has_every_focus_1_2_column_under_its_name_and_type() {
+        use datafusion::arrow::datatypes::DataType;
+        let costs = super::costs();
+        for (name, focus_type) in super::FOCUS_1_2_COLUMNS {
+            let field = costs
+                .schema
+                .field_with_name(name)
+                .unwrap_or_else(|_| panic!("costs lacks FOCUS column {name}"));
+            // Decimals are Float64 in the lake (see the module docs); JSON is text.
+            let ok = match *focus_type {
+                "Decimal" => field.data_type() == &DataType::Float64,
+                "Date/Time" => matches!(field.data_type(), DataType::Timestamp(_, Some(_))),
+                _ => field.data_type() == &DataType::Utf8,
+            };
+            assert!(ok, "{name}: {:?} for FOCUS {focus_type}", field.data_type());
+            assert!(
+                costs.schema.field_with_name(&format!("x_{name}")).is_err(),
+                "{name} is also kept under an x_ name"
+            );
+        }
+    }
+
     #[test]
     fn cost_columns_are_unique_and_partition_columns_exist() {
         let t = super::costs();

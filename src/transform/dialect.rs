@@ -162,7 +162,6 @@ const FOCUS_RENAMES: &[(&str, &str)] = &[
     ("x_InvoiceId", "InvoiceId"),
     ("x_PricingCurrency", "PricingCurrency"),
     ("x_SkuMeterName", "SkuMeter"),
-    ("AvailabilityZone", "x_AvailabilityZone"),
 ];
 
 /// Other names of legacy columns: the pay-as-you-go (Web Direct) usage file's columns, read as the
@@ -250,7 +249,7 @@ const LEGACY_COLUMNS: &[(&str, &str)] = &[
     ("AdditionalInfo", "x_SkuDetails"),
     ("ServiceInfo1", "x_ServiceInfo1"),
     ("ServiceInfo2", "x_ServiceInfo2"),
-    ("AvailabilityZone", "x_AvailabilityZone"),
+    ("AvailabilityZone", "AvailabilityZone"),
     ("ConsumedService", "x_ConsumedService"),
 ];
 

@@ -1,6 +1,7 @@
 //! The `data_quality` table: per ingested cost file, rows read, written and quarantined, the
 //! columns nothing took, and checks that keep a row but deserve a look (prices out of order,
-//! usage without a quantity, currencies that are not ISO 4217 codes).
+//! usage without a quantity, currencies that are not ISO 4217 codes, values outside the sets FOCUS
+//! 1.2 allows).
 
 use std::sync::Arc;
 
@@ -35,6 +36,90 @@ const CURRENCIES: &[&str] = &[
     "TJS", "TMT", "TND", "TOP", "TRY", "TTD", "TWD", "TZS", "UAH", "UGX", "USD", "UYU", "UZS",
     "VES", "VND", "VUV", "WST", "XAF", "XCD", "XOF", "XPF", "YER", "ZAR", "ZMW", "ZWL",
 ];
+
+/// FOCUS 1.2 columns whose values come from a set, and the set (NULL is allowed where FOCUS allows
+/// it; it is not checked here).
+pub const ALLOWED_VALUES: &[(&str, &[&str])] = &[
+    (
+        "ChargeCategory",
+        &["Usage", "Purchase", "Tax", "Credit", "Adjustment"],
+    ),
+    ("ChargeClass", &["Correction"]),
+    ("ChargeFrequency", &["One-Time", "Recurring", "Usage-Based"]),
+    ("CommitmentDiscountCategory", &["Spend", "Usage"]),
+    ("CommitmentDiscountStatus", &["Used", "Unused"]),
+    ("CapacityReservationStatus", &["Used", "Unused"]),
+    (
+        "PricingCategory",
+        &["Standard", "Dynamic", "Committed", "Other"],
+    ),
+    (
+        "ServiceCategory",
+        &[
+            "AI and Machine Learning",
+            "Analytics",
+            "Business Applications",
+            "Compute",
+            "Databases",
+            "Developer Tools",
+            "Identity",
+            "Integration",
+            "Internet of Things",
+            "Management and Governance",
+            "Media",
+            "Migration",
+            "Mobile",
+            "Multicloud",
+            "Networking",
+            "Other",
+            "Security",
+            "Storage",
+            "Web",
+        ],
+    ),
+];
+
+/// Per file, the values outside FOCUS's allowed sets: `ChargeFrequency 'Usage-based' ×12; …`, and
+/// how many values that is.
+async fn disallowed(
+    ctx: &SessionContext,
+) -> Result<std::collections::HashMap<String, (String, i64)>> {
+    let parts: Vec<String> = ALLOWED_VALUES
+        .iter()
+        .map(|(column, allowed)| {
+            format!(
+                "SELECT \"x_SourceFile\" AS f, '{column}' AS c, CAST(\"{column}\" AS VARCHAR) AS v \
+                 FROM staged_costs WHERE {REASON} IS NULL AND \"{column}\" IS NOT NULL \
+                 AND \"{column}\" NOT IN ({})",
+                sql_list(allowed.iter().copied())
+            )
+        })
+        .collect();
+    let sql = format!(
+        "SELECT f, c, v, COUNT(*) FROM ({}) GROUP BY f, c, v ORDER BY f, c, v",
+        parts.join(" UNION ALL ")
+    );
+    let batches = ctx.sql(&sql).await?.collect().await?;
+    let (files, columns, values, counts) = (
+        strings(&batches, 0)?,
+        strings(&batches, 1)?,
+        strings(&batches, 2)?,
+        numbers(&batches, 3)?,
+    );
+    let mut out: std::collections::HashMap<String, (String, i64)> = Default::default();
+    for i in 0..files.len() {
+        let entry = out.entry(files[i].clone()).or_default();
+        if !entry.0.is_empty() {
+            entry.0.push_str("; ");
+        }
+        entry.0.push_str(&format!(
+            "{} {:?} ×{}",
+            columns[i], values[i], counts[i] as i64
+        ));
+        entry.1 += counts[i] as i64;
+    }
+    Ok(out)
+}
 
 /// Compute and commit this run's quality rows for `files`, replacing earlier rows for them.
 /// `ctx` has each table's staged rows registered as `staged_<table>`.
@@ -86,6 +171,11 @@ pub async fn record(
         }
     }
 
+    let not_allowed = if tables.contains(&"costs") {
+        disallowed(ctx).await?
+    } else {
+        Default::default()
+    };
     let def = schema::data_quality();
     let text = |f: &dyn Fn(&StagedFile) -> String| -> ArrayRef {
         Arc::new(StringArray::from(files.iter().map(f).collect::<Vec<_>>()))
@@ -123,6 +213,18 @@ pub async fn record(
             number(4),
             number(5),
             number(6),
+            Arc::new(Int64Array::from(
+                files
+                    .iter()
+                    .map(|f| not_allowed.get(&f.key).map_or(0, |(_, n)| *n))
+                    .collect::<Vec<_>>(),
+            )),
+            text(&|f| {
+                not_allowed
+                    .get(&f.key)
+                    .map(|(text, _)| text.clone())
+                    .unwrap_or_default()
+            }),
             text(&|f| {
                 f.staged
                     .as_ref()

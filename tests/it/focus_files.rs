@@ -395,3 +395,49 @@ fn bad_records_and_files_are_quarantined_by_line_and_the_rest_commits_and_reconc
         "{status}"
     );
 }
+
+#[test]
+fn focus_columns_keep_their_names_older_files_are_brought_up_to_1_2_and_disallowed_values_are_flagged()
+ {
+    let probe = Workspace::new();
+    let input = probe.path().join("input");
+    std::fs::create_dir_all(&input).unwrap();
+    // FOCUS 1.0 style: no billing period, no pricing currency, no service subcategory; one
+    // ChargeFrequency spelt the wrong way and a ChargeCategory FOCUS does not have.
+    std::fs::write(
+        input.join("older.csv"),
+        "BilledCost,EffectiveCost,ListUnitPrice,ChargePeriodStart,ChargePeriodEnd,BillingCurrency,\
+         ChargeCategory,ChargeFrequency,AvailabilityZone,ResourceId,x_ConsumedService\n\
+         10,8,0.5,2026-03-14T00:00:00Z,2026-03-15T00:00:00Z,USD,Usage,Usage-based,westeurope-1,\
+         /subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1,Microsoft.Compute\n\
+         2,2,,2026-03-15T00:00:00Z,2026-03-16T00:00:00Z,USD,Fee,Usage-Based,,,\n",
+    )
+    .unwrap();
+    let ws = Workspace::with_pipelines(&[("focus.toml", &pipeline(&input, false))]);
+    ws.ok(&["run", "--as-of", "2026-03-20"]);
+
+    let rows = ws.sql(
+        "SELECT \"AvailabilityZone\", \"PricingCurrency\", \"PricingCurrencyEffectiveCost\", \
+         \"PricingCurrencyListUnitPrice\", \"ServiceSubcategory\", \
+         CAST(\"BillingPeriodStart\" AS VARCHAR) AS bps, CAST(\"BillingPeriodEnd\" AS VARCHAR) AS bpe \
+         FROM costs ORDER BY \"BilledCost\" DESC",
+    );
+    assert_eq!(rows[0]["AvailabilityZone"], "westeurope-1");
+    assert_eq!(rows[0]["PricingCurrency"], "USD");
+    assert_eq!(rows[0]["PricingCurrencyEffectiveCost"], 8.0);
+    assert_eq!(rows[0]["PricingCurrencyListUnitPrice"], 0.5);
+    assert_eq!(rows[0]["ServiceSubcategory"], "Virtual Machines");
+    assert!(rows[0]["bps"].as_str().unwrap().starts_with("2026-03-01"));
+    assert!(rows[0]["bpe"].as_str().unwrap().starts_with("2026-04-01"));
+    // The row without a resource has no subcategory to look up.
+    assert_eq!(rows[1]["ServiceSubcategory"], serde_json::Value::Null);
+
+    let quality = ws.sql("SELECT values_not_allowed, values_not_allowed_detail FROM data_quality");
+    assert_eq!(quality[0]["values_not_allowed"], 2, "{quality:?}");
+    let detail = quality[0]["values_not_allowed_detail"].as_str().unwrap();
+    assert!(
+        detail.contains("ChargeCategory \"Fee\" ×1")
+            && detail.contains("ChargeFrequency \"Usage-based\" ×1"),
+        "{detail}"
+    );
+}

@@ -3,7 +3,7 @@
 
 use polars::prelude::*;
 
-use super::{joined, note_if, null_of};
+use super::{DAY_MICROS, joined, note_if, null_of};
 use crate::transform::dialect::Dialect;
 
 /// Fills that read the typed columns: costs from each other, ContractedCost and ListCost from unit
@@ -52,10 +52,75 @@ pub(super) fn fill(lf: LazyFrame, dialect: &Dialect) -> LazyFrame {
             &mut notes,
         ));
     }
+    // Files from before FOCUS 1.2 (and legacy datasets) lack what 1.2 added: the billing period
+    // when only the charge period is given, the pricing currency where billing and pricing
+    // currency cannot differ (no exchange rate other than 1), and the service subcategory from
+    // the Services open data.
+    let month_of = |micros: Expr| {
+        micros
+            .cast(DataType::Datetime(TimeUnit::Microseconds, None))
+            .dt()
+            .truncate(lit("1mo"))
+    };
+    let period_start = month_of(c("ChargePeriodStart"));
+    let period_end = month_of(
+        period_start.clone().dt().timestamp(TimeUnit::Microseconds) + lit(32 * DAY_MICROS),
+    );
+    exprs.push(filled(
+        "BillingPeriodStart",
+        period_start.dt().timestamp(TimeUnit::Microseconds),
+        "BillingPeriodStart:month-of-ChargePeriodStart",
+        &mut notes,
+    ));
+    exprs.push(filled(
+        "BillingPeriodEnd",
+        period_end.dt().timestamp(TimeUnit::Microseconds),
+        "BillingPeriodEnd:month-of-ChargePeriodStart",
+        &mut notes,
+    ));
+    let one_currency = c("x_BillingExchangeRate")
+        .is_null()
+        .or(c("x_BillingExchangeRate").eq(lit(1.0)));
+    exprs.push(filled(
+        "PricingCurrency",
+        when(one_currency)
+            .then(c("BillingCurrency"))
+            .otherwise(null_of(DataType::String)),
+        "PricingCurrency:same-as-BillingCurrency",
+        &mut notes,
+    ));
+    exprs.push(filled(
+        "ServiceSubcategory",
+        crate::open_data::service_subcategory(c("x_ConsumedService"), c("ResourceId")),
+        "ServiceSubcategory:from-services-open-data",
+        &mut notes,
+    ));
     // The notes read the values before the fills, so they are computed alongside them.
     exprs.push(joined(&notes, ";").alias("__changes"));
     let lf = lf.with_columns(exprs);
     let mut notes = vec![col("__changes")];
+
+    // Amounts in the pricing currency: the billing amounts where the two currencies are one, else
+    // the billing amounts divided by the exchange rate (billing = pricing × rate).
+    let same = c("PricingCurrency").eq(c("BillingCurrency"));
+    let rate = c("x_BillingExchangeRate");
+    let mut pricing_fills = Vec::new();
+    for (pricing_col, billing_col) in [
+        ("PricingCurrencyEffectiveCost", "EffectiveCost"),
+        ("PricingCurrencyListUnitPrice", "ListUnitPrice"),
+        ("PricingCurrencyContractedUnitPrice", "ContractedUnitPrice"),
+    ] {
+        let from = when(same.clone())
+            .then(c(billing_col))
+            .when(rate.clone().gt(lit(0.0)))
+            .then(c(billing_col) / rate.clone())
+            .otherwise(null_of(DataType::Float64));
+        notes.push(note_if(
+            c(pricing_col).is_null().and(from.clone().is_not_null()),
+            format!("{pricing_col}:from-{billing_col}"),
+        ));
+        pricing_fills.push(coalesce(&[c(pricing_col), from]).alias(pricing_col));
+    }
 
     // Commitment purchases are the principal; usage they cover is the amortized charge. Counting
     // both would count the commitment twice, so savings are left out for principal rows.
@@ -104,6 +169,7 @@ pub(super) fn fill(lf: LazyFrame, dialect: &Dialect) -> LazyFrame {
         .dt()
         .strftime("%Y-%m");
     let mut last = usd_fills;
+    last.extend(pricing_fills);
     last.extend([
         coalesce(&[c("x_AmortizationClass"), class]).alias("x_AmortizationClass"),
         coalesce(&[
