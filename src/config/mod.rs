@@ -37,6 +37,28 @@ pub struct Config {
     /// Memory and time limits of every query: `cloudoptima sql`, rules and report queries.
     #[serde(default)]
     pub query: crate::lake::query::QueryLimits,
+    /// How tag keys are read.
+    #[serde(default)]
+    pub tags: TagsConfig,
+}
+
+/// `[tags]`: tag keys are trimmed and lowercased; these aliases then read other keys as one
+/// (`environment = "env"`, `"cost center" = "costcenter"`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TagsConfig {
+    #[serde(default)]
+    pub aliases: std::collections::BTreeMap<String, String>,
+}
+
+impl TagsConfig {
+    /// The aliases as the transform applies them: both sides trimmed and lowercased.
+    pub fn aliases(&self) -> std::collections::BTreeMap<String, String> {
+        self.aliases
+            .iter()
+            .map(|(k, v)| (k.trim().to_lowercase(), v.trim().to_lowercase()))
+            .collect()
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

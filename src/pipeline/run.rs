@@ -294,7 +294,8 @@ async fn extract_and_transform(
         rec.skipped(&["transform"], "extract failed");
         return Ok((false, complete));
     }
-    let result = transform::run(lake, &record.landed, &key.run_id, opts.as_of)
+    let aliases = config.tags.aliases();
+    let result = transform::run(lake, &record.landed, &key.run_id, opts.as_of, &aliases)
         .instrument(tracing::info_span!("stage", name = "transform"))
         .await;
     let report = match result {

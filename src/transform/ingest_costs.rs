@@ -23,7 +23,7 @@ pub(super) async fn ingest_costs(
     lake: &Lake,
     landed: &[Landed],
     run_id: &str,
-    as_of: chrono::NaiveDate,
+    (as_of, tag_aliases): (chrono::NaiveDate, &super::parse::TagAliases),
     staging: &Staging,
     report: &mut TransformReport,
 ) -> Result<usize> {
@@ -39,7 +39,9 @@ pub(super) async fn ingest_costs(
         locals.push(lake.local_file(&file.path, &staging.0).await?);
     }
     // polars keeps about one core busy per file, so files are staged side by side, one per core.
-    let results = tokio::task::block_in_place(|| stage_all(&files, &locals, &staging.0, as_of));
+    let results = tokio::task::block_in_place(|| {
+        stage_all(&files, &locals, &staging.0, (as_of, tag_aliases))
+    });
     let mut staged = Vec::new();
     for (file, result) in files.iter().zip(results) {
         // A file that cannot be read at all is named in `quarantine` (line 0) and the others go on.
@@ -140,7 +142,7 @@ fn stage_all(
     files: &[&Landed],
     locals: &[PathBuf],
     staging: &Path,
-    as_of: chrono::NaiveDate,
+    (as_of, tag_aliases): (chrono::NaiveDate, &super::parse::TagAliases),
 ) -> Vec<Result<Option<costs::Staged>>> {
     use std::sync::atomic::{AtomicUsize, Ordering};
     let next = AtomicUsize::new(0);
@@ -162,6 +164,7 @@ fn stage_all(
                             source_name: &file.owner,
                             hint: &file.hint,
                             as_of,
+                            tag_aliases,
                         };
                         mine.push((n, costs::stage(&input, staging, n)));
                     }

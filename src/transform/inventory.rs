@@ -17,7 +17,12 @@ fn lower(v: Option<String>) -> Option<String> {
 }
 
 /// A Resource Graph response (`{"data": [...]}`) as one inventory snapshot taken on `snapshot`.
-pub fn resources(bytes: &[u8], key: &str, snapshot: NaiveDate) -> Result<DataFrame> {
+pub fn resources(
+    bytes: &[u8],
+    key: &str,
+    snapshot: NaiveDate,
+    aliases: &parse::TagAliases,
+) -> Result<DataFrame> {
     let rows = resource_graph::rows(bytes).map_err(|message| Error::Data {
         file: key.into(),
         message,
@@ -49,7 +54,7 @@ pub fn resources(bytes: &[u8], key: &str, snapshot: NaiveDate) -> Result<DataFra
     let mut created = Vec::with_capacity(n);
     for r in &rows {
         let tags = r.get("tags").filter(|t| t.is_object()).map(|t| {
-            parse::canonical_tags(&t.to_string())
+            parse::canonical_tags(&t.to_string(), aliases)
                 .map(|(j, _)| j)
                 .unwrap_or_else(|_| t.to_string())
         });

@@ -117,11 +117,20 @@ pub async fn run(
     landed: &[Landed],
     run_id: &str,
     as_of: NaiveDate,
+    tag_aliases: &parse::TagAliases,
 ) -> Result<TransformReport> {
     let staging = Staging::new(lake, run_id)?;
     let mut report = TransformReport::default();
 
-    let cost_rows = ingest_costs(lake, landed, run_id, as_of, &staging, &mut report).await?;
+    let cost_rows = ingest_costs(
+        lake,
+        landed,
+        run_id,
+        (as_of, tag_aliases),
+        &staging,
+        &mut report,
+    )
+    .await?;
     report.rows.insert("costs", cost_rows);
 
     // Inventory: one snapshot per run date, replaced for the subscriptions read in full.
@@ -131,7 +140,7 @@ pub async fn run(
         Dataset::Resources,
         &staging,
         "resources",
-        |f, b| inventory::resources(b, &f.key, as_of),
+        |f, b| inventory::resources(b, &f.key, as_of, tag_aliases),
     )
     .await?;
     if !files.is_empty() {

@@ -92,10 +92,15 @@ pub fn boolean(raw: &str) -> Result<bool, String> {
     }
 }
 
-/// Tags as a canonical JSON object: keys trimmed and lowercased, sorted. When two keys collide after
-/// that, a key already in canonical form wins; otherwise the original key first in byte order wins
-/// (JSON objects have no reliable order). Returns `(json, changed)`; `Err` if not JSON.
-pub fn canonical_tags(raw: &str) -> Result<(String, bool), String> {
+/// Tag keys read as another key (`environment` → `env`), lowercase on both sides.
+pub type TagAliases = std::collections::BTreeMap<String, String>;
+
+/// Tags as a canonical JSON object: keys trimmed, lowercased and put through `aliases`, sorted.
+/// When two keys of the row land on one key with different values, neither is dropped: the key
+/// already in canonical form (else the first in byte order) takes the canonical key and the other
+/// keeps its own key as written (trimmed), so both values stay visible. Returns `(json, changed)`;
+/// `Err` if not JSON.
+pub fn canonical_tags(raw: &str, aliases: &TagAliases) -> Result<(String, bool), String> {
     let text = raw.trim();
     let wrapped;
     let text = if text.starts_with('{') {
@@ -109,18 +114,27 @@ pub fn canonical_tags(raw: &str) -> Result<(String, bool), String> {
     let serde_json::Value::Object(map) = value else {
         return Err("tags are not a JSON object".into());
     };
-    let mut out = std::collections::BTreeMap::new();
+    // (original key, value) per canonical key, canonical-form keys first.
+    let mut claims: std::collections::BTreeMap<String, Vec<(String, String)>> = Default::default();
     for (k, v) in map {
         let v = match v {
             serde_json::Value::String(s) => s,
             other => other.to_string(),
         };
-        let canonical = k.trim().to_lowercase();
-        if k == canonical {
-            out.insert(canonical, v);
-        } else {
-            out.entry(canonical).or_insert(v);
+        let lower = k.trim().to_lowercase();
+        let canonical = aliases.get(&lower).cloned().unwrap_or(lower);
+        claims.entry(canonical).or_default().push((k, v));
+    }
+    let mut out = std::collections::BTreeMap::new();
+    for (canonical, mut keys) in claims {
+        keys.sort_by_key(|(k, _)| *k != canonical);
+        let (_, value) = keys[0].clone();
+        for (k, v) in &keys[1..] {
+            if *v != value {
+                out.insert(k.trim().to_string(), v.clone());
+            }
         }
+        out.insert(canonical, value);
     }
     let json = serde_json::to_string(&out).expect("string maps serialize");
     let changed = json != raw.trim();
@@ -161,16 +175,25 @@ mod tests {
 
     #[test]
     fn tags_are_canonical() {
+        let none = TagAliases::new();
         let (json, changed) =
-            canonical_tags(r#""Env":"prod"," env ":"dev","CostCenter":"1""#).unwrap();
-        assert_eq!(json, r#"{"costcenter":"1","env":"dev"}"#);
+            canonical_tags(r#""Env":"prod"," env ":"prod","CostCenter":"1""#, &none).unwrap();
+        assert_eq!(json, r#"{"costcenter":"1","env":"prod"}"#);
         assert!(changed);
-        let (json, _) = canonical_tags(r#"{"Env":"prod","env":"test"," ENV":"dev"}"#).unwrap();
-        assert_eq!(json, r#"{"env":"test"}"#, "the canonical key wins");
+        // Different values under one key: both stay, the canonical key's value under it.
+        let (json, _) =
+            canonical_tags(r#"{"Env":"prod","env":"test"," ENV":"dev"}"#, &none).unwrap();
+        assert_eq!(json, r#"{"ENV":"dev","Env":"prod","env":"test"}"#);
         assert_eq!(
-            canonical_tags(r#"{"a":"1"}"#).unwrap(),
+            canonical_tags(r#"{"a":"1"}"#, &none).unwrap(),
             (r#"{"a":"1"}"#.to_string(), false)
         );
-        assert!(canonical_tags("not json").is_err());
+        assert!(canonical_tags("not json", &none).is_err());
+        // Aliases bring other spellings to the chosen key.
+        let aliases: TagAliases = [("environment".to_string(), "env".to_string())].into();
+        let (json, _) = canonical_tags(r#"{"Environment":"prod"}"#, &aliases).unwrap();
+        assert_eq!(json, r#"{"env":"prod"}"#);
+        let (json, _) = canonical_tags(r#"{"Environment":"prod","env":"dev"}"#, &aliases).unwrap();
+        assert_eq!(json, r#"{"Environment":"prod","env":"dev"}"#);
     }
 }

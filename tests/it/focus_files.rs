@@ -407,13 +407,21 @@ fn focus_columns_keep_their_names_older_files_are_brought_up_to_1_2_and_disallow
     std::fs::write(
         input.join("older.csv"),
         "BilledCost,EffectiveCost,ListUnitPrice,ChargePeriodStart,ChargePeriodEnd,BillingCurrency,\
-         ChargeCategory,ChargeFrequency,AvailabilityZone,ResourceId,x_ConsumedService\n\
+         ChargeCategory,ChargeFrequency,AvailabilityZone,ResourceId,x_ConsumedService,Tags\n\
          10,8,0.5,2026-03-14T00:00:00Z,2026-03-15T00:00:00Z,USD,Usage,Usage-based,westeurope-1,\
-         /subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1,Microsoft.Compute\n\
-         2,2,,2026-03-15T00:00:00Z,2026-03-16T00:00:00Z,USD,Fee,Usage-Based,,,\n",
+         /subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1,Microsoft.Compute,\
+         \"{\"\"Environment\"\":\"\"prod\"\"}\"\n\
+         2,2,,2026-03-15T00:00:00Z,2026-03-16T00:00:00Z,USD,Fee,Usage-Based,,,,\
+         \"{\"\"Environment\"\":\"\"prod\"\",\"\"env\"\":\"\"dev\"\"}\"\n",
     )
     .unwrap();
     let ws = Workspace::with_pipelines(&[("focus.toml", &pipeline(&input, false))]);
+    std::fs::create_dir_all(ws.path().join("config")).unwrap();
+    std::fs::write(
+        ws.path().join("config/cloudoptima.toml"),
+        "[tags]\naliases = { Environment = \"env\" }\n",
+    )
+    .unwrap();
     ws.ok(&["run", "--as-of", "2026-03-20"]);
 
     let rows = ws.sql(
@@ -431,6 +439,10 @@ fn focus_columns_keep_their_names_older_files_are_brought_up_to_1_2_and_disallow
     assert!(rows[0]["bpe"].as_str().unwrap().starts_with("2026-04-01"));
     // The row without a resource has no subcategory to look up.
     assert_eq!(rows[1]["ServiceSubcategory"], serde_json::Value::Null);
+    // Tag aliases from the config; two values for one key both stay visible.
+    let tags = ws.sql("SELECT \"Tags\" FROM costs ORDER BY \"BilledCost\" DESC");
+    assert_eq!(tags[0]["Tags"], r#"{"env":"prod"}"#);
+    assert_eq!(tags[1]["Tags"], r#"{"Environment":"prod","env":"dev"}"#);
 
     let quality = ws.sql("SELECT values_not_allowed, values_not_allowed_detail FROM data_quality");
     assert_eq!(quality[0]["values_not_allowed"], 2, "{quality:?}");

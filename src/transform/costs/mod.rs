@@ -51,7 +51,7 @@ pub(super) const OWN_COLUMNS: &[&str] = &[
     "x_SourceName",
 ];
 
-/// Join keys: lowercased (display names are kept as given).
+/// Join keys: Azure ids lowercased (display names, and other providers' ids, are kept as given).
 pub(super) const JOIN_KEYS: &[&str] = &[
     "ResourceId",
     "SubAccountId",
@@ -107,6 +107,8 @@ pub struct Input<'a> {
     pub hint: &'a DatasetHint,
     /// The run's date: a charge dated more than a year after it is a misread, not a value to store.
     pub as_of: chrono::NaiveDate,
+    /// Tag keys read as another key.
+    pub tag_aliases: &'a crate::transform::parse::TagAliases,
 }
 
 /// A file's cost column summed as the source wrote it, apart from the typed rows, so the lake's
@@ -259,7 +261,7 @@ pub fn stage(input: &Input<'_>, staging: &Path, n: usize) -> Result<Option<Stage
     let mut scan = scan.expect("every format has a scan");
     let schema = scan.collect_schema().map_err(data_err)?;
     let order = vetted.as_ref().map_or(DateOrder::MonthFirst, |v| v.order);
-    let mut plan = Plan::new(&schema, &map, order);
+    let mut plan = Plan::new(&schema, &map, order, input.tag_aliases);
     plan.type_columns(types, &targets);
     match dialect {
         Dialect::Legacy { amortized, .. } => plan.derive_legacy(amortized),
@@ -456,6 +458,7 @@ mod tests {
             source_name: "test",
             hint: &hint,
             as_of: chrono::NaiveDate::from_ymd_opt(2026, 12, 2).unwrap(),
+            tag_aliases: &Default::default(),
         };
         let staging = dir.path().join("staging");
         let staged = stage(&input, &staging, 0).unwrap().expect("a header");
@@ -517,6 +520,25 @@ mod tests {
         let no_period = reasons[2].as_deref().unwrap();
         assert!(no_period.contains("ChargePeriodStart"), "{no_period}");
         assert_eq!(text(&rows, "x_SourceFile")[0].as_deref(), Some("focus.csv"));
+    }
+
+    #[test]
+    fn azure_ids_are_lowercased_and_other_providers_ids_kept_as_written() {
+        let csv = "BilledCost,ChargePeriodStart,ProviderName,ResourceId,SubAccountId\n\
+                   1,2026-03-01,AWS,arn:aws:ec2:us-east-1:123456789012:instance/i-0ABCdef,123456789012\n\
+                   2,2026-03-01,Microsoft,/SUBSCRIPTIONS/ABC/resourceGroups/RG/x,/subscriptions/ABC\n";
+        let (_, rows) = stage_text("mixed.csv", csv);
+        assert_eq!(
+            text(&rows, "ResourceId"),
+            [
+                Some("arn:aws:ec2:us-east-1:123456789012:instance/i-0ABCdef".into()),
+                Some("/subscriptions/abc/resourcegroups/rg/x".into())
+            ]
+        );
+        assert_eq!(
+            text(&rows, "SubAccountId")[1].as_deref(),
+            Some("/subscriptions/abc")
+        );
     }
 
     #[test]
@@ -623,6 +645,7 @@ mod tests {
             source_name: "test",
             hint: &hint,
             as_of: chrono::NaiveDate::from_ymd_opt(2026, 12, 2).unwrap(),
+            tag_aliases: &Default::default(),
         };
         let staged = stage(&input, &dir.path().join("staging"), 0)
             .unwrap()
@@ -661,6 +684,7 @@ mod tests {
                 source_name: "test",
                 hint: &hint,
                 as_of: chrono::NaiveDate::from_ymd_opt(2026, 12, 2).unwrap(),
+                tag_aliases: &Default::default(),
             };
             let out = stage(&input, &dir.path().join("staging"), 0);
             match (ok, out) {

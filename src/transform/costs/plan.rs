@@ -18,10 +18,16 @@ pub(super) struct Plan<'a> {
     pub(super) changes: Vec<Expr>,
     /// How the file's slashed dates are read.
     pub(super) order: DateOrder,
+    pub(super) tag_aliases: &'a crate::transform::parse::TagAliases,
 }
 
 impl<'a> Plan<'a> {
-    pub(super) fn new(schema: &'a Schema, map: &'a dialect::ColumnMap, order: DateOrder) -> Self {
+    pub(super) fn new(
+        schema: &'a Schema,
+        map: &'a dialect::ColumnMap,
+        order: DateOrder,
+        tag_aliases: &'a crate::transform::parse::TagAliases,
+    ) -> Self {
         Plan {
             schema,
             map,
@@ -29,6 +35,7 @@ impl<'a> Plan<'a> {
             reasons: Vec::new(),
             changes: Vec::new(),
             order,
+            tag_aliases,
         }
     }
 
@@ -234,7 +241,9 @@ impl<'a> Plan<'a> {
     /// Text columns: join keys lowercased, tags canonicalized.
     pub(super) fn string(&mut self, target: &str, text: Expr) -> Expr {
         if JOIN_KEYS.contains(&target) {
-            let lower = lowercase_udf(text.clone());
+            // ResourceId and SubAccountId carry other providers' ids too (AWS ARNs are
+            // case-sensitive); the x_ keys are Azure's alone.
+            let lower = lowercase_udf(text.clone(), target.starts_with("x_"));
             self.changes.push(note_if(
                 lower.clone().neq(text),
                 format!("{target}:lowercased"),
@@ -242,7 +251,7 @@ impl<'a> Plan<'a> {
             return lower;
         }
         if target == "Tags" {
-            let canonical = tags_udf(text.clone());
+            let canonical = tags_udf(text.clone(), self.tag_aliases.clone());
             self.changes.push(note_if(
                 canonical
                     .clone()

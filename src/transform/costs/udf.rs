@@ -26,19 +26,29 @@ pub(super) fn clean_text_udf(text: Expr) -> Expr {
     )
 }
 
-/// Text lowercased; a column already all lowercase (ids usually are) is passed on without a copy.
-pub(super) fn lowercase_udf(text: Expr) -> Expr {
+/// Azure ids lowercased (Azure ids are case-insensitive: ARM ids, which start with `/`, and with
+/// `all` every value, for Azure-only columns); other providers' ids, such as AWS ARNs, are
+/// case-sensitive and kept as written. A column with nothing to change is passed on without a copy.
+pub(super) fn lowercase_udf(text: Expr, all: bool) -> Expr {
+    let changes = move |s: &str| (all || s.starts_with('/')) && s.chars().any(char::is_uppercase);
     text.map(
-        |c: Column| {
+        move |c: Column| {
             let strings = c.str()?;
-            if !strings
-                .iter()
-                .flatten()
-                .any(|s| s.chars().any(char::is_uppercase))
-            {
+            if !strings.iter().flatten().any(changes) {
                 return Ok(c);
             }
-            let values: StringChunked = strings.iter().map(|v| v.map(str::to_lowercase)).collect();
+            let values: StringChunked = strings
+                .iter()
+                .map(|v| {
+                    v.map(|s| {
+                        if changes(s) {
+                            s.to_lowercase()
+                        } else {
+                            s.to_string()
+                        }
+                    })
+                })
+                .collect();
             Ok(values.with_name(c.name().clone()).into_column())
         },
         |_, f| Ok(Field::new(f.name().clone(), DataType::String)),
@@ -72,14 +82,21 @@ pub(super) fn micros_udf(text: Expr, order: parse::DateOrder) -> Expr {
     )
 }
 
-/// Tags text → canonical JSON ([`parse::canonical_tags`]), NULL where the text is not JSON.
-pub(super) fn tags_udf(text: Expr) -> Expr {
+/// Tags text → canonical JSON ([`parse::canonical_tags`] with `aliases`), NULL where the text is
+/// not JSON.
+pub(super) fn tags_udf(text: Expr, aliases: parse::TagAliases) -> Expr {
     text.map(
-        |c: Column| {
+        move |c: Column| {
             let strings = c.str()?;
             let values: StringChunked = strings
                 .iter()
-                .map(|v| v.and_then(|s| parse::canonical_tags(s).ok().map(|(json, _)| json)))
+                .map(|v| {
+                    v.and_then(|s| {
+                        parse::canonical_tags(s, &aliases)
+                            .ok()
+                            .map(|(json, _)| json)
+                    })
+                })
                 .collect();
             Ok(values.with_name(c.name().clone()).into_column())
         },
