@@ -73,7 +73,7 @@ impl std::fmt::Display for CallError {
 }
 
 impl CallError {
-    fn new(message: impl Into<String>) -> Self {
+    pub fn new(message: impl Into<String>) -> Self {
         CallError {
             status: None,
             code: None,
@@ -354,6 +354,66 @@ impl AzureClient {
                 tokio::time::sleep(wait).await;
             }
             // (After a 429 the retry waits in the API's pace, with every other request.)
+        }
+    }
+
+    /// Download a pre-signed link (a Cost Details report blob, signed with a SAS) into `dest`,
+    /// streamed chunk by chunk: no token is sent (the link carries its own signature), and errors
+    /// name the link without its query, which holds the signature. Failed attempts are retried
+    /// as calls are.
+    pub async fn download(&self, url: &str, dest: &std::path::Path) -> Result<u64, CallError> {
+        use std::io::Write;
+        let shown = url.split('?').next().unwrap_or_default().to_string();
+        let retry = &self.config.retry;
+        let attempts = retry.max_attempts.max(1);
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let failed = |message: String, status: Option<u16>| CallError {
+                status,
+                code: None,
+                message: format!("downloading {shown}: {message}"),
+            };
+            let outcome: Result<u64, CallError> = async {
+                let mut response = self
+                    .http
+                    .get(url)
+                    .send()
+                    .await
+                    .map_err(|e| failed(error_chain(&e), None))?;
+                let status = response.status().as_u16();
+                if !(200..300).contains(&status) {
+                    return Err(failed(format!("HTTP {status}"), Some(status)));
+                }
+                let mut file = std::fs::File::create(dest)
+                    .map_err(|e| failed(format!("cannot write {}: {e}", dest.display()), None))?;
+                let mut written = 0u64;
+                while let Some(chunk) = response
+                    .chunk()
+                    .await
+                    .map_err(|e| failed(format!("cut short: {}", error_chain(&e)), None))?
+                {
+                    file.write_all(&chunk).map_err(|e| {
+                        failed(format!("cannot write {}: {e}", dest.display()), None)
+                    })?;
+                    written += chunk.len() as u64;
+                }
+                Ok(written)
+            }
+            .await;
+            match outcome {
+                Ok(n) => return Ok(n),
+                Err(e)
+                    if attempt >= attempts || matches!(e.status, Some(400..=428 | 430..=499)) =>
+                {
+                    return Err(e);
+                }
+                Err(e) => {
+                    let wait = backoff(retry.base_delay_ms, attempt);
+                    tracing::warn!(link = %shown, error = %e, attempt, "retrying the download");
+                    tokio::time::sleep(wait).await;
+                }
+            }
         }
     }
 

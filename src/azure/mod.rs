@@ -7,7 +7,7 @@ pub mod cloud;
 pub mod credential;
 pub mod resource_graph;
 
-pub use client::{Api, AzureClient, CallError, Reply, require_array};
+pub use client::{Api, AzureClient, CallError, Reply, require_array, retry_after};
 
 /// Why the Azure client could not be built.
 #[derive(Debug, thiserror::Error)]

@@ -10,6 +10,7 @@
 //! reported by name and status while the others go on, so the lake never holds part of a scope.
 
 pub mod azure_advisor;
+pub mod azure_cost_details;
 pub mod azure_cost_query;
 pub mod azure_exports;
 pub mod azure_monitor;

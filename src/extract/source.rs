@@ -9,8 +9,8 @@ use serde::de::{DeserializeOwned, Error as _};
 use serde::{Deserialize, Deserializer};
 
 use super::{
-    ExtractContext, Extracted, Landed, azure_advisor, azure_cost_query, azure_exports,
-    azure_monitor, azure_resource_graph, azure_retail_prices, demo, focus_files,
+    ExtractContext, Extracted, Landed, azure_advisor, azure_cost_details, azure_cost_query,
+    azure_exports, azure_monitor, azure_resource_graph, azure_retail_prices, demo, focus_files,
 };
 use crate::Result;
 use crate::azure::{AzureClient, CallError};
@@ -51,6 +51,10 @@ pub const REGISTRY: &[(&str, Parse)] = &[
     ("focus_files", parse::<focus_files::FocusFilesSpec>),
     ("azure_exports", parse::<azure_exports::AzureExportsSpec>),
     ("azure_cost_query", parse::<azure_cost_query::CostQuerySpec>),
+    (
+        "azure_cost_details",
+        parse::<azure_cost_details::CostDetailsSpec>,
+    ),
     (
         "azure_resource_graph",
         parse::<azure_resource_graph::ResourceGraphSpec>,

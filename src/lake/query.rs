@@ -3,14 +3,14 @@
 //!
 //! - Unquoted identifiers are resolved against the lake's columns without regard to case
 //!   (`BillingAccountID` is `"BillingAccountId"`, as DuckDB and the FOCUS use cases read it);
-//!   quoted identifiers stay exact.
+//!   quoted identifiers, and names that are no lake column, stay exact.
 //! - The date functions DuckDB and PostgreSQL users reach for (`year`, `month`, `day`, `date`,
 //!   `strftime`, `dayofweek`, …) are rewritten to DataFusion's (`date_part`, casts, `to_char`).
 //! - A query runs under a memory limit (DataFusion's memory pool for joins, sorts and aggregates,
 //!   the size of the result, the process's resident memory, and a cap on values built by `repeat`,
 //!   `lpad` and `rpad`) and a time limit; over either it stops with an error saying which.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::ops::ControlFlow;
 use std::sync::{Arc, LazyLock};
 use std::time::Duration;
@@ -19,7 +19,7 @@ use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::execution::context::SQLOptions;
 use datafusion::execution::memory_pool::FairSpillPool;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
-use datafusion::prelude::{DataFrame, SessionConfig, SessionContext};
+use datafusion::prelude::{DataFrame, SessionContext};
 use datafusion::sql::parser::{DFParser, Statement as DfStatement};
 use datafusion::sql::sqlparser::ast::{
     Expr, Function, FunctionArg, FunctionArgExpr, FunctionArguments, Ident, ObjectName,
@@ -63,10 +63,15 @@ pub fn session(limits: &QueryLimits) -> SessionContext {
         .with_memory_pool(Arc::new(FairSpillPool::new(limits.memory_bytes())))
         .build_arc()
         .expect("a runtime with a memory pool builds");
-    let config = SessionConfig::new()
+    let base = super::session();
+    // The lake's session options as they are (identifiers are case-sensitive there; unquoted ones
+    // are resolved here instead), with the limits attached.
+    let config = base
+        .state()
+        .config()
+        .clone()
         .with_information_schema(true)
         .with_extension(Arc::new(limits.clone()));
-    let base = super::session();
     let state = datafusion::execution::SessionStateBuilder::new_from_existing(base.state())
         .with_config(config)
         .with_runtime_env(runtime)
@@ -74,33 +79,35 @@ pub fn session(limits: &QueryLimits) -> SessionContext {
     SessionContext::new_with_state(state)
 }
 
-/// Lake column names by their lowercase form (names two columns share in different case are left
-/// out: such an identifier must be quoted).
-static COLUMNS: LazyLock<HashMap<String, Option<String>>> = LazyLock::new(|| {
-    let mut map: HashMap<String, Option<String>> = HashMap::new();
+/// Lake column names by their lowercase form (two tables may spell one name differently:
+/// `costs."Tags"`, `resources.tags`).
+static COLUMNS: LazyLock<HashMap<String, Vec<String>>> = LazyLock::new(|| {
+    let mut map: HashMap<String, Vec<String>> = HashMap::new();
     for def in super::schema::all() {
         for f in def.schema.fields() {
-            let name = f.name();
-            map.entry(name.to_lowercase())
-                .and_modify(|e| {
-                    if e.as_deref() != Some(name.as_str()) {
-                        *e = None;
-                    }
-                })
-                .or_insert_with(|| Some(name.clone()));
+            let names = map.entry(f.name().to_lowercase()).or_default();
+            if !names.contains(f.name()) {
+                names.push(f.name().clone());
+            }
         }
     }
     map
 });
 
-/// Unquoted `ident` as the lake column it names, quoted; unchanged when it names none.
-fn resolve(ident: &mut Ident) {
-    if ident.quote_style.is_some() {
+/// Unquoted `ident` as the lake column it names: as written when a column is spelt so, else the
+/// one column it names without regard to case; unchanged when it names none (or several), or is a
+/// name the query gives itself (`AS Total`).
+fn resolve(ident: &mut Ident, aliases: &HashSet<String>) {
+    if ident.quote_style.is_some() || aliases.contains(&ident.value) {
         return;
     }
-    if let Some(Some(exact)) = COLUMNS.get(&ident.value.to_lowercase())
-        && *exact != ident.value.to_lowercase()
-    {
+    let Some(names) = COLUMNS.get(&ident.value.to_lowercase()) else {
+        return;
+    };
+    if names.contains(&ident.value) {
+        return;
+    }
+    if let [exact] = names.as_slice() {
         ident.value = exact.clone();
         ident.quote_style = Some('"');
     }
@@ -165,13 +172,37 @@ fn check_builder(name: &str, f: &mut Function, max_bytes: usize) -> Result<()> {
     }
 }
 
+/// The names a query gives with `AS` (columns, tables, CTEs), unquoted: they are the query's own
+/// and are not resolved against the lake.
+fn own_names(sql: &str) -> HashSet<String> {
+    use datafusion::sql::sqlparser::dialect::GenericDialect;
+    use datafusion::sql::sqlparser::keywords::Keyword;
+    use datafusion::sql::sqlparser::tokenizer::{Token, Tokenizer};
+    let Ok(tokens) = Tokenizer::new(&GenericDialect {}, sql).tokenize() else {
+        return HashSet::new();
+    };
+    let mut out = HashSet::new();
+    let mut after_as = false;
+    for t in tokens.iter().filter(|t| !matches!(t, Token::Whitespace(_))) {
+        match t {
+            Token::Word(w) if after_as && w.quote_style.is_none() => {
+                out.insert(w.value.clone());
+                after_as = false;
+            }
+            Token::Word(w) => after_as = w.keyword == Keyword::AS,
+            _ => after_as = false,
+        }
+    }
+    out
+}
+
 /// Rewrite one expression: identifiers resolved, date functions renamed.
-fn rewrite(expr: &mut Expr, max_value_bytes: usize) -> Result<()> {
+fn rewrite(expr: &mut Expr, max_value_bytes: usize, aliases: &HashSet<String>) -> Result<()> {
     match expr {
-        Expr::Identifier(ident) => resolve(ident),
+        Expr::Identifier(ident) => resolve(ident, aliases),
         Expr::CompoundIdentifier(parts) => {
             if let Some(last) = parts.last_mut() {
-                resolve(last);
+                resolve(last, aliases);
             }
         }
         Expr::Function(f) => {
@@ -228,12 +259,14 @@ pub fn prepare(sql: &str, limits: &QueryLimits) -> Result<DfStatement> {
     let mut statement = statements.pop_front().expect("one statement");
     // One value may take a quarter of the memory limit.
     let max_value_bytes = limits.memory_bytes() / 4;
+    let aliases = own_names(sql);
     if let DfStatement::Statement(inner) = &mut statement
-        && let ControlFlow::Break(e) =
-            visit_expressions_mut(inner.as_mut(), |e| match rewrite(e, max_value_bytes) {
+        && let ControlFlow::Break(e) = visit_expressions_mut(inner.as_mut(), |e| {
+            match rewrite(e, max_value_bytes, &aliases) {
                 Ok(()) => ControlFlow::Continue(()),
                 Err(e) => ControlFlow::Break(e),
-            })
+            }
+        })
     {
         return Err(e);
     }
@@ -371,15 +404,20 @@ mod tests {
     #[test]
     fn unquoted_identifiers_find_their_lake_column_and_quoted_ones_stay_exact() {
         let sql = rewritten(
-            "SELECT BillingAccountID, c.invoiceid, \"billedcost\", Total FROM costs c \
+            "SELECT BillingAccountID, c.invoiceid, \"billedcost\", Whatever FROM costs c \
              WHERE SubAccountID IS NOT NULL",
         );
         assert!(sql.contains("\"BillingAccountId\""), "{sql}");
         assert!(sql.contains("c.\"InvoiceId\""), "{sql}");
         assert!(sql.contains("\"billedcost\""), "{sql}");
         assert!(sql.contains("\"SubAccountId\""), "{sql}");
-        // Not a lake column: left for DataFusion to fold.
-        assert!(sql.contains(" Total "), "{sql}");
+        // Not a lake column: left as written.
+        assert!(sql.contains(" Whatever "), "{sql}");
+        // A name the query gives itself, even one a lake table also has (`metrics.total`).
+        let sql = rewritten("SELECT SUM(BilledCost) AS Total FROM costs ORDER BY Total");
+        assert!(sql.ends_with("ORDER BY Total"), "{sql}");
+        // Spelt as a column of some table: left as written (`resources.tags`, `costs."Tags"`).
+        assert!(rewritten("SELECT tags, Tags FROM x").contains("SELECT tags, Tags FROM"));
     }
 
     #[test]
@@ -389,11 +427,11 @@ mod tests {
              strftime(x, '%Y-%m') FROM costs",
         );
         assert!(
-            sql.contains("date_part('year', \"ChargePeriodStart\")"),
+            sql.contains("date_part('year', ChargePeriodStart)"),
             "{sql}"
         );
         assert!(sql.contains("date_part('month', x)"), "{sql}");
-        assert!(sql.contains("CAST(\"ChargePeriodStart\" AS DATE)"), "{sql}");
+        assert!(sql.contains("CAST(ChargePeriodStart AS DATE)"), "{sql}");
         assert!(sql.contains("to_char(x, '%Y-%m')"), "{sql}");
     }
 }

@@ -771,3 +771,69 @@ fn the_demo_replaces_only_what_it_owns_beside_a_real_tenant() {
     assert_eq!(ws.count("resources"), total);
     assert_eq!(tenant(&ws, "metrics"), metrics);
 }
+
+#[test]
+fn cost_details_reports_are_awaited_and_every_blob_lands_with_its_total() {
+    let emu = AzureEmulator::start();
+    let ws = workspace(
+        &emu,
+        &ingest_only(&format!(
+            "[[sources]]\nkind = \"azure_cost_details\"\nscopes = [\"/subscriptions/{SUB1}\"]\nmonths = 2\n"
+        )),
+    );
+    ok(&ws, &emu, &["run", "--as-of", "2026-11-05"]);
+
+    // Every charge of October and November 1-4, from every blob of both reports.
+    let (rows, cost) = cost_oracle(&emu, SUB1, "2026-10-01", "2026-11-04");
+    let (n, c) = lake_costs(&ws)[SUB1];
+    assert_eq!(n, rows);
+    assert!((c - cost).abs() < 1e-6, "billed {c} vs {cost}");
+    // Row-level detail the Query API's two groupings cannot carry.
+    let detail = ws.sql(
+        "SELECT COUNT(DISTINCT \"SkuMeter\") AS meters, MIN(\"ChargeCategory\") AS category, \
+         MIN(\"x_SourceDataset\") AS dataset FROM costs",
+    );
+    assert!(detail[0]["meters"].as_i64().unwrap() > 1);
+    assert_eq!(detail[0]["category"], "Usage");
+    assert_eq!(detail[0]["dataset"], "CostDetails ActualCost");
+
+    let log = emu.log();
+    // Each report was polled until ready (202, then the manifest).
+    let polls = requests(&log, "costDetailsOperationResults");
+    assert_eq!(polls.iter().filter(|r| r["status"] == 202).count(), 2);
+    assert_eq!(polls.iter().filter(|r| r["status"] == 200).count(), 2);
+    // October's report has two blobs; no token went to a blob link.
+    let blobs = requests(&log, "/_reports/");
+    assert_eq!(blobs.len(), 3, "{blobs:#?}");
+    assert!(
+        blobs
+            .iter()
+            .all(|r| r["token"].is_null() && r["status"] == 200)
+    );
+    // Each month was reconciled against its files' own totals.
+    let checks = ws.sql("SELECT billing_period, reconciled FROM reconciliation ORDER BY 1");
+    assert_eq!(checks.len(), 2);
+    assert!(checks.iter().all(|c| c["reconciled"] == true));
+    // No run log line, error or landed name holds a blob link's signature.
+    let landed: Vec<String> = ws
+        .sql("SELECT source_file FROM data_quality")
+        .iter()
+        .map(|r| r["source_file"].as_str().unwrap().to_string())
+        .collect();
+    assert!(landed.iter().all(|f| !f.contains("sig=")), "{landed:?}");
+}
+
+#[test]
+fn a_cost_details_source_at_a_resource_group_is_refused_before_it_runs() {
+    let emu = AzureEmulator::start();
+    let ws = workspace(
+        &emu,
+        &ingest_only(&format!(
+            "[[sources]]\nkind = \"azure_cost_details\"\nscopes = [\"/subscriptions/{SUB1}/resourceGroups/rg-app\"]\n"
+        )),
+    );
+    let out = run(&ws, &emu, &["run", "--as-of", "2026-11-05"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("resource group"), "{stderr}");
+}

@@ -7,6 +7,9 @@ and records are the templates), serving a synthetic two-subscription tenant.
 Usage: azure_emulator.py FIXTURES_DIR [--page-size N]
 Prints the port it listens on (127.0.0.1), then serves until stdin closes.
 
+Cost Details reports: POST generateCostDetailsReport answers 202 with a Location; polling it
+answers 202 once, then the manifest, whose blob links (SAS-style, no token) serve the report's CSV.
+
 Control endpoints (tests only):
   POST /_emulator/faults   JSON list of faults, each {"match": path substring, "kind": ..., "times": n},
       optionally "body": a substring the request body must contain
@@ -54,6 +57,8 @@ QUERY_PAGE_ROWS = 1000     # rows per Query API page (then nextLink)
 GRAPH_MAX_TOP = 1000       # Resource Graph: $top at most 1000
 BATCH_MAX_IDS = 50         # metrics:getBatch: at most 50 resource ids
 METRICS_MAX_NAMES = 20     # Azure Monitor: at most 20 metric names per request
+DETAILS_MAX_DAYS = 31      # Cost Details report: at most one month per request
+DETAILS_BLOB_ROWS = 1500   # rows per Cost Details CSV blob (then the next blob)
 
 
 def fixture(root, name):
@@ -189,6 +194,8 @@ class State:
         self.export_runs = []
         self.denied = []  # path substrings this identity has no role on (403 every time)
         self.metrics_until = None  # hours from this one (ISO, UTC) have no value yet
+        self.details_result = fixture(root, "CostDetailsOperationResultsBySubscriptionScope.json")["responses"]["200"]["body"]
+        self.reports = {}  # operation id -> {"scope", "metric", "start", "end", "polls"}
 
     def take_fault(self, path, body=""):
         with self.lock:
@@ -276,6 +283,8 @@ class Handler(BaseHTTPRequestHandler):
             return self.token(query)
         if path == "/api/retail/prices":
             return self.retail(query)
+        if path.startswith("/_reports/"):
+            return self.report_blob(path, query)
         audience = METRICS_AUDIENCE if path.endswith("/metrics:getBatch") else ARM_AUDIENCE
         token = (self.headers.get("Authorization") or "").removeprefix("Bearer ").strip()
         fault = self.state.take_fault(path, self.request_body)
@@ -319,6 +328,11 @@ class Handler(BaseHTTPRequestHandler):
                 for s, n, _ in SUBSCRIPTIONS], "count": {"type": "Total", "value": len(SUBSCRIPTIONS)}})
         if path == "/providers/Microsoft.ResourceGraph/resources":
             return self.graph(body)
+        if path.endswith("/providers/Microsoft.CostManagement/generateCostDetailsReport"):
+            return self.generate_details(path[: -len("/providers/Microsoft.CostManagement/generateCostDetailsReport")], body)
+        m = re.match(r"^(.*)/providers/Microsoft\.CostManagement/costDetailsOperationResults/([^/]+)$", path)
+        if m:
+            return self.details_result(m.group(2))
         if path.endswith("/providers/Microsoft.CostManagement/query"):
             return self.cost_query(path[: -len("/providers/Microsoft.CostManagement/query")], body, query)
         if path.endswith("/metrics:getBatch"):
@@ -474,6 +488,106 @@ class Handler(BaseHTTPRequestHandler):
             out["properties"]["nextLink"] = (f"{self.base()}{scope}/providers/Microsoft.CostManagement/query"
                                              f"?api-version=2025-03-01&$skiptoken={skip_token(start + size)}")
         self.reply(out)
+
+    # ---- Cost Details API (asynchronous report, CSV blobs) -----------------------------------------
+    def generate_details(self, scope, body):
+        """POST generateCostDetailsReport: 202 with a Location to poll. Subscription and billing
+        scopes only (not resource groups); at most one month per request."""
+        token = self.token_used
+        sub = re.match(r"^/subscriptions/([^/]+)$", scope, re.I)
+        if not sub:
+            return self.error(400, "BadRequest",
+                              f"Cost details reports are not supported at scope {scope}.", token=token)
+        period = (body or {}).get("timePeriod") or {}
+        try:
+            start, end = date.fromisoformat(period["start"]), date.fromisoformat(period["end"])
+        except (KeyError, ValueError):
+            return self.error(400, "BadRequest", "timePeriod needs start and end dates.", token=token)
+        if (end - start).days + 1 > DETAILS_MAX_DAYS:
+            return self.error(400, "BadRequest",
+                              "The time period of a cost details report cannot exceed one month.",
+                              token=token)
+        metric = body.get("metric", "ActualCost")
+        with self.state.lock:
+            op = f"{len(self.state.reports) + 1:08d}-0000-0000-0000-000000000000"
+            self.state.reports[op] = {"scope": scope, "sub": sub.group(1).lower(), "metric": metric,
+                                      "start": start, "end": end, "polls": 0}
+        location = (f"{self.base()}{scope}/providers/Microsoft.CostManagement/costDetailsOperationResults/"
+                    f"{op}?api-version=2025-03-01")
+        self.send_json(202, {}, headers={"Location": location, "Retry-After": "1"}, token=token)
+
+    def report_rows(self, report):
+        currency = dict((s, c) for s, _, c in SUBSCRIPTIONS)[report["sub"]]
+        return cost_rows(self.state.resources, report["sub"], currency, report["start"], report["end"])
+
+    def details_result(self, op):
+        """GET costDetailsOperationResults: 202 (in progress) on the first poll, then the manifest
+        with one blob per DETAILS_BLOB_ROWS rows."""
+        token = self.token_used
+        with self.state.lock:
+            report = self.state.reports.get(op)
+            if report:
+                report["polls"] += 1
+        if not report:
+            return self.error(404, "NotFound", f"no operation {op}", token=token)
+        if report["polls"] < 2:
+            location = (f"{self.base()}{report['scope']}/providers/Microsoft.CostManagement/"
+                        f"costDetailsOperationResults/{op}?api-version=2025-03-01")
+            return self.send_json(202, {"status": "InProgress"},
+                                  headers={"Location": location, "Retry-After": "1"}, token=token)
+        rows = self.report_rows(report)
+        blobs = []
+        for n in range(max(1, -(-len(rows) // DETAILS_BLOB_ROWS))):
+            text = self.report_csv(report, n)
+            blobs.append({"blobLink": f"{self.base()}/_reports/{op}/part-{n}.csv?sv=2020-05-31&sr=b&sig=emulator",
+                          "byteCount": len(text.encode())})
+        out = copy.deepcopy(self.state.details_result)
+        out["name"] = op
+        out["id"] = f"{report['scope']}/providers/Microsoft.CostManagement/costDetailsOperationResults/{op}"
+        out["manifest"].update({
+            "blobCount": len(blobs), "blobs": blobs, "byteCount": sum(b["byteCount"] for b in blobs),
+            "requestContext": {"requestScope": report["scope"].lstrip("/"), "requestBody": {
+                "metric": report["metric"],
+                "timePeriod": {"start": report["start"].isoformat(), "end": report["end"].isoformat()}}},
+        })
+        self.reply(out)
+
+    def report_csv(self, report, n):
+        """Blob n of a report: the EA actual-cost columns, dates as Azure writes them (MM/DD/YYYY)."""
+        rows = self.report_rows(report)[n * DETAILS_BLOB_ROWS: (n + 1) * DETAILS_BLOB_ROWS]
+        header = ["Date", "BillingPeriodStartDate", "BillingPeriodEndDate", "SubscriptionId",
+                  "SubscriptionName", "ResourceGroup", "ResourceId", "ResourceLocation", "MeterCategory",
+                  "MeterSubCategory", "MeterName", "MeterId", "Quantity", "Cost", "BillingCurrency",
+                  "ChargeType", "PricingModel", "Frequency", "ConsumedService"]
+        names = dict((s, name) for s, name, _ in SUBSCRIPTIONS)
+        lines = [",".join(header)]
+        for r in rows:
+            d = datetime.strptime(str(r["UsageDate"]), "%Y%m%d").date()
+            first = d.replace(day=1)
+            last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+            lines.append(",".join([
+                d.strftime("%m/%d/%Y"), first.strftime("%m/%d/%Y"), last.strftime("%m/%d/%Y"),
+                r["SubscriptionId"], names[r["SubscriptionId"]], r["ResourceGroupName"], r["ResourceId"],
+                r["ResourceLocation"], r["MeterCategory"], r["MeterSubcategory"], r["Meter"], r["MeterId"],
+                "24", repr(r["Cost"]), r["Currency"], "Usage", "OnDemand", "UsageBased", "Microsoft.Compute",
+            ]))
+        return "\n".join(lines) + "\n"
+
+    def report_blob(self, path, query):
+        """A report blob behind its SAS link: no bearer token is accepted here."""
+        if self.headers.get("Authorization"):
+            return self.send_json(400, {"error": "a SAS link takes no Authorization header"})
+        m = re.match(r"^/_reports/([^/]+)/part-(\d+)\.csv$", path)
+        report = m and self.state.reports.get(m.group(1))
+        if not report or query.get("sig") != ["emulator"]:
+            return self.send_json(403, {"error": "AuthenticationFailed"})
+        data = self.report_csv(report, int(m.group(2))).encode()
+        self.record(200, None, hashlib.sha256(data).hexdigest())
+        self.send_response(200)
+        self.send_header("Content-Type", "text/csv")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
 
     def series(self, rid, names, start, end):
         hours = int((end - start).total_seconds() // 3600)
