@@ -1,7 +1,7 @@
-//! FOCUS files from a folder: real spec examples (blank CRLF lines, `null` text, an impossible time)
+//! FOCUS files from a folder or object storage: real spec examples (blank CRLF lines, `null` text, an impossible time)
 //! and a deliberately messy file; bad rows are quarantined with file, line and reason, never dropped.
 
-use crate::support::{Workspace, repo};
+use crate::support::{Azurite, Workspace, python, repo};
 
 const MESSY: &str = "\u{feff}billedcost,EFFECTIVECOST,ChargePeriodStart,BillingCurrency,ProviderName,ResourceId,Tags,ServiceName\n\
 1.5E+1,15,2026-01-05T00:00:00Z,USD,AWS,/SUBSCRIPTIONS/ABC/Res,\"\"\"Env\"\": \"\"prod\"\"\",EC2\n\
@@ -452,4 +452,83 @@ fn focus_columns_keep_their_names_older_files_are_brought_up_to_1_2_and_disallow
             && detail.contains("ChargeFrequency \"Usage-based\" ×1"),
         "{detail}"
     );
+}
+
+#[test]
+fn focus_files_read_gzip_csv_from_object_storage_as_from_disk() {
+    use std::io::Write;
+    let ws = Workspace::new();
+    let local = ws.path().join("aws-focus");
+    std::fs::create_dir_all(local.join("2026-03")).unwrap();
+    let csv = "BilledCost,EffectiveCost,ChargePeriodStart,ChargePeriodEnd,BillingCurrency,ProviderName,ResourceId\n\
+               1.25,1.25,2026-03-01T00:00:00Z,2026-03-02T00:00:00Z,USD,AWS,arn:aws:ec2:us-east-1:1:instance/i-0AB\n\
+               2.5,2.5,2026-03-02T00:00:00Z,2026-03-03T00:00:00Z,USD,AWS,arn:aws:s3:::Bucket-A\n";
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(csv.as_bytes()).unwrap();
+    std::fs::write(local.join("2026-03/part-0.csv.gz"), gz.finish().unwrap()).unwrap();
+    std::fs::write(local.join("2026-03/part-1.csv"), csv).unwrap();
+
+    let azurite = Azurite::start(&ws.path().join("azurite"), "focus");
+    let out = std::process::Command::new(python())
+        .arg(repo().join("tests/support/azurite_upload.py"))
+        .arg(azurite.port.to_string())
+        .arg("focus")
+        .arg(&local)
+        .arg("aws")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let p = ws.path().join("pipelines");
+    std::fs::create_dir_all(&p).unwrap();
+    let ws = Workspace {
+        pipelines: p.clone(),
+        ..ws
+    };
+    let mut totals = Vec::new();
+    for (n, location) in [local.to_str().unwrap(), "az://focus/aws"]
+        .iter()
+        .enumerate()
+    {
+        std::fs::write(
+            p.join("focus.toml"),
+            format!(
+                "name = \"focus\"\n[[sources]]\nkind = \"focus_files\"\npath = {location:?}\n\
+                 [forecast]\nenabled = false\n[report]\nenabled = false\n"
+            ),
+        )
+        .unwrap();
+        let lake = ws.path().join(format!("lake{n}"));
+        let lake = lake.to_str().unwrap();
+        let out = ws
+            .cmd(&["--lake", lake, "run", "--as-of", "2026-03-20"])
+            .envs(azurite.env())
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(out.status.success(), "{location}: {text}");
+        assert!(text.contains("2 file(s) landed"), "{location}: {text}");
+        let rows = ws
+            .cmd(&[
+                "--lake",
+                lake,
+                "sql",
+                "--format",
+                "json",
+                "SELECT COUNT(*) AS n, SUM(BilledCost) AS c, MIN(ResourceId) AS id FROM costs",
+            ])
+            .output()
+            .unwrap();
+        let rows: Vec<serde_json::Value> = serde_json::from_slice(&rows.stdout).unwrap();
+        totals.push(rows[0].clone());
+    }
+    assert_eq!(totals[0], totals[1]);
+    assert_eq!(totals[0]["n"], 4);
+    assert_eq!(totals[0]["c"], 7.5);
+    // AWS ARNs keep their case.
+    assert_eq!(totals[0]["id"], "arn:aws:ec2:us-east-1:1:instance/i-0AB");
 }

@@ -2,12 +2,16 @@
 //! folder and checks what a user would see, against independent components where users meet one.
 //!
 //! - `architecture`: the module dependency rule (no stage imports another stage);
-//! - `azure_api`: every Azure source against the Azure API emulator (happy paths, paging, faults,
-//!   failed scopes left as they were, incremental metrics, `check`);
+//! - `azure_api`: every Azure source against the Azure API emulator, which enforces the APIs'
+//!   documented limits (happy paths, paging, faults, throttling pausing an API, failed scopes left as
+//!   they were, incremental metrics with late hours, cost details reports, `check` failing exactly
+//!   what the run fails);
 //! - `cost_exports`: Cost Management exports (EA/MCA legacy, every export schema, gzip CSV and
 //!   Parquet with manifests from disk and Azurite, overlapping month-to-date runs);
 //! - `findings`: findings across runs (remembered, snoozed, dismissed, resolved);
-//! - `focus_files`: FOCUS files from any provider, messy input, quarantine and `strict`;
+//! - `focus_files`: FOCUS files from any provider, on disk or in object storage; messy and damaged
+//!   input quarantined by line, unreadable files named, reconciliation against the source, FOCUS 1.2
+//!   columns and allowed values, `strict`;
 //! - `lake_azure`: the lake on Azure Blob storage (Azurite) gives the same tables as on local disk;
 //! - `owned_writes`: runs racing on a new lake, pipelines sharing a date, read-only commands,
 //!   the binary alone in an empty folder;

@@ -260,6 +260,23 @@ pub fn stage(input: &Input<'_>, staging: &Path, n: usize) -> Result<Option<Stage
     }
     let mut scan = scan.expect("every format has a scan");
     let schema = scan.collect_schema().map_err(data_err)?;
+    // A column whose type holds no single value (a list, a struct) cannot feed a table column:
+    // the file is refused naming it, not failed later by a cast that names nothing.
+    for (target, sources) in &map.by_target {
+        for source in sources {
+            if let Some(dtype) = schema.get(source)
+                && dtype.is_nested()
+            {
+                return Err(Error::Data {
+                    file: input.key.to_string(),
+                    message: format!(
+                        "column `{source}` is of type {dtype}, which holds no single value for \
+                         `{target}`"
+                    ),
+                });
+            }
+        }
+    }
     let order = vetted.as_ref().map_or(DateOrder::MonthFirst, |v| v.order);
     let mut plan = Plan::new(&schema, &map, order, input.tag_aliases);
     plan.type_columns(types, &targets);
@@ -666,6 +683,40 @@ mod tests {
             );
         }
         assert_eq!(number(&rows, "BilledCost")[1..], [None, None]);
+    }
+
+    #[test]
+    fn a_parquet_column_of_a_type_with_no_single_value_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("nested.parquet");
+        let costs = Series::new("BilledCost".into(), [1.0f64, 2.0])
+            .implode()
+            .unwrap()
+            .into_series();
+        let mut frame = DataFrame::new(
+            1,
+            vec![
+                costs.into_column(),
+                Column::new("ChargePeriodStart".into(), ["2026-03-01"]),
+            ],
+        )
+        .unwrap();
+        ParquetWriter::new(std::fs::File::create(&path).unwrap())
+            .finish(&mut frame)
+            .unwrap();
+        let hint = DatasetHint::default();
+        let input = Input {
+            path: &path,
+            key: "nested.parquet",
+            source_name: "test",
+            hint: &hint,
+            as_of: chrono::NaiveDate::from_ymd_opt(2026, 12, 2).unwrap(),
+            tag_aliases: &Default::default(),
+        };
+        let e = stage(&input, &dir.path().join("staging"), 0)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("`BilledCost`") && e.contains("list"), "{e}");
     }
 
     #[test]
