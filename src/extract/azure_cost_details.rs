@@ -17,7 +17,7 @@ use futures::StreamExt;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::azure_cost_query::{COST_READER, CostDataset, months};
+use super::azure_cost_query::{COST_READER, CostDataset, scope_months};
 use super::source::{CheckContext, CheckLine, Source, probe_scopes};
 use super::{Dataset, DatasetHint, ExtractContext, Extracted, Landed, scope_failure};
 use crate::Result;
@@ -80,16 +80,7 @@ pub fn body(spec: &CostDetailsSpec, from: NaiveDate, to: NaiveDate) -> Value {
 pub async fn extract(spec: &CostDetailsSpec, cx: &ExtractContext<'_>) -> Result<Extracted> {
     let client = cx.azure().await?;
     let dataset = spec.dataset.name();
-    let units: Vec<(String, NaiveDate, NaiveDate)> = spec
-        .scopes
-        .iter()
-        .flat_map(|scope| {
-            let scope = format!("/{}", scope.trim_matches('/'));
-            months(cx.as_of, spec.months)
-                .into_iter()
-                .map(move |(from, to)| (scope.clone(), from, to))
-        })
-        .collect();
+    let units = scope_months(&spec.scopes, cx.as_of, spec.months);
     let wait = Duration::from_secs(spec.max_wait_minutes * 60);
     // Futures made first, then run a few at a time (see `azure_advisor`: keeps the future `Send`).
     let reads: Vec<_> = units

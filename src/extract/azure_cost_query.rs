@@ -102,6 +102,23 @@ pub fn months(as_of: NaiveDate, count: u32) -> Vec<(NaiveDate, NaiveDate)> {
     out
 }
 
+/// Every (scope, first day, last day) to read: each scope (as `/…`) for each of `count` months.
+pub fn scope_months(
+    scopes: &[String],
+    as_of: NaiveDate,
+    count: u32,
+) -> Vec<(String, NaiveDate, NaiveDate)> {
+    scopes
+        .iter()
+        .flat_map(|scope| {
+            let scope = format!("/{}", scope.trim_matches('/'));
+            months(as_of, count)
+                .into_iter()
+                .map(move |(from, to)| (scope.clone(), from, to))
+        })
+        .collect()
+}
+
 /// Whether costs at `scope` can be grouped by resource: subscription and resource-group scopes.
 fn resource_scope(scope: &str) -> bool {
     scope.to_lowercase().starts_with("/subscriptions/")
@@ -161,16 +178,7 @@ pub async fn extract(spec: &CostQuerySpec, cx: &ExtractContext<'_>) -> Result<Ex
     let client = cx.azure().await?;
     let dataset = spec.dataset.name();
     // Every scope and month is one unit; units run side by side at Cost Management's pace.
-    let units: Vec<(String, NaiveDate, NaiveDate)> = spec
-        .scopes
-        .iter()
-        .flat_map(|scope| {
-            let scope = format!("/{}", scope.trim_matches('/'));
-            months(cx.as_of, spec.months)
-                .into_iter()
-                .map(move |(from, to)| (scope.clone(), from, to))
-        })
-        .collect();
+    let units = scope_months(&spec.scopes, cx.as_of, spec.months);
     // Futures made first, then run a few at a time (see `azure_advisor`: keeps the future `Send`).
     let reads: Vec<_> = units
         .iter()

@@ -667,3 +667,40 @@ async fn write_reconciliation(lake: &Lake, run_id: &str, checks: &[Reconciliatio
     lake.write_batches(&def, vec![batch], WriteMode::Append)
         .await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Reconciliation;
+
+    fn check(source_total: f64, lake_total: f64, quarantined_total: f64) -> Reconciliation {
+        Reconciliation {
+            source: "exports/daily".into(),
+            period: "2026-03".into(),
+            files: vec!["a.csv".into()],
+            dataset: "FocusCost 1.2".into(),
+            column: "BilledCost",
+            source_total,
+            lake_total,
+            quarantined_total,
+        }
+    }
+
+    #[test]
+    fn the_lake_and_quarantine_must_add_up_to_the_source_to_the_cent() {
+        assert!(check(100.0, 90.0, 10.0).reconciled());
+        assert!(check(1e9, 1e9 - 0.004, 0.0).reconciled());
+        // A doubled file, a lost row, a misread amount.
+        for bad in [
+            check(100.0, 200.0, 0.0),
+            check(100.0, 89.99, 10.0),
+            check(100.0, 100.1, 0.0),
+        ] {
+            assert!(!bad.reconciled());
+            let said = bad.describe();
+            assert!(
+                said.contains("exports/daily") && said.contains("2026-03"),
+                "{said}"
+            );
+        }
+    }
+}

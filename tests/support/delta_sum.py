@@ -5,25 +5,15 @@ Shares no code with cloudoptima: the log is replayed here (add/remove actions in
 DuckDB reads the Parquet files it names.
 """
 import json
-import os
 import sys
-from urllib.parse import unquote
 
 import duckdb
 
+from duckdb_query import active_files as active_files_with_partitions
+
 
 def active_files(table):
-    log = os.path.join(table, "_delta_log")
-    files = {}
-    for name in sorted(n for n in os.listdir(log) if n.endswith(".json")):
-        with open(os.path.join(log, name)) as f:
-            for line in f:
-                action = json.loads(line)
-                if "add" in action:
-                    files[action["add"]["path"]] = action["add"].get("partitionValues", {})
-                elif "remove" in action:
-                    files.pop(action["remove"]["path"], None)
-    return [os.path.join(table, unquote(p)) for p in files]
+    return [path for path, _ in active_files_with_partitions(table)]
 
 
 def main():

@@ -488,6 +488,28 @@ mod tests {
         (staged, frame)
     }
 
+    /// Write `frame` as the Parquet file `path` in `dir` and stage it.
+    fn stage_parquet(
+        dir: &tempfile::TempDir,
+        path: &Path,
+        frame: &mut DataFrame,
+    ) -> Result<Option<Staged>> {
+        ParquetWriter::new(std::fs::File::create(path).unwrap())
+            .finish(frame)
+            .unwrap();
+        let hint = DatasetHint::default();
+        let key = path.file_name().unwrap().to_string_lossy().into_owned();
+        let input = Input {
+            path,
+            key: &key,
+            source_name: "test",
+            hint: &hint,
+            as_of: chrono::NaiveDate::from_ymd_opt(2026, 12, 2).unwrap(),
+            tag_aliases: &Default::default(),
+        };
+        stage(&input, &dir.path().join("staging"), 0)
+    }
+
     fn text(frame: &DataFrame, column: &str) -> Vec<Option<String>> {
         let c = frame
             .column(column)
@@ -652,21 +674,7 @@ mod tests {
             "ChargePeriodStart" => ["2026-03-01", "2026-03-01", "2026-03-01"],
         )
         .unwrap();
-        ParquetWriter::new(std::fs::File::create(&path).unwrap())
-            .finish(&mut frame)
-            .unwrap();
-        let hint = DatasetHint::default();
-        let input = Input {
-            path: &path,
-            key: "focus.parquet",
-            source_name: "test",
-            hint: &hint,
-            as_of: chrono::NaiveDate::from_ymd_opt(2026, 12, 2).unwrap(),
-            tag_aliases: &Default::default(),
-        };
-        let staged = stage(&input, &dir.path().join("staging"), 0)
-            .unwrap()
-            .unwrap();
+        let staged = stage_parquet(&dir, &path, &mut frame).unwrap().unwrap();
         assert_eq!(staged.source_cost.as_ref().unwrap().total, 1.5);
         let file = dir.path().join("staging/costs/00000.parquet");
         let rows = ParquetReader::new(std::fs::File::open(file).unwrap())
@@ -701,19 +709,7 @@ mod tests {
             ],
         )
         .unwrap();
-        ParquetWriter::new(std::fs::File::create(&path).unwrap())
-            .finish(&mut frame)
-            .unwrap();
-        let hint = DatasetHint::default();
-        let input = Input {
-            path: &path,
-            key: "nested.parquet",
-            source_name: "test",
-            hint: &hint,
-            as_of: chrono::NaiveDate::from_ymd_opt(2026, 12, 2).unwrap(),
-            tag_aliases: &Default::default(),
-        };
-        let e = stage(&input, &dir.path().join("staging"), 0)
+        let e = stage_parquet(&dir, &path, &mut frame)
             .unwrap_err()
             .to_string();
         assert!(e.contains("`BilledCost`") && e.contains("list"), "{e}");
