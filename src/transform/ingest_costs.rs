@@ -216,7 +216,7 @@ async fn quarantined(
             .collect();
         if !wanted.is_empty() {
             let map = tokio::task::block_in_place(|| {
-                costs::read_records(&info.read_from, info.format, &wanted)
+                costs::read_records(&info.read_from, info.read_format, &wanted)
             })?;
             read.insert(f.key.clone(), map);
         }

@@ -525,6 +525,22 @@ fn focus_files_read_gzip_csv_from_object_storage_as_from_disk() {
             .unwrap();
         let rows: Vec<serde_json::Value> = serde_json::from_slice(&rows.stdout).unwrap();
         totals.push(rows[0].clone());
+        let formats = ws
+            .cmd(&[
+                "--lake",
+                lake,
+                "sql",
+                "--format",
+                "csv",
+                "SELECT format FROM data_quality ORDER BY source_file",
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&formats.stdout),
+            "format\ncsv.gz\ncsv\n",
+            "{location}"
+        );
     }
     assert_eq!(totals[0], totals[1]);
     assert_eq!(totals[0]["n"], 4);

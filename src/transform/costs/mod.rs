@@ -130,11 +130,12 @@ pub struct SourceCost {
 pub struct Staged {
     /// The lake table its rows go to: `costs`, `prices` or a `reservation_*` table.
     pub table: &'static str,
-    /// The format of [`Staged::read_from`].
+    /// The file's format as it landed.
     pub format: Format,
-    /// The file whose records the staged `__record` numbers count: the vetted copy of a CSV file,
-    /// the file itself otherwise.
+    /// The file whose records the staged `__record` numbers count: the vetted copy of a CSV file
+    /// (plain CSV), the file itself otherwise; and its format.
     pub read_from: std::path::PathBuf,
+    pub read_format: Format,
     /// Records vetting set aside (CSV only).
     pub rejected: Vec<vet::Rejected>,
     pub source_cost: Option<SourceCost>,
@@ -364,7 +365,8 @@ pub fn stage(input: &Input<'_>, staging: &Path, n: usize) -> Result<Option<Stage
     };
     Ok(Some(Staged {
         table,
-        format: if vetted.is_some() {
+        format,
+        read_format: if vetted.is_some() {
             Format::Csv
         } else {
             format

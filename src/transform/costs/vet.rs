@@ -196,16 +196,14 @@ pub fn vet(
             Ok(true) => {}
             Ok(false) => break,
             Err(e) => {
-                // Only an I/O error (a truncated gzip stream) stops the reader; what was copied
-                // so far stands and the rest of the file is named.
-                let line = e.position().map_or(0, |p| p.line() as i64);
-                rejected.push(Rejected {
-                    line,
-                    reason: format!("the file could not be read past this line: {e}"),
-                    raw: String::new(),
-                    cost: None,
+                // Only an I/O error (a truncated or corrupt gzip stream) stops the reader: the
+                // file's end is unknown, so none of it is taken (never half a file).
+                let _ = std::fs::remove_file(&held_path);
+                let line = e.position().map_or(0, |p| p.line());
+                return Err(Error::Data {
+                    file: key.to_string(),
+                    message: format!("cannot be read past line {line}: {e}"),
                 });
-                break;
             }
         }
         let line = record.position().map_or(0, |p| p.line() as i64);
@@ -437,6 +435,40 @@ mod tests {
         // Both orders: the file is refused.
         let (out, _) = vet_text(b"Date,Cost\n13/01/2026,1\n01/13/2026,2\n");
         assert!(out.unwrap_err().to_string().contains("disagree"));
+    }
+
+    #[test]
+    fn a_truncated_gzip_file_is_refused_whole() {
+        use std::io::Write;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cut.csv.gz");
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        let mut text = String::from("Date,Cost\n");
+        for d in 1..=28 {
+            text.push_str(&format!("01/{d:02}/2026,{d}\n"));
+        }
+        gz.write_all(text.repeat(50).as_bytes()).unwrap();
+        let bytes = gz.finish().unwrap();
+        std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
+        let header = header(&path, Format::CsvGzip, "cut.csv.gz").unwrap();
+        let known = Known {
+            key: "cut.csv.gz",
+            cost: Some(1),
+            documented_order: None,
+        };
+        let e = vet(
+            &path,
+            Format::CsvGzip,
+            &header,
+            &known,
+            &dir.path().join("c.csv"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("cut.csv.gz") && e.contains("cannot be read past line"),
+            "{e}"
+        );
     }
 
     #[test]
