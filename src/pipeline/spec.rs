@@ -28,8 +28,9 @@ pub struct PipelineSpec {
     /// The time zone of `schedule` (an IANA name such as `Europe/Berlin`). Default UTC.
     #[serde(default = "utc", deserialize_with = "schedule::time_zone")]
     pub timezone: chrono_tz::Tz,
-    /// Exit 1 when any input row was quarantined.
-    #[serde(default)]
+    /// Exit 1 when any input row was quarantined (the readable rows still land). Default true;
+    /// `false` accepts quarantined rows with exit 0 (they are still in `quarantine`).
+    #[serde(default = "strict_by_default")]
     pub strict: bool,
     /// Where data comes from. With none, the demo tenant is used.
     #[serde(default)]
@@ -88,6 +89,10 @@ impl Default for ReportSpec {
     }
 }
 
+fn strict_by_default() -> bool {
+    true
+}
+
 fn utc() -> chrono_tz::Tz {
     chrono_tz::UTC
 }
@@ -112,7 +117,7 @@ impl PipelineSpec {
             name: "daily".into(),
             schedule: Some(Schedule::parse("0 0 6 * * *").expect("a valid schedule")),
             timezone: utc(),
-            strict: false,
+            strict: true,
             sources: vec![SourceSpec::demo()],
             rules: RuleSelection {
                 preview: true,

@@ -15,7 +15,8 @@ fn fixtures() -> PathBuf {
 /// `[[sources]]` entries of kind `azure_exports`, one per (name, folder).
 fn exports_pipeline(sources: &[(&str, &str)]) -> String {
     let mut text = String::from(
-        "name = \"exports\"\n[forecast]\nenabled = false\n[report]\nenabled = false\n",
+        // The real export files include a deliberately unreadable row: accepted, not fatal, here.
+        "name = \"exports\"\nstrict = false\n[forecast]\nenabled = false\n[report]\nenabled = false\n",
     );
     for (name, location) in sources {
         text.push_str(&format!(
