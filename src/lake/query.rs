@@ -318,11 +318,11 @@ pub async fn collect(df: DataFrame, limits: &QueryLimits) -> Result<Vec<RecordBa
     let time = Duration::from_secs(limits.time_limit_seconds);
     let started_rss = resident_bytes().unwrap_or(0);
     let work = async move {
-        let mut stream = df.execute_stream().await.map_err(Error::from)?;
+        let mut stream = df.execute_stream().await.map_err(pool_error)?;
         let mut out = Vec::new();
         let mut held = 0usize;
         while let Some(batch) = stream.next().await {
-            let batch = batch.map_err(Error::from)?;
+            let batch = batch.map_err(pool_error)?;
             held += batch.get_array_memory_size();
             if held > memory {
                 return Err(over_memory(limits_text(memory), "its result"));
@@ -359,6 +359,17 @@ pub async fn collect(df: DataFrame, limits: &QueryLimits) -> Result<Vec<RecordBa
             }
         },
         e = watch => Err(e),
+    }
+}
+
+/// DataFusion's pool refusing memory is the memory limit speaking: said so, naming the setting.
+fn pool_error(e: datafusion::error::DataFusionError) -> Error {
+    match e.find_root() {
+        datafusion::error::DataFusionError::ResourcesExhausted(what) => Error::QueryLimit(format!(
+            "the query was stopped: it needs more memory than the limit (`[query] memory_limit_mb` \
+             in the config) allows ({what}); aggregate, filter or add LIMIT"
+        )),
+        _ => Error::from(e),
     }
 }
 

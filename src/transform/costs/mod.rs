@@ -171,40 +171,37 @@ pub fn stage(input: &Input<'_>, staging: &Path, n: usize) -> Result<Option<Stage
         }
         _ => None,
     };
-    let (mut scan, headers) = match (&csv_header, format) {
-        (Some(header), _) => (None, header.clone()),
-        (None, Format::Parquet) => {
-            let mut scan = LazyFrame::scan_parquet(
+    let mut scan = match (&csv_header, format) {
+        (Some(_), _) => None,
+        (None, Format::Parquet) => Some(
+            LazyFrame::scan_parquet(
                 scan_path(input.path),
                 ScanArgsParquet {
                     row_index: row_index(),
                     ..Default::default()
                 },
             )
-            .map_err(data_err)?;
-            let names = scan
-                .collect_schema()
-                .map_err(data_err)?
-                .iter_names()
-                .map(|n| n.to_string())
-                .filter(|n| n != RECORD)
-                .collect();
-            (Some(scan), names)
-        }
+            .map_err(data_err)?,
+        ),
         (None, _) => {
             let bytes = std::fs::read(input.path).map_err(|e| Error::io(input.path, e))?;
-            let mut scan = api_json::frame(&bytes, input.key)?
-                .lazy()
-                .with_row_index(RECORD, None);
-            let names = scan
-                .collect_schema()
-                .map_err(data_err)?
-                .iter_names()
-                .map(|n| n.to_string())
-                .filter(|n| n != RECORD)
-                .collect();
-            (Some(scan), names)
+            Some(
+                api_json::frame(&bytes, input.key)?
+                    .lazy()
+                    .with_row_index(RECORD, None),
+            )
         }
+    };
+    let headers: Vec<String> = match (&csv_header, &mut scan) {
+        (Some(header), _) => header.clone(),
+        (None, Some(scan)) => scan
+            .collect_schema()
+            .map_err(data_err)?
+            .iter_names()
+            .map(|n| n.to_string())
+            .filter(|n| n != RECORD)
+            .collect(),
+        (None, None) => unreachable!("a file without a CSV header has a scan"),
     };
     if headers.is_empty() {
         return Ok(None);
