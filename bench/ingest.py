@@ -60,7 +60,7 @@ def main():
         print("   cloudoptima ...", flush=True)
         ours_s, ours_mb, out = measured([binary, "--lake", lake, "--pipelines", pipelines, "run",
                                          "--as-of", "2026-06-15"], cwd=work)
-        if "billed totals reconcile" not in out:
+        if "cost totals reconcile with the sources" not in out:
             sys.exit(f"cloudoptima did not reconcile:\n{out}")
         shutil.rmtree(os.path.join(lake, "landing"), ignore_errors=True)
 
