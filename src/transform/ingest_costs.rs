@@ -236,8 +236,7 @@ async fn quarantined(
             .map(|c| c.header.as_str());
         let source_cost = cost_header
             .and_then(|h| record.fields.iter().find(|(name, _)| name == h))
-            .and_then(|(_, v)| v.trim().parse::<f64>().ok())
-            .filter(|v| v.is_finite());
+            .and_then(|(_, v)| super::parse::number(v.trim()).ok());
         report.quarantined.push(Quarantined {
             source_file: files[i].clone(),
             line: if lines[i] > 0.0 {

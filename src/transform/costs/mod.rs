@@ -379,16 +379,12 @@ pub fn stage(input: &Input<'_>, staging: &Path, n: usize) -> Result<Option<Stage
 /// The sum of a Parquet file's cost column as stored, read apart from the plan (non-finite values
 /// count nothing).
 fn parquet_sum(path: &Path, header: &str) -> PolarsResult<f64> {
-    let value = col(header).cast(DataType::Float64);
+    let value = plan::finite(col(header).cast(DataType::Float64));
     let frame = LazyFrame::scan_parquet(
         PlRefPath::new(path.to_string_lossy().into_owned()),
         ScanArgsParquet::default(),
     )?
-    .select([when(value.clone().is_finite())
-        .then(value)
-        .otherwise(lit(0.0))
-        .sum()
-        .alias("total")])
+    .select([value.sum().alias("total")])
     .collect()?;
     Ok(frame.column("total")?.f64()?.get(0).unwrap_or(0.0))
 }

@@ -308,7 +308,7 @@ impl<'a> Plan<'a> {
 }
 
 /// `value` where it is a finite number, NULL where it is `NaN` or infinite.
-fn finite(value: Expr) -> Expr {
+pub(super) fn finite(value: Expr) -> Expr {
     when(value.clone().is_finite())
         .then(value)
         .otherwise(null_of(DataType::Float64))

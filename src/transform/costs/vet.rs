@@ -14,6 +14,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::Format;
 use crate::transform::dialect::normalize_name;
+use crate::transform::parse;
 pub use crate::transform::parse::DateOrder;
 use crate::{Error, Result};
 
@@ -214,12 +215,7 @@ pub fn vet(
             continue;
         }
         let raw = || text_of(&record);
-        let cost_of = |r: &csv::ByteRecord| {
-            cost.and_then(|i| r.get(i))
-                .and_then(|f| std::str::from_utf8(f).ok())
-                .and_then(|s| s.trim().parse::<f64>().ok())
-                .filter(|v| v.is_finite())
-        };
+        let cost_of = |r: &csv::ByteRecord| cost_in(r, cost);
         if record.len() != header.len() {
             rejected.push(Rejected {
                 line,
@@ -322,11 +318,7 @@ pub fn vet(
         } else {
             let line = last_line(&r);
             r.truncate(r.len() - 1);
-            let cost_value = cost
-                .and_then(|i| r.get(i))
-                .and_then(|f| std::str::from_utf8(f).ok())
-                .and_then(|s| s.trim().parse::<f64>().ok())
-                .filter(|v| v.is_finite());
+            let cost_value = cost_in(&r, cost);
             rejected.push(Rejected {
                 line,
                 reason: "a date such as 05/01/2026 could be day or month first, and no date in \
@@ -348,6 +340,13 @@ pub fn vet(
         rejected,
         copied_cost,
     })
+}
+
+/// The record's value in column `cost` as written, when it is a finite number
+/// ([`parse::number`]).
+fn cost_in(record: &csv::ByteRecord, cost: Option<usize>) -> Option<f64> {
+    let field = std::str::from_utf8(record.get(cost?)?).ok()?;
+    parse::number(field.trim()).ok()
 }
 
 /// The record's fields as text, comma-separated (bytes that are not UTF-8 as U+FFFD).
