@@ -5,6 +5,7 @@
 //! [`report`] renders and delivers the result. [`pipeline`] strings the stages together for one run;
 //! [`cli`] is the command line on top.
 
+pub mod alert;
 pub mod analyze;
 pub mod assets;
 pub mod azure;

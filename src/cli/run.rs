@@ -134,6 +134,52 @@ pub async fn exec(cx: &Context, mut args: Args) -> Result<u8> {
                 money(*hi)
             );
         }
+        let open: Vec<_> = s
+            .anomalies
+            .iter()
+            .filter(|a| a.status != crate::analyze::anomaly::Status::Resolved)
+            .collect();
+        if !open.is_empty() {
+            println!("  Anomalies (new or continuing; all in the `anomalies` table):");
+            for a in open.iter().take(10) {
+                println!(
+                    "    {:<10} {:<5} {:<50} {} to {}  {:>10}  cause: {}",
+                    a.status.as_str(),
+                    a.direction(),
+                    a.scope.to_string(),
+                    a.first_day,
+                    a.last_day,
+                    money(a.impact()),
+                    a.causes
+                        .first()
+                        .and_then(|c| c.resource_id.clone().or(Some(c.meter.clone())))
+                        .unwrap_or_else(|| "-".into())
+                );
+            }
+            if open.len() > 10 {
+                println!("    … and {} more", open.len() - 10);
+            }
+        }
+        for b in &s.budgets {
+            println!(
+                "  Budget {}: {} of {} {} ({:.0}%), forecast {} ({:.0}%) by {}: {}",
+                b.spec.name,
+                money(b.actual),
+                money(b.spec.amount),
+                b.spec.currency,
+                b.actual_pct(),
+                money(b.forecast),
+                b.forecast_pct(),
+                b.period_end,
+                b.status()
+            );
+        }
+        if let Some(d) = &s.alerts {
+            println!("  Alerts: {d}");
+            for f in &d.failures {
+                println!("    FAILED {f}");
+            }
+        }
         if s.quarantined > 0 {
             println!(
                 "  Quarantined rows: {} (see the `quarantine` table)",

@@ -75,6 +75,12 @@ pub(crate) async fn check(cx: &Context) -> Checked {
             );
         }
     }
+    if let Some(config) = &config {
+        for spec in &specs {
+            let file = spec.file.display().to_string();
+            problems.extend(crate::alert::route_problems(&spec.alerts, config, &file));
+        }
+    }
     checks.push(format!(
         "{} pipeline(s) from {}",
         specs.len(),

@@ -40,6 +40,10 @@ pub struct Config {
     /// How tag keys are read.
     #[serde(default)]
     pub tags: TagsConfig,
+    /// Where alerts can go, by name (`[channels.finops-teams] kind = "teams"`); pipelines route
+    /// alerts to them with `[[alerts]]`.
+    #[serde(default)]
+    pub channels: std::collections::BTreeMap<String, crate::alert::ChannelConfig>,
 }
 
 /// `[tags]`: tag keys are trimmed and lowercased; these aliases then read other keys as one
@@ -205,6 +209,15 @@ impl Config {
             message: describe_toml_error(&e, text),
         })?;
         secret::resolve_all(&config, file)?;
+        let problems: Vec<String> = config
+            .channels
+            .iter()
+            .flat_map(|(name, c)| c.problems(name))
+            .map(|p| format!("{file}: {p}"))
+            .collect();
+        if !problems.is_empty() {
+            return Err(Error::Invalid(problems));
+        }
         Ok(config)
     }
 }

@@ -113,14 +113,24 @@ impl<'de> Deserialize<'de> for Secret {
 /// Refuse literal secrets and report unset variables, naming the key but never the value.
 pub(super) fn resolve_all(config: &Config, file: &str) -> Result<()> {
     let mut problems = Vec::new();
-    let mut secrets = vec![("azure.client_secret", &config.azure.client_secret)];
+    let mut secrets = vec![(
+        "azure.client_secret".to_string(),
+        &config.azure.client_secret,
+    )];
     if let Some(smtp) = &config.smtp {
-        secrets.push(("smtp.username", &smtp.username));
-        secrets.push(("smtp.password", &smtp.password));
+        secrets.push(("smtp.username".into(), &smtp.username));
+        secrets.push(("smtp.password".into(), &smtp.password));
+    }
+    // A webhook URL is a credential: whoever has it can post to the channel.
+    for (name, channel) in &config.channels {
+        secrets.push((format!("channels.{name}.url"), &channel.url));
+        secrets.push((format!("channels.{name}.signing_key"), &channel.signing_key));
     }
     for (key, secret) in secrets {
+        let key = key.as_str();
         let Some(secret) = secret else { continue };
-        if secret.literal && (key.ends_with("password") || key.ends_with("secret")) {
+        let must_be_secret = ["password", "secret", ".url", "signing_key"];
+        if secret.literal && must_be_secret.iter().any(|s| key.ends_with(s)) {
             let short = key.rsplit('.').next().unwrap_or(key);
             problems.push(format!(
                 "{key}: secrets are not read from files; write `{short} = \"${{{}}}\"` and set that environment variable",

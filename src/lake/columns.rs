@@ -45,3 +45,57 @@ pub fn numbers(batches: &[RecordBatch], i: usize) -> Result<Vec<f64>> {
     }
     Ok(out)
 }
+
+/// A batch built column by column, by name (the lake matches a batch's columns to a table's by
+/// name, so the order does not matter and columns left out are written as NULL).
+#[derive(Default)]
+pub struct BatchBuilder {
+    columns: Vec<(String, datafusion::arrow::array::ArrayRef)>,
+}
+
+impl BatchBuilder {
+    pub fn text<S: AsRef<str>>(
+        mut self,
+        name: &str,
+        values: impl IntoIterator<Item = Option<S>>,
+    ) -> Self {
+        use datafusion::arrow::array::StringArray;
+        let array: StringArray = values.into_iter().collect();
+        self.columns.push((name.into(), std::sync::Arc::new(array)));
+        self
+    }
+
+    pub fn number(mut self, name: &str, values: impl IntoIterator<Item = Option<f64>>) -> Self {
+        use datafusion::arrow::array::Float64Array;
+        let array: Float64Array = values.into_iter().collect();
+        self.columns.push((name.into(), std::sync::Arc::new(array)));
+        self
+    }
+
+    pub fn int(mut self, name: &str, values: impl IntoIterator<Item = Option<i64>>) -> Self {
+        use datafusion::arrow::array::Int64Array;
+        let array: Int64Array = values.into_iter().collect();
+        self.columns.push((name.into(), std::sync::Arc::new(array)));
+        self
+    }
+
+    pub fn date(
+        mut self,
+        name: &str,
+        values: impl IntoIterator<Item = Option<chrono::NaiveDate>>,
+    ) -> Self {
+        use datafusion::arrow::array::Date32Array;
+        let array: Date32Array = values.into_iter().map(|d| d.map(epoch_days)).collect();
+        self.columns.push((name.into(), std::sync::Arc::new(array)));
+        self
+    }
+
+    pub fn finish(self) -> Result<RecordBatch> {
+        RecordBatch::try_from_iter(self.columns).map_err(|e| Error::Internal(e.to_string()))
+    }
+}
+
+/// A date column read back as text (`YYYY-MM-DD`, empty for NULL).
+pub fn parse_day(text: &str) -> Option<chrono::NaiveDate> {
+    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()
+}

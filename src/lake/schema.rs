@@ -534,6 +534,107 @@ pub fn forecasts() -> TableDef {
     }
 }
 
+/// Cost anomalies with their lifecycle (see `analyze::anomaly`): one row per anomaly, each pipeline
+/// rewriting its own rows each run.
+pub fn anomalies() -> TableDef {
+    use DataType::*;
+    TableDef {
+        name: "anomalies",
+        schema: schema(vec![
+            ("pipeline", Utf8),
+            ("run_id", Utf8),
+            ("anomaly_id", Utf8),
+            // The scope: dimension (total, subscription, resource_group, service, meter_category,
+            // region, tag:KEY), its value, and the billing currency.
+            ("dimension", Utf8),
+            ("value", Utf8),
+            ("currency", Utf8),
+            // spike or drop; new, continuing or resolved; low, medium or high.
+            ("direction", Utf8),
+            ("status", Utf8),
+            ("severity", Utf8),
+            ("first_day", Date32),
+            ("last_day", Date32),
+            ("peak_day", Date32),
+            ("days", Int64),
+            // Summed over the anomaly's days; impact = actual - expected.
+            ("expected", Float64),
+            ("actual", Float64),
+            ("impact", Float64),
+            ("peak_expected", Float64),
+            ("peak_actual", Float64),
+            ("change_pct", Float64),
+            ("score", Float64),
+            // The largest cause, and every cause as JSON (resource_id, meter, expected, actual, share).
+            ("cause_resource_id", Utf8),
+            ("cause_meter", Utf8),
+            ("cause_share", Float64),
+            ("causes", Utf8),
+            ("detected_on", Date32),
+            ("updated_on", Date32),
+        ]),
+        partition_by: &[],
+    }
+}
+
+/// Each budget's spend against its amount, per run (see `analyze::budget`).
+pub fn budget_status() -> TableDef {
+    use DataType::*;
+    TableDef {
+        name: "budget_status",
+        schema: schema(vec![
+            ("run_id", Utf8),
+            ("pipeline", Utf8),
+            ("budget", Utf8),
+            ("scope", Utf8),
+            ("period", Utf8),
+            ("period_start", Date32),
+            ("period_end", Date32),
+            ("currency", Utf8),
+            ("amount", Float64),
+            // Spend so far in the period (through the last day with cost), and forecast at its end.
+            ("actual", Float64),
+            ("forecast", Float64),
+            ("actual_pct", Float64),
+            ("forecast_pct", Float64),
+            ("forecast_method", Utf8),
+            ("last_cost_day", Date32),
+            // Thresholds reached, e.g. `actual 50%, forecast 100%`.
+            ("crossed", Utf8),
+            // ok, forecast_over or over.
+            ("status", Utf8),
+            ("run_date", Date32),
+        ]),
+        partition_by: &["run_date"],
+    }
+}
+
+/// Every alert a pipeline raised and what became of it on each channel (see `alert`): a sent
+/// alert is never sent again on that channel.
+pub fn alerts() -> TableDef {
+    use DataType::*;
+    TableDef {
+        name: "alerts",
+        schema: schema(vec![
+            ("run_id", Utf8),
+            ("pipeline", Utf8),
+            ("alert_key", Utf8),
+            // anomaly, spike or budget.
+            ("kind", Utf8),
+            ("severity", Utf8),
+            ("title", Utf8),
+            ("channel", Utf8),
+            // sent or failed.
+            ("status", Utf8),
+            ("attempts", Int64),
+            ("error", Utf8),
+            ("at", utc()),
+            ("run_date", Date32),
+        ]),
+        partition_by: &[],
+    }
+}
+
 pub fn quarantine() -> TableDef {
     use DataType::*;
     TableDef {
@@ -633,6 +734,9 @@ pub fn all() -> Vec<TableDef> {
         recommendations(),
         findings(),
         forecasts(),
+        anomalies(),
+        budget_status(),
+        alerts(),
         prices(),
         reservation("reservation_details").expect("listed"),
         reservation("reservation_recommendations").expect("listed"),

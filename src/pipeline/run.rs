@@ -86,6 +86,10 @@ pub struct RunSummary {
     pub forecast_totals: Vec<(u32, f64, f64, f64)>,
     pub pdf: Option<PathBuf>,
     pub delivered: Option<Delivered>,
+    /// This run's anomalies (new, continuing and resolved within its window).
+    pub anomalies: Vec<crate::analyze::anomaly::Anomaly>,
+    pub budgets: Vec<crate::analyze::budget::BudgetStatus>,
+    pub alerts: Option<crate::alert::Delivery>,
     pub quarantined: usize,
     pub unreconciled: Vec<String>,
     pub strict: bool,
@@ -180,6 +184,9 @@ pub async fn run(
                 forecast_totals: Vec::new(),
                 pdf: None,
                 delivered: None,
+                anomalies: Vec::new(),
+                budgets: Vec::new(),
+                alerts: None,
                 quarantined: 0,
                 unreconciled: Vec::new(),
                 strict: spec.strict,
@@ -199,7 +206,18 @@ pub async fn run(
             } else {
                 "an earlier stage failed"
             };
-            rec.skipped(&["rules", "forecast", "report", "deliver"], why);
+            rec.skipped(
+                &[
+                    "rules",
+                    "forecast",
+                    "anomalies",
+                    "budgets",
+                    "report",
+                    "deliver",
+                    "alerts",
+                ],
+                why,
+            );
             manifest::write(&lake, &rec.summary, started, Utc::now()).await?;
             return Ok(rec.summary);
         }
@@ -207,11 +225,16 @@ pub async fn run(
         let ctx = crate::lake::query::session(&config.query);
         lake.register_all(&ctx).await?;
         analyze(spec, opts, &lake, &ctx, &key, &mut rec).await;
+        let alerts = watch(spec, &lake, &ctx, &key, &mut rec).await;
 
         // The rules and the forecast committed new table versions: report and count on a fresh session.
         let ctx = crate::lake::query::session(&config.query);
         lake.register_all(&ctx).await?;
         report_and_deliver(config, spec, opts, &ctx, &key, &mut rec).await;
+        send_alerts(config, spec, &lake, &ctx, &key, &alerts, &mut rec).await;
+        let sent = schema::alerts();
+        ctx.deregister_table(sent.name)?;
+        lake.register(&ctx, &sent).await?;
 
         for def in schema::all().iter().filter(|d| d.name != "_runs") {
             if let Ok(df) = ctx.table(def.name).await
@@ -405,6 +428,99 @@ async fn analyze(
             rec.ok("forecast", t, p.len(), detail);
         }
         Err(e) => rec.failed("forecast", t, e),
+    }
+}
+
+/// Anomalies and the spike rule, then budgets; returns the alerts they raise.
+async fn watch(
+    spec: &PipelineSpec,
+    lake: &Lake,
+    ctx: &datafusion::prelude::SessionContext,
+    key: &RunKey,
+    rec: &mut Recorder<'_>,
+) -> Vec<crate::alert::Alert> {
+    use crate::alert;
+    use crate::analyze::{anomaly, budget};
+    let mut alerts = Vec::new();
+    let t = Instant::now();
+    if spec.anomalies.enabled {
+        let result = anomaly::run(lake, ctx, key, &spec.anomalies)
+            .instrument(tracing::info_span!("stage", name = "anomalies"))
+            .await;
+        match result {
+            Ok(out) => {
+                let counts = anomaly::counts(&out.anomalies);
+                let n = |s| counts.get(s).copied().unwrap_or(0);
+                let detail = format!(
+                    "{} scope(s) judged to {}: {} new, {} continuing, {} resolved; {} spike(s)",
+                    out.scopes,
+                    out.last_day.map_or("-".into(), |d| d.to_string()),
+                    n("new"),
+                    n("continuing"),
+                    n("resolved"),
+                    out.spikes.len()
+                );
+                alerts.extend(alert::from_anomalies(&out));
+                alerts.extend(alert::from_spikes(&out, spec.anomalies.spike_pct));
+                rec.ok("anomalies", t, out.anomalies.len(), detail);
+                rec.summary.anomalies = out.anomalies;
+            }
+            Err(e) => rec.failed("anomalies", t, e),
+        }
+    } else {
+        rec.skipped(&["anomalies"], "disabled in pipeline");
+    }
+    let t = Instant::now();
+    if spec.budgets.is_empty() {
+        rec.skipped(&["budgets"], "no [[budgets]] in pipeline");
+        return alerts;
+    }
+    let result = budget::run(lake, ctx, key, &spec.budgets)
+        .instrument(tracing::info_span!("stage", name = "budgets"))
+        .await;
+    match result {
+        Ok(statuses) => {
+            let over = statuses.iter().filter(|b| b.status() != "ok").count();
+            let detail = format!("{} budget(s), {over} over or forecast over", statuses.len());
+            alerts.extend(alert::from_budgets(&statuses));
+            rec.ok("budgets", t, statuses.len(), detail);
+            rec.summary.budgets = statuses;
+        }
+        Err(e) => rec.failed("budgets", t, e),
+    }
+    alerts
+}
+
+/// Send the run's alerts along the pipeline's routes.
+async fn send_alerts(
+    config: &Config,
+    spec: &PipelineSpec,
+    lake: &Lake,
+    ctx: &datafusion::prelude::SessionContext,
+    key: &RunKey,
+    alerts: &[crate::alert::Alert],
+    rec: &mut Recorder<'_>,
+) {
+    if spec.alerts.is_empty() {
+        rec.skipped(&["alerts"], "no [[alerts]] routes in pipeline");
+        return;
+    }
+    let t = Instant::now();
+    let result = crate::alert::deliver(lake, ctx, key, config, &spec.alerts, alerts)
+        .instrument(tracing::info_span!("stage", name = "alerts"))
+        .await;
+    match result {
+        Ok(d) => {
+            let sent = d.sent.values().sum();
+            let status = if d.failures.is_empty() {
+                StageStatus::Ok
+            } else {
+                StageStatus::Failed(d.failures.join("; "))
+            };
+            rec.record("alerts", t, status, sent, d.to_string());
+            rec.summary.alerts = Some(d);
+        }
+        Err(e) => rec.failed("alerts", t, e),
     }
 }
 

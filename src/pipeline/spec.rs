@@ -6,6 +6,9 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use super::schedule::{self, Schedule};
+use crate::alert::Route;
+use crate::analyze::anomaly::AnomalySpec;
+use crate::analyze::budget::BudgetSpec;
 use crate::analyze::rules::RuleSelection;
 use crate::config::describe_toml_error;
 use crate::extract::SourceSpec;
@@ -39,6 +42,15 @@ pub struct PipelineSpec {
     pub rules: RuleSelection,
     #[serde(default)]
     pub forecast: ForecastSpec,
+    /// Anomaly detection and the spike rule.
+    #[serde(default)]
+    pub anomalies: AnomalySpec,
+    /// Budgets judged each run into `budget_status`.
+    #[serde(default)]
+    pub budgets: Vec<BudgetSpec>,
+    /// Where alerts go: each route names a `[channels.NAME]` of the config.
+    #[serde(default)]
+    pub alerts: Vec<Route>,
     #[serde(default)]
     pub report: ReportSpec,
     /// Set by the loader: the file this spec came from.
@@ -124,6 +136,11 @@ impl PipelineSpec {
                 ..RuleSelection::default()
             },
             forecast: ForecastSpec::default(),
+            anomalies: AnomalySpec::default(),
+            budgets: toml::from_str::<DemoBudgets>(DEMO_BUDGETS)
+                .expect("the demo budget parses")
+                .budgets,
+            alerts: Vec::new(),
             report: ReportSpec {
                 recipients: vec!["finops@example.com".parse().expect("a valid address")],
                 ..ReportSpec::default()
@@ -138,11 +155,39 @@ impl PipelineSpec {
             message: describe_toml_error(&e, text),
         })?;
         spec.file = file.to_path_buf();
+        let mut problems = spec.anomalies.problems();
+        problems.extend(crate::analyze::budget::problems(&spec.budgets));
+        if !problems.is_empty() {
+            return Err(Error::Invalid(
+                problems
+                    .into_iter()
+                    .map(|p| format!("{}: {p}", file.display()))
+                    .collect(),
+            ));
+        }
         if spec.sources.is_empty() {
             spec.sources.push(SourceSpec::demo());
         }
         Ok(spec)
     }
+}
+
+/// The built-in demo pipeline's budget: the whole tenant at 10,000 USD a month, which the demo's
+/// spend (about 11,000 a month) is forecast to exceed.
+const DEMO_BUDGETS: &str = r#"
+[[budgets]]
+name = "tenant-monthly"
+scope = "total"
+amount = 10000
+currency = "USD"
+period = "month"
+thresholds = [50, 80, 100]
+forecast_thresholds = [100]
+"#;
+
+#[derive(Deserialize)]
+struct DemoBudgets {
+    budgets: Vec<BudgetSpec>,
 }
 
 /// Where `specs` came from, for people: their folder, or the built-in demo pipeline.

@@ -78,15 +78,7 @@ pub async fn send_report(
     if recipients.is_empty() {
         return Ok(None);
     }
-    let from = smtp.map_or_else(
-        || {
-            Mailbox::new(
-                Some("cloudoptima".into()),
-                "cloudoptima@localhost".parse().expect("valid"),
-            )
-        },
-        |s| s.from.clone(),
-    );
+    let from = sender(smtp);
     let subject = format!("{title} - {}", run.as_of.format("%Y-%m-%d"));
     let body = format!("{}\n\nThe full report is attached.\n", report.summary);
     let name = report
@@ -98,6 +90,40 @@ pub async fn send_report(
         Some(smtp) => send_smtp(smtp, message).await?,
         None => write_eml(outbox, message).await?,
     }))
+}
+
+/// The sender: `smtp.from`, or `cloudoptima@localhost` for the outbox.
+fn sender(smtp: Option<&SmtpConfig>) -> Mailbox {
+    smtp.map_or_else(
+        || {
+            Mailbox::new(
+                Some("cloudoptima".into()),
+                "cloudoptima@localhost".parse().expect("valid"),
+            )
+        },
+        |s| s.from.clone(),
+    )
+}
+
+/// A plain-text message from the configured sender (alert emails).
+pub fn plain_message(
+    config: &crate::config::Config,
+    to: &[Mailbox],
+    subject: &str,
+    body: &str,
+) -> Result<Message> {
+    if to.is_empty() {
+        return Err(DeliveryError::NoRecipients.into());
+    }
+    let mut builder = Message::builder()
+        .from(sender(config.smtp.as_ref()))
+        .subject(subject);
+    for addr in to {
+        builder = builder.to(addr.clone());
+    }
+    builder
+        .body(body.to_string())
+        .map_err(|e| DeliveryError::Message(e).into())
 }
 
 /// Build the message: a plain-text body and the PDF attached.

@@ -1,6 +1,9 @@
 //! The one integration-test binary. Each module drives the real `cloudoptima` binary in a temporary
 //! folder and checks what a user would see, against independent components where users meet one.
 //!
+//! - `alerts`: the demo's planted anomalies and budget found with their causes; alerts to Teams-,
+//!   Slack- and webhook-shaped HTTP servers and SMTP, retried, reported, never sent twice; `validate`
+//!   naming bad routes and budgets;
 //! - `architecture`: the module dependency rule (no stage imports another stage);
 //! - `azure_api`: every Azure source against the Azure API emulator, which enforces the APIs'
 //!   documented limits (happy paths, paging, faults, throttling pausing an API, failed scopes left as
@@ -23,6 +26,7 @@
 //!   limits;
 //! - `validate`: configuration and rule errors reported with file and key.
 
+mod alerts;
 mod architecture;
 mod azure_api;
 mod cost_exports;

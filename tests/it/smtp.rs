@@ -1,11 +1,10 @@
 //! SMTP delivery against a real SMTP server over TCP (aiosmtpd, started and stopped by each test):
 //! plain on loopback, and STARTTLS with a private CA and a login taken from the environment.
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 
-use crate::support::{Workspace, files_with_ext, python, repo};
+use crate::support::{Served, Workspace, files_with_ext, python, repo};
 
 const PIPELINE: &str = r#"
 name = "mail"
@@ -18,39 +17,11 @@ enabled = false
 recipients = ["cfo@example.com", "finops@example.com"]
 "#;
 
-/// The SMTP server; closing its stdin stops it.
-struct Sink {
-    child: Child,
-    port: u16,
-}
-
-impl Sink {
-    fn start(inbox: &Path, extra: &[&str]) -> Sink {
-        let mut child = Command::new(python())
-            .arg(repo().join("tests/support/smtp_sink.py"))
-            .arg(inbox)
-            .args(extra)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("start aiosmtpd");
-        let mut port = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut port)
-            .unwrap();
-        let port = port
-            .trim()
-            .parse()
-            .unwrap_or_else(|_| panic!("server printed no port: {port:?}"));
-        Sink { child, port }
-    }
-}
-
-impl Drop for Sink {
-    fn drop(&mut self) {
-        drop(self.child.stdin.take());
-        let _ = self.child.wait();
-    }
+/// The SMTP server writing what it receives into `inbox`.
+fn sink(inbox: &Path, extra: &[&str]) -> Served {
+    let mut args = vec![inbox.as_os_str()];
+    args.extend(extra.iter().map(std::ffi::OsStr::new));
+    Served::start("smtp_sink.py", &args)
 }
 
 /// The one message in `inbox`, checked to carry the run's PDF as its attachment.
@@ -86,7 +57,7 @@ fn assert_received_report(ws: &Workspace, inbox: &Path) {
 fn report_arrives_over_smtp_with_pdf_attached() {
     let ws = Workspace::with_pipelines(&[("mail.toml", PIPELINE)]);
     let inbox = ws.path().join("inbox");
-    let sink = Sink::start(&inbox, &[]);
+    let sink = sink(&inbox, &[]);
     let config = ws.path().join("smtp.toml");
     std::fs::write(
         &config,
@@ -110,7 +81,7 @@ fn starttls_with_private_ca_and_login_from_environment() {
     let ws = Workspace::with_pipelines(&[("mail.toml", PIPELINE)]);
     let (ca, cert, key) = make_certificates(ws.path());
     let inbox = ws.path().join("inbox");
-    let sink = Sink::start(
+    let sink = sink(
         &inbox,
         &[
             "--starttls",

@@ -297,3 +297,40 @@ impl Drop for AzureEmulator {
         let _ = self.child.wait();
     }
 }
+
+/// A test server from `tests/support/` that prints its port and serves until its stdin closes
+/// (dropping this stops it).
+pub struct Served {
+    child: std::process::Child,
+    pub port: u16,
+}
+
+impl Served {
+    pub fn start(script: &str, args: &[&std::ffi::OsStr]) -> Served {
+        use std::io::BufRead;
+        use std::process::Stdio;
+        let mut child = Command::new(python())
+            .arg(repo().join("tests/support").join(script))
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("start {script}: {e}"));
+        let mut port = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut port)
+            .unwrap();
+        let port = port
+            .trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("{script} printed no port: {port:?}"));
+        Served { child, port }
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        drop(self.child.stdin.take());
+        let _ = self.child.wait();
+    }
+}

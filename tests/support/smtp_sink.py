@@ -53,7 +53,8 @@ def main():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    controller = Controller(Store(opts.out), hostname="127.0.0.1", port=port, **kwargs)
+    # A loaded test machine can take more than the default second to start the server.
+    controller = Controller(Store(opts.out), hostname="127.0.0.1", port=port, ready_timeout=30, **kwargs)
     controller.start()
     print(port, flush=True)
     sys.stdin.read()

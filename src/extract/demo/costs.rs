@@ -8,7 +8,7 @@ use chrono::{Datelike, Duration, NaiveDate};
 use serde_json::json;
 
 use super::estate::{
-    ESTATE, Kind, Power, Reservation, Resource, reservation_covering, subscription,
+    ESTATE, Kind, PlantedAnomaly, Power, Reservation, Resource, reservation_covering, subscription,
 };
 use super::{DemoTenant, Rng, hash};
 
@@ -56,7 +56,14 @@ impl DemoTenant {
                 if age > r.created_days_ago {
                     continue;
                 }
-                if let Some(line) = self.resource_cost(r, day) {
+                if let Some(mut line) = self.resource_cost(r, day) {
+                    if let Some(PlantedAnomaly::Spike {
+                        days_ago, factor, ..
+                    }) = r.anomaly
+                        && day == self.as_of - Duration::days(days_ago)
+                    {
+                        line.quantity *= factor;
+                    }
                     write_cost_row(&mut out, &line, day);
                     rows += 1;
                 }

@@ -132,6 +132,26 @@ pub(super) struct Resource {
     pub(super) planted: Vec<(&'static str, Truth)>,
     /// Hourly metrics beyond a running VM's CPU: (name, unit, typical hourly value).
     pub(super) metrics: &'static [(&'static str, &'static str, f64)],
+    /// A cost anomaly this resource causes, which the anomaly detector must find.
+    pub(super) anomaly: Option<PlantedAnomaly>,
+}
+
+/// `anomaly = { shape = "spike", scope = "service", days_ago = 1, factor = 8.0 }`: one day's cost
+/// multiplied; or `{ shape = "shift", scope = "resource_group" }`: a new resource (see
+/// `created_days_ago`) that lifts its scope's level from the day it appears.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(tag = "shape", rename_all = "snake_case", deny_unknown_fields)]
+pub enum PlantedAnomaly {
+    Spike {
+        #[serde(deserialize_with = "leaked")]
+        scope: Text,
+        days_ago: i64,
+        factor: f64,
+    },
+    Shift {
+        #[serde(deserialize_with = "leaked")]
+        scope: Text,
+    },
 }
 
 /// The estate, read once per process from `data/demo/estate.toml` (compiled in); its names live as
@@ -259,6 +279,7 @@ pub(super) struct RawResource {
     /// (`Microsoft.Compute/virtualMachines/vm-web-01`).
     pub(super) attached_to: Option<String>,
     pub(super) created_days_ago: Option<i64>,
+    pub(super) anomaly: Option<PlantedAnomaly>,
     #[serde(default)]
     pub(super) metrics: Vec<RawMetric>,
     #[serde(default)]
@@ -419,6 +440,7 @@ impl RawResource {
             },
             planted: plants(self.plants),
             metrics: Box::leak(metrics.into_boxed_slice()),
+            anomaly: self.anomaly,
             kind,
         }
     }

@@ -133,6 +133,28 @@ impl DemoTenant {
         resource_id(r.sub, &r.group, provider, &r.name)
     }
 
+    /// Every planted cost anomaly: `(causing resource id (lowercase), shape, scope dimension, first
+    /// day)`, shape `spike` or `shift`.
+    pub fn planted_anomalies(&self) -> Vec<(String, &'static str, &'static str, NaiveDate)> {
+        self.resources
+            .iter()
+            .filter_map(|r| {
+                let id = self.id(r).to_lowercase();
+                match r.anomaly? {
+                    estate::PlantedAnomaly::Spike {
+                        scope, days_ago, ..
+                    } => Some((id, "spike", scope, self.as_of - Duration::days(days_ago))),
+                    estate::PlantedAnomaly::Shift { scope } => Some((
+                        id,
+                        "shift",
+                        scope,
+                        self.as_of - Duration::days(r.created_days_ago),
+                    )),
+                }
+            })
+            .collect()
+    }
+
     /// Every planted case and look-alike, with the rule it is meant for.
     pub fn planted(&self) -> Vec<Planted> {
         let resources = self.resources.iter().flat_map(|r| {

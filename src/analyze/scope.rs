@@ -1,0 +1,211 @@
+//! Scopes of cost: the dimensions anomalies, forecasts and budgets slice `costs` by (the total, a
+//! subscription, a resource group, a service, a meter category, a region, a tag's value), and the
+//! daily `EffectiveCost` series of every value of a dimension, one per billing currency.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use chrono::{Duration, NaiveDate};
+use datafusion::prelude::SessionContext;
+use serde::{Deserialize, Deserializer};
+
+use crate::lake::columns::{numbers, sql_string, strings};
+use crate::{Error, Result};
+
+/// A way of slicing cost.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Dimension {
+    Total,
+    Subscription,
+    /// `subscription/group`: group names repeat across subscriptions.
+    ResourceGroup,
+    Service,
+    MeterCategory,
+    Region,
+    /// The value of one (canonical, lowercase) tag key.
+    Tag(String),
+}
+
+impl Dimension {
+    /// Parse `total`, `subscription`, `resource_group`, `service`, `meter_category`, `region` or
+    /// `tag:KEY`.
+    pub fn parse(text: &str) -> std::result::Result<Dimension, String> {
+        Ok(match text.trim() {
+            "total" => Dimension::Total,
+            "subscription" => Dimension::Subscription,
+            "resource_group" => Dimension::ResourceGroup,
+            "service" => Dimension::Service,
+            "meter_category" => Dimension::MeterCategory,
+            "region" => Dimension::Region,
+            other => match other.strip_prefix("tag:").map(str::trim) {
+                Some(key) if !key.is_empty() => Dimension::Tag(key.to_lowercase()),
+                _ => {
+                    return Err(format!(
+                        "`{other}` is not a dimension (total, subscription, resource_group, service, meter_category, region, tag:KEY)"
+                    ));
+                }
+            },
+        })
+    }
+
+    /// The SQL expression over `costs` whose value names the scope (NULL: not in any scope of it).
+    pub fn sql(&self) -> String {
+        match self {
+            Dimension::Total => "'total'".into(),
+            Dimension::Subscription => "COALESCE(\"SubAccountName\", \"SubAccountId\")".into(),
+            Dimension::ResourceGroup => "CASE WHEN \"x_ResourceGroupName\" IS NULL OR \"x_ResourceGroupName\" = '' THEN NULL \
+                 ELSE COALESCE(\"SubAccountName\", \"SubAccountId\") || '/' || lower(\"x_ResourceGroupName\") END"
+                .into(),
+            Dimension::Service => "\"ServiceName\"".into(),
+            Dimension::MeterCategory => "\"x_SkuMeterCategory\"".into(),
+            Dimension::Region => "COALESCE(\"RegionId\", \"RegionName\")".into(),
+            Dimension::Tag(key) => format!("json_get_str(\"Tags\", {})", sql_string(key)),
+        }
+    }
+
+    /// SQL true for the rows of `value` in this dimension.
+    pub fn filter(&self, value: &str) -> String {
+        match self {
+            Dimension::Total => "TRUE".into(),
+            _ => format!("({}) = {}", self.sql(), sql_string(value)),
+        }
+    }
+}
+
+impl fmt::Display for Dimension {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Dimension::Total => f.write_str("total"),
+            Dimension::Subscription => f.write_str("subscription"),
+            Dimension::ResourceGroup => f.write_str("resource_group"),
+            Dimension::Service => f.write_str("service"),
+            Dimension::MeterCategory => f.write_str("meter_category"),
+            Dimension::Region => f.write_str("region"),
+            Dimension::Tag(k) => write!(f, "tag:{k}"),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Dimension {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        Dimension::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+/// One scope: a dimension's value in one billing currency.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Scope {
+    pub dimension: Dimension,
+    pub value: String,
+    pub currency: String,
+}
+
+impl fmt::Display for Scope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.dimension {
+            Dimension::Total => write!(f, "total ({})", self.currency),
+            _ => write!(f, "{} {} ({})", self.dimension, self.value, self.currency),
+        }
+    }
+}
+
+/// A scope's daily cost from `start`, one value per day (0 where it had no cost).
+#[derive(Debug, Clone)]
+pub struct Series {
+    pub scope: Scope,
+    pub start: NaiveDate,
+    pub values: Vec<f64>,
+}
+
+impl Series {
+    pub fn day(&self, i: usize) -> NaiveDate {
+        self.start + Duration::days(i as i64)
+    }
+}
+
+/// The last day with any cost before `before`, or `None` on an empty lake.
+pub async fn last_cost_day(ctx: &SessionContext, before: NaiveDate) -> Result<Option<NaiveDate>> {
+    let sql = format!(
+        "SELECT CAST(MAX(CAST(\"ChargePeriodStart\" AS DATE)) AS VARCHAR) FROM costs \
+         WHERE CAST(\"ChargePeriodStart\" AS DATE) < DATE '{before}'"
+    );
+    let b = crate::lake::query::run(ctx, &sql).await?;
+    Ok(strings(&b, 0)?
+        .first()
+        .and_then(|s| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()))
+}
+
+/// The daily series of every value of `dimension` (rows matching `filter`, SQL) over `[from, to]`.
+pub async fn daily(
+    ctx: &SessionContext,
+    dimension: &Dimension,
+    filter: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<Series>> {
+    let sql = format!(
+        "SELECT value, currency, CAST(day AS VARCHAR), cost FROM (\
+           SELECT {expr} AS value, COALESCE(\"BillingCurrency\", '') AS currency, \
+                  CAST(\"ChargePeriodStart\" AS DATE) AS day, SUM(\"EffectiveCost\") AS cost \
+           FROM costs WHERE CAST(\"ChargePeriodStart\" AS DATE) BETWEEN DATE '{from}' AND DATE '{to}' \
+             AND ({filter}) GROUP BY 1, 2, 3) WHERE value IS NOT NULL",
+        expr = dimension.sql(),
+    );
+    let b = crate::lake::query::run(ctx, &sql).await?;
+    let (values, currencies, days, costs) = (
+        strings(&b, 0)?,
+        strings(&b, 1)?,
+        strings(&b, 2)?,
+        numbers(&b, 3)?,
+    );
+    let len = (to - from).num_days() as usize + 1;
+    let mut out: BTreeMap<(String, String), Vec<f64>> = BTreeMap::new();
+    for i in 0..values.len() {
+        let day = NaiveDate::parse_from_str(&days[i], "%Y-%m-%d")
+            .map_err(|_| Error::Internal(format!("cost day {:?} is not a date", days[i])))?;
+        let series = out
+            .entry((values[i].clone(), currencies[i].clone()))
+            .or_insert_with(|| vec![0.0; len]);
+        series[(day - from).num_days() as usize] += costs[i];
+    }
+    Ok(out
+        .into_iter()
+        .map(|((value, currency), values)| Series {
+            scope: Scope {
+                dimension: dimension.clone(),
+                value,
+                currency,
+            },
+            start: from,
+            values,
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dimensions_parse_and_print_the_same() {
+        for text in [
+            "total",
+            "subscription",
+            "resource_group",
+            "service",
+            "meter_category",
+            "region",
+            "tag:costcenter",
+        ] {
+            assert_eq!(Dimension::parse(text).unwrap().to_string(), text);
+        }
+        assert_eq!(
+            Dimension::parse("tag: CostCenter").unwrap(),
+            Dimension::Tag("costcenter".into())
+        );
+        let err = Dimension::parse("resourcegroup").unwrap_err();
+        assert!(err.contains("resource_group"), "{err}");
+        assert!(Dimension::parse("tag:").is_err());
+    }
+}
