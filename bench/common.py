@@ -3,10 +3,12 @@ import subprocess
 import sys
 import time
 
-# Pipeline settings for a run that only loads data: no rules, forecast or report.
+# Pipeline settings for a run that only loads data: no rules, forecast, anomalies or report.
 LOAD_ONLY = """[rules]
 enabled = false
 [forecast]
+enabled = false
+[anomalies]
 enabled = false
 [report]
 enabled = false

@@ -306,9 +306,9 @@ fn remaining_spend(values: &[f64], start: NaiveDate, days: usize) -> (f64, Strin
         .map(|(i, v)| (start + Duration::days((first + i) as i64), *v))
         .collect();
     match forecast::forecast(&history, days) {
-        Ok(points) => (
-            points.iter().map(|p| p.point).sum(),
-            format!("model {}", forecast::MODEL),
+        Ok(f) => (
+            f.points.iter().map(|p| p.point).sum(),
+            format!("model {}", f.model),
         ),
         Err(_) => {
             let week = &values[values.len().saturating_sub(7)..];

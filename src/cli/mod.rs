@@ -3,6 +3,7 @@
 
 mod check;
 mod demo_export;
+mod forecast;
 mod rules;
 mod run;
 mod sql;
@@ -78,6 +79,8 @@ enum Command {
     Check(check::Args),
     /// Write the demo tenant's costs as a Cost Management FOCUS export folder (with manifests).
     DemoExport(demo_export::Args),
+    /// Forecast daily series from a CSV file (`series,date,value`) with the pipeline's model.
+    Forecast(forecast::Args),
 }
 
 /// Shared by the subcommands: the paths given on the command line, and how to load what they name.
@@ -131,6 +134,7 @@ pub async fn main() -> ExitCode {
         Command::Status(args) => status::exec(&cx, args).await,
         Command::Check(args) => check::exec(&cx, args).await,
         Command::DemoExport(args) => demo_export::exec(args),
+        Command::Forecast(args) => forecast::exec(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

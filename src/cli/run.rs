@@ -134,6 +134,11 @@ pub async fn exec(cx: &Context, mut args: Args) -> Result<u8> {
                 money(*hi)
             );
         }
+        if let Some((end, behind)) = s.forecast_behind {
+            println!(
+                "  The lake's cost ends {end}, {behind} day(s) before the run date: the forecast starts the day after, so its first {behind} day(s) are already past."
+            );
+        }
         let open: Vec<_> = s
             .anomalies
             .iter()

@@ -519,6 +519,7 @@ pub fn forecasts() -> TableDef {
             ("run_id", Utf8),
             // The pipeline that owns the row: a run replaces its own pipeline's rows for its date.
             ("pipeline", Utf8),
+            // `total`, or `dimension=value` (`service=SQL Database`).
             ("scope", Utf8),
             ("date", Date32),
             ("horizon_day", Int32),
@@ -529,6 +530,14 @@ pub fn forecasts() -> TableDef {
             ("upper_95", Float64),
             ("model", Utf8),
             ("run_date", Date32),
+            // The scope's dimension, value and billing currency.
+            ("dimension", Utf8),
+            ("value", Utf8),
+            ("currency", Utf8),
+            // The history the model read: the forecast starts the day after `history_end`, which
+            // is before the run date when the lake is behind.
+            ("history_start", Date32),
+            ("history_end", Date32),
         ]),
         partition_by: &["run_date"],
     }

@@ -84,6 +84,8 @@ pub struct RunSummary {
     pub rules: Vec<RuleOutcome>,
     /// Forecast totals for the next 30, 60 and 90 days (as far as the horizon reaches).
     pub forecast_totals: Vec<(u32, f64, f64, f64)>,
+    /// When the lake is behind: the last day with cost and the days between it and the run date.
+    pub forecast_behind: Option<(NaiveDate, i64)>,
     pub pdf: Option<PathBuf>,
     pub delivered: Option<Delivered>,
     /// This run's anomalies (new, continuing and resolved within its window).
@@ -182,6 +184,7 @@ pub async fn run(
                 table_rows: BTreeMap::new(),
                 rules: Vec::new(),
                 forecast_totals: Vec::new(),
+                forecast_behind: None,
                 pdf: None,
                 delivered: None,
                 anomalies: Vec::new(),
@@ -407,11 +410,12 @@ async fn analyze(
         rec.skipped(&["forecast"], "disabled in pipeline");
         return;
     }
-    let result = forecast::run(lake, ctx, key, spec.forecast.horizon_days as usize)
+    let result = forecast::run(lake, ctx, key, &spec.forecast)
         .instrument(tracing::info_span!("stage", name = "forecast"))
         .await;
     match result {
-        Ok(p) => {
+        Ok(out) => {
+            let p = &out.total;
             for days in [30u32, 60, 90]
                 .into_iter()
                 .filter(|d| *d as usize <= p.len())
@@ -424,8 +428,25 @@ async fn analyze(
                     slice.iter().map(|x| x.upper_80).sum(),
                 ));
             }
-            let detail = format!("{} day(s) ahead, model {}", p.len(), forecast::MODEL);
-            rec.ok("forecast", t, p.len(), detail);
+            let mut detail = format!(
+                "{} day(s) ahead for {} series, total by {}",
+                p.len(),
+                out.series,
+                out.model
+            );
+            if let Some(end) = out.history_end
+                && end < opts.as_of - chrono::Duration::days(1)
+            {
+                let behind = (opts.as_of - end).num_days() - 1;
+                detail.push_str(&format!(
+                    "; history ends {end}, {behind} day(s) before the run date: the first {behind} forecast day(s) are already past"
+                ));
+                rec.summary.forecast_behind = Some((end, behind));
+            }
+            if !out.skipped.is_empty() {
+                detail.push_str(&format!("; {} series not forecast", out.skipped.len()));
+            }
+            rec.ok("forecast", t, out.series, detail);
         }
         Err(e) => rec.failed("forecast", t, e),
     }

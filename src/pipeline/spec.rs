@@ -9,6 +9,7 @@ use super::schedule::{self, Schedule};
 use crate::alert::Route;
 use crate::analyze::anomaly::AnomalySpec;
 use crate::analyze::budget::BudgetSpec;
+pub use crate::analyze::forecast::ForecastSpec;
 use crate::analyze::rules::RuleSelection;
 use crate::config::describe_toml_error;
 use crate::extract::SourceSpec;
@@ -60,25 +61,6 @@ pub struct PipelineSpec {
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ForecastSpec {
-    #[serde(default = "yes")]
-    pub enabled: bool,
-    /// Days ahead to forecast (30, 60 and 90-day totals are reported when they fit). Default 90.
-    #[serde(default = "default_horizon")]
-    pub horizon_days: u32,
-}
-
-impl Default for ForecastSpec {
-    fn default() -> Self {
-        ForecastSpec {
-            enabled: true,
-            horizon_days: default_horizon(),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct ReportSpec {
     #[serde(default = "yes")]
     pub enabled: bool,
@@ -111,10 +93,6 @@ fn utc() -> chrono_tz::Tz {
 
 fn yes() -> bool {
     true
-}
-
-fn default_horizon() -> u32 {
-    90
 }
 
 fn default_title() -> String {

@@ -49,6 +49,12 @@ pub struct ReportModel {
     /// Daily cost, oldest first (the last 90 days).
     pub daily: Vec<(NaiveDate, f64)>,
     pub forecast: Vec<ForecastDay>,
+    /// The last day with cost (the forecast starts the day after).
+    pub last_cost_day: NaiveDate,
+    /// One sentence per anomaly still going.
+    pub anomalies: Vec<String>,
+    /// One sentence per budget.
+    pub budgets: Vec<String>,
     /// Cost per service over the last 30 days, largest first.
     pub by_service: Vec<(String, f64)>,
     /// This run's findings, highest priority first, then largest savings.
@@ -186,7 +192,62 @@ impl ReportModel {
             .next()
             .unwrap_or_else(|| "USD".into());
         let start = last_day - Duration::days(89);
+        let anomalies = query(ctx, sql, "anomalies", run).await?;
+        let anomalies = {
+            let (dim, value, direction, first, cause) = (
+                strings(&anomalies, 0)?,
+                strings(&anomalies, 1)?,
+                strings(&anomalies, 2)?,
+                strings(&anomalies, 4)?,
+                strings(&anomalies, 6)?,
+            );
+            let impact = numbers(&anomalies, 5)?;
+            (0..dim.len())
+                .map(|i| {
+                    format!(
+                        "Cost {} in {} {} since {} ({} {currency} above or below expected), caused mostly by {}.",
+                        direction[i],
+                        dim[i],
+                        value[i],
+                        first[i],
+                        money(impact[i].abs()),
+                        if cause[i].is_empty() { "nothing found" } else { cause[i].as_str() }
+                    )
+                })
+                .collect()
+        };
+        let budgets = query(ctx, sql, "budgets", run).await?;
+        let budgets = {
+            let (name, cur, status, end) = (
+                strings(&budgets, 0)?,
+                strings(&budgets, 1)?,
+                strings(&budgets, 5)?,
+                strings(&budgets, 6)?,
+            );
+            let (amount, actual, forecast) = (
+                numbers(&budgets, 2)?,
+                numbers(&budgets, 3)?,
+                numbers(&budgets, 4)?,
+            );
+            (0..name.len())
+                .map(|i| {
+                    format!(
+                        "Budget {}: {} of {} {} spent, forecast {} by {} ({}).",
+                        name[i],
+                        money(actual[i]),
+                        money(amount[i]),
+                        cur[i],
+                        money(forecast[i]),
+                        end[i],
+                        status[i].replace('_', " ")
+                    )
+                })
+                .collect()
+        };
         Ok(ReportModel {
+            last_cost_day: last_day,
+            anomalies,
+            budgets,
             title: title.to_string(),
             as_of,
             currency,
@@ -209,6 +270,21 @@ impl ReportModel {
             money(self.month_to_date),
             money(self.yesterday_cost)
         )];
+        let behind = (self.as_of - self.last_cost_day).num_days() - 1;
+        if behind > 0 {
+            s.push(format!(
+                "The cost data end on {}, {behind} day(s) before this report's date: the forecast starts the day after, so its first {behind} day(s) are already past.",
+                self.last_cost_day
+            ));
+        }
+        s.extend(self.anomalies.iter().take(5).cloned());
+        if self.anomalies.len() > 5 {
+            s.push(format!(
+                "{} more anomalies are in the `anomalies` table.",
+                self.anomalies.len() - 5
+            ));
+        }
+        s.extend(self.budgets.iter().cloned());
         if let Some(end) = self.forecast_month_end {
             s.push(format!(
                 "At the current trend the month ends near {} {c}.",
