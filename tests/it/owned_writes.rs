@@ -156,8 +156,16 @@ fn pipelines_sharing_a_date_keep_their_own_findings_and_forecasts() {
         let (alpha, beta) = (&rows["alpha"], &rows["beta"]);
         assert!(alpha.0 > beta.0 && beta.0 > 0, "{table}: {rows:?}");
     }
+    // Each forecasts the same scopes, for its own horizon.
+    let totals = ws.sql(
+        "SELECT pipeline, COUNT(*) AS n FROM forecasts WHERE scope = 'total' GROUP BY 1 ORDER BY 1",
+    );
+    assert_eq!(
+        (totals[0]["n"].as_i64(), totals[1]["n"].as_i64()),
+        (Some(90), Some(30))
+    );
     let forecasts = &before[2].1;
-    assert_eq!((forecasts["alpha"].0, forecasts["beta"].0), (90, 30));
+    assert_eq!(forecasts["alpha"].0, 3 * forecasts["beta"].0);
 
     // Re-running alpha replaces alpha's rows only: beta's are the same rows of the same run.
     ws.ok(&["run", "alpha", "--as-of", AS_OF]);
