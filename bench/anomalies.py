@@ -27,6 +27,8 @@ EVAL_DAYS = 60
 SHAPES = ("spike", "drop", "shift_up", "shift_down")
 SIZES = (0.25, 0.5, 1.0)
 DIMENSIONS = ("resource_group", "service", "subscription")
+# Each dimension's field of a generated resource.
+KEYS = {"resource_group": "sub_group", "service": "service", "subscription": "sub"}
 
 
 def tenant(seed, subs=4, groups=6, resources=8):
@@ -48,6 +50,8 @@ def tenant(seed, subs=4, groups=6, resources=8):
                 noise = 1 + rng.normal(0, rng.uniform(0.01, 0.06), DAYS)
                 res.append({
                     "sub": f"sub-{s}", "group": f"rg-{s}-{g}", "name": f"res-{s}-{g}-{r}",
+                    # Resource groups are named within their subscription, as cloudoptima names them.
+                    "sub_group": f"sub-{s}/rg-{s}-{g}",
                     "service": service, "category": category, "region": regions[rng.integers(3)],
                     "cost": level * weekly * trend * noise,
                 })
@@ -57,7 +61,7 @@ def tenant(seed, subs=4, groups=6, resources=8):
     rng.shuffle(combos)
     for dim, shape, size in combos:
         r = res[rng.integers(len(res))]
-        key = {"resource_group": "group", "service": "service", "subscription": "sub"}[dim]
+        key = KEYS[dim]
         value = r[key]
         if (dim, value) in used:
             continue
@@ -106,7 +110,7 @@ def write_focus(res, start, path):
 def scope_series(res):
     out = {}
     for r in res:
-        for dim, key in (("resource_group", "group"), ("service", "service"), ("subscription", "sub")):
+        for dim, key in KEYS.items():
             out.setdefault((dim, r[key]), np.zeros(DAYS))
             out[(dim, r[key])] += r["cost"]
     return out
@@ -198,7 +202,7 @@ def score(found, truth, scopes):
     # An anomaly is explained when a planted one's cause is in its scope, in its direction, on its days.
     reported = 0
     for (dim, value), evs in found.items():
-        key = {"resource_group": "group", "service": "service", "subscription": "sub"}[dim]
+        key = KEYS[dim]
         for e in evs:
             reported += 1
             for t in truth:
@@ -222,6 +226,7 @@ def main():
     args.add_argument("--dir", default="target/bench")
     args.add_argument("--tenants", type=int, default=5)
     opts = args.parse_args()
+    opts.binary = os.path.abspath(opts.binary)
     start = dt.date(2026, 1, 1)
     totals = {}
     for seed in range(opts.tenants):

@@ -249,7 +249,10 @@ pub fn forecast(history: &[(NaiveDate, f64)], horizon: usize) -> Result<Forecast
         .map(|i| {
             let p = fit.point[i];
             let sigma = (fit.upper95[i] - p).max(0.0) / 1.959964;
-            let w80 = (1.281552 * sigma).hypot(q80);
+            // Measured on the backtest: the 80% band holds its share with the wider of the model's
+            // and the measured half-width; the 95% band, whose misses are the rare large errors,
+            // needs both combined.
+            let w80 = (1.281552 * sigma).max(q80);
             let w95 = (1.959964 * sigma).hypot(q95);
             ForecastPoint {
                 date: last + Duration::days(i as i64 + 1),
@@ -280,12 +283,20 @@ struct Fit {
 }
 
 fn fit_predict(z: &[f64], periods: &[usize], horizon: usize) -> Result<Fit> {
+    // Robust STL with 3 outer passes instead of stlrs's 15: the detector has already taken the
+    // one-off spikes out, and the forecast backtest measured no loss in accuracy at about a third
+    // of the time.
     let mut stl = stlrs::params();
-    stl.robust(true);
+    stl.robust(true).outer_loops(3);
     let mut mstl = stlrs::MstlParams::new();
     mstl.stl_params(stl);
-    let model = MSTLModel::new(periods.to_vec(), AutoETS::non_seasonal().into_trend_model())
-        .mstl_params(mstl);
+    // On the log scale errors are additive, and an undamped trend compounds: over 90 days a
+    // level shift's slope can grow the forecast a thousandfold (the backtest met one). The trend is
+    // an additive-error, damped additive trend, its damping fitted.
+    let trend = AutoETS::new(1, "AAN")
+        .and_then(|a| a.damped(true))
+        .map_err(|e| ForecastError::Model(e.to_string()))?;
+    let model = MSTLModel::new(periods.to_vec(), trend.into_trend_model()).mstl_params(mstl);
     let mut f = Forecaster::new(model).with_transformers(vec![LinearInterpolator::new().boxed()]);
     f.fit(z).map_err(|e| ForecastError::Model(e.to_string()))?;
     let p = f
@@ -298,7 +309,9 @@ fn fit_predict(z: &[f64], periods: &[usize], horizon: usize) -> Result<Fit> {
     })
 }
 
-/// Days the anomaly detector finds unusual, replaced by what it expected of them.
+/// Days the anomaly detector finds unusual, replaced by what it expected of them. A run of more
+/// than a week is a new level, not an outlier: it is kept, except its own outliers (a spike on top
+/// of a shift), which become the run's median.
 fn without_anomalies(values: &[f64], start: NaiveDate) -> Vec<f64> {
     let limits = detect::Thresholds {
         score: 4.0,
@@ -309,28 +322,26 @@ fn without_anomalies(values: &[f64], start: NaiveDate) -> Vec<f64> {
         .iter()
         .map(|v| if v.is_nan() { 0.0 } else { *v })
         .collect();
+    let days = detect::judge(&filled, start, detect::WINDOW, &limits);
+    let expected: std::collections::HashMap<usize, f64> =
+        days.iter().map(|d| (d.index, d.expected)).collect();
     let mut out = values.to_vec();
-    for d in detect::judge(&filled, start, detect::WINDOW, &limits) {
-        // A lasting change is the new normal, not an outlier: only short runs are replaced.
-        if d.anomalous && !values[d.index].is_nan() {
-            out[d.index] = d.expected;
-        }
-    }
-    // Keep a level shift: where anomalous days run on for more than a week, put them back.
-    let mut run = 0;
-    for i in 0..out.len() {
-        if out[i] != values[i] && !values[i].is_nan() {
-            run += 1;
-        } else {
-            if run > 7 {
-                out[i - run..i].copy_from_slice(&values[i - run..i]);
+    for e in detect::events(&days) {
+        let run = e.first..=e.last;
+        if e.last - e.first < 7 {
+            for i in run.filter(|i| !values[*i].is_nan()) {
+                out[i] = expected[&i];
             }
-            run = 0;
+            continue;
         }
-    }
-    if run > 7 {
-        let n = out.len();
-        out[n - run..].copy_from_slice(&values[n - run..]);
+        let mut level: Vec<f64> = run.clone().map(|i| filled[i]).collect();
+        level.sort_by(f64::total_cmp);
+        let median = level[level.len() / 2];
+        for i in run.filter(|i| !values[*i].is_nan()) {
+            if median > 0.0 && !(median / 1.5..=median * 1.5).contains(&values[i]) {
+                out[i] = median;
+            }
+        }
     }
     out
 }
