@@ -94,13 +94,7 @@ pub async fn run(
     out.history_end = Some(last);
     let from = last - Duration::days(MAX_HISTORY_DAYS - 1);
     let horizon = spec.horizon_days as usize;
-    let mut dimensions = vec![Dimension::Total];
-    dimensions.extend(
-        spec.dimensions
-            .iter()
-            .filter(|d| **d != Dimension::Total)
-            .cloned(),
-    );
+    let dimensions = scope::with_total(&spec.dimensions);
     let mut rows = Vec::new();
     for dimension in &dimensions {
         let mut series = scope::daily(ctx, dimension, "TRUE", from, last).await?;

@@ -93,6 +93,18 @@ impl<'de> Deserialize<'de> for Dimension {
     }
 }
 
+/// The total first, then `dimensions` (the total once, whether or not it is among them).
+pub fn with_total(dimensions: &[Dimension]) -> Vec<Dimension> {
+    std::iter::once(Dimension::Total)
+        .chain(
+            dimensions
+                .iter()
+                .filter(|d| **d != Dimension::Total)
+                .cloned(),
+        )
+        .collect()
+}
+
 /// One scope: a dimension's value in one billing currency.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Scope {

@@ -282,13 +282,7 @@ pub async fn run(
     out.last_day = Some(last);
     let lookback = spec.lookback_days as usize;
     let start = last - Duration::days((lookback + detect::WINDOW) as i64 - 1);
-    let mut dimensions = vec![Dimension::Total];
-    dimensions.extend(
-        spec.dimensions
-            .iter()
-            .filter(|d| **d != Dimension::Total)
-            .cloned(),
-    );
+    let dimensions = scope::with_total(&spec.dimensions);
     let limits = spec.thresholds();
     let mut found = Vec::new();
     for dimension in &dimensions {
