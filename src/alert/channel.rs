@@ -49,6 +49,17 @@ pub enum ChannelKind {
     Webhook,
 }
 
+impl ChannelKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChannelKind::Email => "email",
+            ChannelKind::Teams => "teams",
+            ChannelKind::Slack => "slack",
+            ChannelKind::Webhook => "webhook",
+        }
+    }
+}
+
 impl ChannelConfig {
     /// What this channel lacks, as `channels.NAME.key: problem`.
     pub fn problems(&self, name: &str) -> Vec<String> {
@@ -64,10 +75,10 @@ impl ChannelConfig {
             }
             kind => {
                 if self.url.is_none() {
-                    out.push(
-                        format!("{at}.url: a {kind:?} channel needs `url = \"${{ENV_VAR}}\"`")
-                            .to_lowercase(),
-                    );
+                    out.push(format!(
+                        "{at}.url: a {} channel needs `url = \"${{ENV_VAR}}\"`",
+                        kind.as_str()
+                    ));
                 }
                 if kind == ChannelKind::Webhook && self.signing_key.is_none() {
                     out.push(format!(

@@ -424,11 +424,10 @@ async fn send_email(
     };
     let message = crate::report::delivery::plain_message(config, &channel.to, &subject, &body)
         .map_err(|e| failed(e.to_string()))?;
-    let sent = match &config.smtp {
-        Some(smtp) => crate::report::delivery::send_smtp(smtp, message).await,
-        None => crate::report::delivery::write_eml(&config.output.outbox_dir, message).await,
-    };
-    sent.map(|_| 1).map_err(|e| failed(e.to_string()))
+    crate::report::delivery::send(config.smtp.as_ref(), &config.output.outbox_dir, message)
+        .await
+        .map(|_| 1)
+        .map_err(|e| failed(e.to_string()))
 }
 
 /// `(alert_key, channel)` the pipeline has sent.

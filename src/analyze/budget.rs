@@ -9,7 +9,7 @@ use datafusion::prelude::SessionContext;
 use serde::{Deserialize, Deserializer};
 
 use super::forecast;
-use super::scope::{self, Dimension};
+use super::scope::{self, Dimension, Series};
 use crate::lake::columns::{BatchBuilder, sql_string};
 use crate::lake::{Lake, RunKey, schema};
 use crate::{Error, Result};
@@ -227,16 +227,17 @@ impl BudgetStatus {
 /// Days of history the forecast model reads for a budget.
 const HISTORY_DAYS: i64 = 180;
 
-/// Judge every budget for the period holding the day before the run date, and write
-/// `budget_status` rows for `run`.
+/// Judge every budget for the period holding the day before the run date, from the cost up to
+/// `last` (the last day with cost, [`scope::last_cost_day`]), and write `budget_status` rows for
+/// `run`.
 pub async fn run(
     lake: &Lake,
     ctx: &SessionContext,
     run: &RunKey,
     budgets: &[BudgetSpec],
+    last: Option<NaiveDate>,
 ) -> Result<Vec<BudgetStatus>> {
     let mut out = Vec::new();
-    let last = scope::last_cost_day(ctx, run.as_of).await?;
     for spec in budgets {
         let (start, end) = spec.period.bounds(run.as_of - Duration::days(1));
         let mut status = BudgetStatus {
@@ -250,27 +251,20 @@ pub async fn run(
             crossed: Vec::new(),
         };
         if let Some(last) = last {
-            let filter = format!(
-                "{} AND COALESCE(\"BillingCurrency\", '') = {}",
-                spec.scope.filter(),
-                sql_string(&spec.currency)
-            );
+            // The budget's scope, one series per billing currency; only the budget's own counts.
             let from = (last - Duration::days(HISTORY_DAYS)).min(start);
-            let series = scope::daily(ctx, &Dimension::Total, &filter, from, last).await?;
-            let values = series
+            let series = scope::daily(ctx, &Dimension::Total, &spec.scope.filter(), from, last)
+                .await?
                 .into_iter()
-                .next()
-                .map(|s| s.values)
-                .unwrap_or_default();
-            let day = |i: usize| from + Duration::days(i as i64);
-            status.actual = values
-                .iter()
-                .enumerate()
-                .filter(|(i, _)| (start..=end).contains(&day(*i)))
-                .map(|(_, v)| v)
-                .sum();
+                .find(|s| s.scope.currency == spec.currency);
+            status.actual = series.as_ref().map_or(0.0, |s| {
+                (0..s.values.len())
+                    .filter(|i| (start..=end).contains(&s.day(*i)))
+                    .map(|i| s.values[i])
+                    .sum()
+            });
             let remaining = (end - last).num_days().max(0) as usize;
-            let (rest, method) = remaining_spend(&values, from, remaining);
+            let (rest, method) = remaining_spend(series.as_ref(), remaining);
             status.forecast = status.actual + rest;
             status.forecast_method = method;
         }
@@ -290,27 +284,20 @@ pub async fn run(
     Ok(out)
 }
 
-/// Spend forecast for the `days` after `values` end: the model's points, or the last week's run rate.
-fn remaining_spend(values: &[f64], start: NaiveDate, days: usize) -> (f64, String) {
+/// Spend forecast for the `days` after `series` ends: the model's points, or the last week's run
+/// rate.
+fn remaining_spend(series: Option<&Series>, days: usize) -> (f64, String) {
     if days == 0 {
         return (0.0, "none: the period has ended".into());
     }
-    // The model wants history from the scope's first day with cost.
-    let first = values
-        .iter()
-        .position(|v| *v != 0.0)
-        .unwrap_or(values.len());
-    let history: Vec<(NaiveDate, f64)> = values[first..]
-        .iter()
-        .enumerate()
-        .map(|(i, v)| (start + Duration::days((first + i) as i64), *v))
-        .collect();
+    let history = series.map(Series::history).unwrap_or_default();
     match forecast::forecast(&history, days) {
         Ok(f) => (
             f.points.iter().map(|p| p.point).sum(),
             format!("model {}", f.model),
         ),
         Err(_) => {
+            let values = series.map_or(&[][..], |s| s.values.as_slice());
             let week = &values[values.len().saturating_sub(7)..];
             let rate = week.iter().sum::<f64>() / week.len().max(1) as f64;
             (rate * days as f64, "run rate of the last 7 days".into())
@@ -405,8 +392,16 @@ mod tests {
 
     #[test]
     fn without_enough_history_the_run_rate_forecasts() {
-        let start = NaiveDate::from_ymd_opt(2026, 8, 1).unwrap();
-        let (rest, method) = remaining_spend(&[10.0; 10], start, 5);
+        let series = Series {
+            scope: scope::Scope {
+                dimension: Dimension::Total,
+                value: "total".into(),
+                currency: "USD".into(),
+            },
+            start: NaiveDate::from_ymd_opt(2026, 8, 1).unwrap(),
+            values: vec![10.0; 10],
+        };
+        let (rest, method) = remaining_spend(Some(&series), 5);
         assert!(
             (rest - 50.0).abs() < 1e-9 && method.contains("run rate"),
             "{rest} {method}"

@@ -9,7 +9,7 @@ use chrono::{Duration, NaiveDate};
 use datafusion::prelude::SessionContext;
 use serde::{Deserialize, Deserializer};
 
-use crate::lake::columns::{numbers, sql_string, strings};
+use crate::lake::columns::{numbers, parse_day, sql_string, strings};
 use crate::{Error, Result};
 
 /// A way of slicing cost.
@@ -134,6 +134,19 @@ impl Series {
     pub fn day(&self, i: usize) -> NaiveDate {
         self.start + Duration::days(i as i64)
     }
+
+    /// `(day, cost)` from the first day with cost on (empty when there is none): what a forecast
+    /// fits.
+    pub fn history(&self) -> Vec<(NaiveDate, f64)> {
+        let first = self
+            .values
+            .iter()
+            .position(|v| *v != 0.0)
+            .unwrap_or(self.values.len());
+        (first..self.values.len())
+            .map(|i| (self.day(i), self.values[i]))
+            .collect()
+    }
 }
 
 /// The last day with any cost before `before`, or `None` on an empty lake.
@@ -143,9 +156,7 @@ pub async fn last_cost_day(ctx: &SessionContext, before: NaiveDate) -> Result<Op
          WHERE CAST(\"ChargePeriodStart\" AS DATE) < DATE '{before}'"
     );
     let b = crate::lake::query::run(ctx, &sql).await?;
-    Ok(strings(&b, 0)?
-        .first()
-        .and_then(|s| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()))
+    Ok(strings(&b, 0)?.first().and_then(|s| parse_day(s)))
 }
 
 /// The daily series of every value of `dimension` (rows matching `filter`, SQL) over `[from, to]`.
@@ -156,32 +167,11 @@ pub async fn daily(
     from: NaiveDate,
     to: NaiveDate,
 ) -> Result<Vec<Series>> {
-    let sql = format!(
-        "SELECT value, currency, CAST(day AS VARCHAR), cost FROM (\
-           SELECT {expr} AS value, COALESCE(\"BillingCurrency\", '') AS currency, \
-                  CAST(\"ChargePeriodStart\" AS DATE) AS day, SUM(\"EffectiveCost\") AS cost \
-           FROM costs WHERE CAST(\"ChargePeriodStart\" AS DATE) BETWEEN DATE '{from}' AND DATE '{to}' \
-             AND ({filter}) GROUP BY 1, 2, 3) WHERE value IS NOT NULL",
-        expr = dimension.sql(),
-    );
-    let b = crate::lake::query::run(ctx, &sql).await?;
-    let (values, currencies, days, costs) = (
-        strings(&b, 0)?,
-        strings(&b, 1)?,
-        strings(&b, 2)?,
-        numbers(&b, 3)?,
-    );
-    let len = (to - from).num_days() as usize + 1;
-    let mut out: BTreeMap<(String, String), Vec<f64>> = BTreeMap::new();
-    for i in 0..values.len() {
-        let day = NaiveDate::parse_from_str(&days[i], "%Y-%m-%d")
-            .map_err(|_| Error::Internal(format!("cost day {:?} is not a date", days[i])))?;
-        let series = out
-            .entry((values[i].clone(), currencies[i].clone()))
-            .or_insert_with(|| vec![0.0; len]);
-        series[(day - from).num_days() as usize] += costs[i];
-    }
-    Ok(out
+    let expr = dimension.sql();
+    let keys = [expr.as_str(), "COALESCE(\"BillingCurrency\", '')"];
+    let filter = format!("({filter}) AND ({expr}) IS NOT NULL");
+    Ok(daily_by(ctx, keys, &filter, from, to)
+        .await?
         .into_iter()
         .map(|((value, currency), values)| Series {
             scope: Scope {
@@ -193,6 +183,43 @@ pub async fn daily(
             values,
         })
         .collect())
+}
+
+/// Daily `EffectiveCost` of the rows matching `filter` over `[from, to]`, per value of the two SQL
+/// expressions `keys` (NULL read as empty): one value per day, 0 where there was none.
+pub async fn daily_by(
+    ctx: &SessionContext,
+    keys: [&str; 2],
+    filter: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<BTreeMap<(String, String), Vec<f64>>> {
+    let sql = format!(
+        "SELECT a, b, CAST(day AS VARCHAR), cost FROM (\
+           SELECT {} AS a, {} AS b, CAST(\"ChargePeriodStart\" AS DATE) AS day, \
+                  SUM(\"EffectiveCost\") AS cost \
+           FROM costs WHERE CAST(\"ChargePeriodStart\" AS DATE) BETWEEN DATE '{from}' AND DATE '{to}' \
+             AND ({filter}) GROUP BY 1, 2, 3)",
+        keys[0], keys[1],
+    );
+    let b = crate::lake::query::run(ctx, &sql).await?;
+    let (first, second, days, costs) = (
+        strings(&b, 0)?,
+        strings(&b, 1)?,
+        strings(&b, 2)?,
+        numbers(&b, 3)?,
+    );
+    let len = (to - from).num_days() as usize + 1;
+    let mut out: BTreeMap<(String, String), Vec<f64>> = BTreeMap::new();
+    for i in 0..first.len() {
+        let day = parse_day(&days[i])
+            .ok_or_else(|| Error::Internal(format!("cost day {:?} is not a date", days[i])))?;
+        let series = out
+            .entry((first[i].clone(), second[i].clone()))
+            .or_insert_with(|| vec![0.0; len]);
+        series[(day - from).num_days() as usize] += costs[i];
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -227,8 +227,10 @@ pub async fn run(
 
         let ctx = crate::lake::query::session(&config.query);
         lake.register_all(&ctx).await?;
-        analyze(spec, opts, &lake, &ctx, &key, &mut rec).await;
-        let alerts = watch(spec, &lake, &ctx, &key, &mut rec).await;
+        // The forecast, anomalies and budgets all end at the last day with cost: found once.
+        let last = crate::analyze::scope::last_cost_day(&ctx, opts.as_of).await?;
+        analyze(spec, opts, &lake, &ctx, &key, last, &mut rec).await;
+        let alerts = watch(spec, &lake, &ctx, &key, last, &mut rec).await;
 
         // The rules and the forecast committed new table versions: report and count on a fresh session.
         let ctx = crate::lake::query::session(&config.query);
@@ -376,6 +378,7 @@ async fn analyze(
     lake: &Lake,
     ctx: &datafusion::prelude::SessionContext,
     key: &RunKey,
+    last: Option<NaiveDate>,
     rec: &mut Recorder<'_>,
 ) {
     let t = Instant::now();
@@ -410,7 +413,7 @@ async fn analyze(
         rec.skipped(&["forecast"], "disabled in pipeline");
         return;
     }
-    let result = forecast::run(lake, ctx, key, &spec.forecast)
+    let result = forecast::run(lake, ctx, key, &spec.forecast, last)
         .instrument(tracing::info_span!("stage", name = "forecast"))
         .await;
     match result {
@@ -458,6 +461,7 @@ async fn watch(
     lake: &Lake,
     ctx: &datafusion::prelude::SessionContext,
     key: &RunKey,
+    last: Option<NaiveDate>,
     rec: &mut Recorder<'_>,
 ) -> Vec<crate::alert::Alert> {
     use crate::alert;
@@ -465,7 +469,7 @@ async fn watch(
     let mut alerts = Vec::new();
     let t = Instant::now();
     if spec.anomalies.enabled {
-        let result = anomaly::run(lake, ctx, key, &spec.anomalies)
+        let result = anomaly::run(lake, ctx, key, &spec.anomalies, last)
             .instrument(tracing::info_span!("stage", name = "anomalies"))
             .await;
         match result {
@@ -496,7 +500,7 @@ async fn watch(
         rec.skipped(&["budgets"], "no [[budgets]] in pipeline");
         return alerts;
     }
-    let result = budget::run(lake, ctx, key, &spec.budgets)
+    let result = budget::run(lake, ctx, key, &spec.budgets, last)
         .instrument(tracing::info_span!("stage", name = "budgets"))
         .await;
     match result {

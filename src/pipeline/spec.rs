@@ -8,7 +8,7 @@ use serde::Deserialize;
 use super::schedule::{self, Schedule};
 use crate::alert::Route;
 use crate::analyze::anomaly::AnomalySpec;
-use crate::analyze::budget::BudgetSpec;
+use crate::analyze::budget::{BudgetScope, BudgetSpec, Period};
 pub use crate::analyze::forecast::ForecastSpec;
 use crate::analyze::rules::RuleSelection;
 use crate::config::describe_toml_error;
@@ -115,9 +115,17 @@ impl PipelineSpec {
             },
             forecast: ForecastSpec::default(),
             anomalies: AnomalySpec::default(),
-            budgets: toml::from_str::<DemoBudgets>(DEMO_BUDGETS)
-                .expect("the demo budget parses")
-                .budgets,
+            // The whole tenant at 10,000 USD a month, which the demo's spend (about 11,000 a
+            // month) is forecast to exceed.
+            budgets: vec![BudgetSpec {
+                name: "tenant-monthly".into(),
+                scope: BudgetScope::parse("total").expect("a valid scope"),
+                amount: 10_000.0,
+                currency: "USD".into(),
+                period: Period::Month,
+                thresholds: vec![50.0, 80.0, 100.0],
+                forecast_thresholds: vec![100.0],
+            }],
             alerts: Vec::new(),
             report: ReportSpec {
                 recipients: vec!["finops@example.com".parse().expect("a valid address")],
@@ -148,24 +156,6 @@ impl PipelineSpec {
         }
         Ok(spec)
     }
-}
-
-/// The built-in demo pipeline's budget: the whole tenant at 10,000 USD a month, which the demo's
-/// spend (about 11,000 a month) is forecast to exceed.
-const DEMO_BUDGETS: &str = r#"
-[[budgets]]
-name = "tenant-monthly"
-scope = "total"
-amount = 10000
-currency = "USD"
-period = "month"
-thresholds = [50, 80, 100]
-forecast_thresholds = [100]
-"#;
-
-#[derive(Deserialize)]
-struct DemoBudgets {
-    budgets: Vec<BudgetSpec>,
 }
 
 /// Where `specs` came from, for people: their folder, or the built-in demo pipeline.

@@ -86,10 +86,15 @@ pub async fn send_report(
         .file_name()
         .map_or("report.pdf".into(), |n| n.to_string_lossy().into_owned());
     let message = message(from, recipients, &subject, &body, &name, report.pdf)?;
-    Ok(Some(match smtp {
-        Some(smtp) => send_smtp(smtp, message).await?,
-        None => write_eml(outbox, message).await?,
-    }))
+    send(smtp, outbox, message).await.map(Some)
+}
+
+/// Send `message` over `smtp`, or write it into `outbox` without it.
+pub async fn send(smtp: Option<&SmtpConfig>, outbox: &Path, message: Message) -> Result<Delivered> {
+    match smtp {
+        Some(smtp) => send_smtp(smtp, message).await,
+        None => write_eml(outbox, message).await,
+    }
 }
 
 /// The sender: `smtp.from`, or `cloudoptima@localhost` for the outbox.
@@ -112,18 +117,25 @@ pub fn plain_message(
     subject: &str,
     body: &str,
 ) -> Result<Message> {
+    addressed(sender(config.smtp.as_ref()), to, subject)?
+        .body(body.to_string())
+        .map_err(|e| DeliveryError::Message(e).into())
+}
+
+/// A message from `from` to `to` (at least one) with `subject`, for a body to be added.
+fn addressed(
+    from: Mailbox,
+    to: &[Mailbox],
+    subject: &str,
+) -> Result<lettre::message::MessageBuilder> {
     if to.is_empty() {
         return Err(DeliveryError::NoRecipients.into());
     }
-    let mut builder = Message::builder()
-        .from(sender(config.smtp.as_ref()))
-        .subject(subject);
-    for addr in to {
-        builder = builder.to(addr.clone());
-    }
-    builder
-        .body(body.to_string())
-        .map_err(|e| DeliveryError::Message(e).into())
+    Ok(to
+        .iter()
+        .fold(Message::builder().from(from).subject(subject), |b, addr| {
+            b.to(addr.clone())
+        }))
 }
 
 /// Build the message: a plain-text body and the PDF attached.
@@ -135,15 +147,8 @@ pub fn message(
     pdf_name: &str,
     pdf: Vec<u8>,
 ) -> Result<Message> {
-    let mut builder = Message::builder().from(from).subject(subject);
-    if to.is_empty() {
-        return Err(DeliveryError::NoRecipients.into());
-    }
-    for addr in to {
-        builder = builder.to(addr.clone());
-    }
     let pdf_type = ContentType::parse("application/pdf").expect("valid content type");
-    builder
+    addressed(from, to, subject)?
         .multipart(
             MultiPart::mixed()
                 .singlepart(SinglePart::plain(body.to_string()))

@@ -49,8 +49,6 @@ pub struct ReportModel {
     /// Daily cost, oldest first (the last 90 days).
     pub daily: Vec<(NaiveDate, f64)>,
     pub forecast: Vec<ForecastDay>,
-    /// The last day with cost (the forecast starts the day after).
-    pub last_cost_day: NaiveDate,
     /// One sentence per anomaly still going.
     pub anomalies: Vec<String>,
     /// One sentence per budget.
@@ -245,7 +243,6 @@ impl ReportModel {
                 .collect()
         };
         Ok(ReportModel {
-            last_cost_day: last_day,
             anomalies,
             budgets,
             title: title.to_string(),
@@ -270,11 +267,13 @@ impl ReportModel {
             money(self.month_to_date),
             money(self.yesterday_cost)
         )];
-        let behind = (self.as_of - self.last_cost_day).num_days() - 1;
-        if behind > 0 {
+        // The last day with cost: the forecast starts the day after.
+        if let Some(&(last, _)) = self.daily.last()
+            && (self.as_of - last).num_days() > 1
+        {
+            let behind = (self.as_of - last).num_days() - 1;
             s.push(format!(
-                "The cost data end on {}, {behind} day(s) before this report's date: the forecast starts the day after, so its first {behind} day(s) are already past.",
-                self.last_cost_day
+                "The cost data end on {last}, {behind} day(s) before this report's date: the forecast starts the day after, so its first {behind} day(s) are already past."
             ));
         }
         s.extend(self.anomalies.iter().take(5).cloned());

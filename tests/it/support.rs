@@ -207,33 +207,18 @@ impl Drop for Azurite {
 
 /// The Azure API emulator (`tests/support/azure_emulator.py`), stopped when dropped.
 pub struct AzureEmulator {
-    child: std::process::Child,
-    pub port: u16,
+    server: Served,
 }
 
 impl AzureEmulator {
     pub fn start() -> Self {
-        use std::io::BufRead;
-        let mut child = Command::new(python())
-            .arg(repo().join("tests/support/azure_emulator.py"))
-            .arg(repo().join("tests/fixtures/azure-api"))
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .expect("start the Azure emulator");
-        let mut line = String::new();
-        std::io::BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let port = line
-            .trim()
-            .parse()
-            .unwrap_or_else(|_| panic!("emulator did not print its port: {line:?}"));
-        AzureEmulator { child, port }
+        let fixtures = repo().join("tests/fixtures/azure-api");
+        let server = Served::start("azure_emulator.py", &[fixtures.as_os_str()]);
+        AzureEmulator { server }
     }
 
     pub fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
+        format!("http://127.0.0.1:{}", self.server.port)
     }
 
     /// `config/cloudoptima.toml` text: the lake in `lake`, every Azure endpoint on the emulator,
@@ -260,7 +245,7 @@ impl AzureEmulator {
     pub fn call(&self, method: &str, path: &str, body: &serde_json::Value) -> serde_json::Value {
         use std::io::{Read, Write};
         let body = body.to_string();
-        let mut stream = std::net::TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", self.server.port)).unwrap();
         write!(
             stream,
             "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\
@@ -290,16 +275,8 @@ impl AzureEmulator {
     }
 }
 
-impl Drop for AzureEmulator {
-    fn drop(&mut self) {
-        drop(self.child.stdin.take());
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// A test server from `tests/support/` that prints its port and serves until its stdin closes
-/// (dropping this stops it).
+/// A test server from `tests/support/` that prints its port and serves until its stdin closes;
+/// dropping this closes its stdin and, should it still run, kills it.
 pub struct Served {
     child: std::process::Child,
     pub port: u16,
@@ -331,6 +308,7 @@ impl Served {
 impl Drop for Served {
     fn drop(&mut self) {
         drop(self.child.stdin.take());
+        let _ = self.child.kill();
         let _ = self.child.wait();
     }
 }

@@ -9,8 +9,9 @@ use serde::{Deserialize, Serialize};
 
 use super::Anomaly;
 use super::detect::{self, WINDOW};
-use crate::lake::columns::{numbers, parse_day, sql_string, strings};
-use crate::{Error, Result};
+use crate::Result;
+use crate::analyze::scope;
+use crate::lake::columns::sql_string;
 
 /// One thing that changed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -31,34 +32,17 @@ const TOP: usize = 5;
 /// The causes of `a`, largest first.
 pub async fn explain(ctx: &SessionContext, a: &Anomaly) -> Result<Vec<Cause>> {
     let from = a.peak_day - Duration::days(WINDOW as i64);
-    let sql = format!(
-        "SELECT resource, meter, CAST(day AS VARCHAR), cost FROM (\
-           SELECT NULLIF(\"ResourceId\", '') AS resource, \
-                  COALESCE(\"x_SkuMeterCategory\", \"ServiceName\", '') || ' / ' || \
-                  COALESCE(\"SkuMeter\", \"x_SkuMeterSubcategory\", \"ChargeDescription\", '') AS meter, \
-                  CAST(\"ChargePeriodStart\" AS DATE) AS day, SUM(\"EffectiveCost\") AS cost \
-           FROM costs WHERE CAST(\"ChargePeriodStart\" AS DATE) BETWEEN DATE '{from}' AND DATE '{peak}' \
-             AND COALESCE(\"BillingCurrency\", '') = {currency} AND {filter} GROUP BY 1, 2, 3)",
-        peak = a.peak_day,
-        currency = sql_string(&a.scope.currency),
-        filter = a.scope.dimension.filter(&a.scope.value),
+    let keys = [
+        "NULLIF(\"ResourceId\", '')",
+        "COALESCE(\"x_SkuMeterCategory\", \"ServiceName\", '') || ' / ' || \
+         COALESCE(\"SkuMeter\", \"x_SkuMeterSubcategory\", \"ChargeDescription\", '')",
+    ];
+    let filter = format!(
+        "COALESCE(\"BillingCurrency\", '') = {} AND {}",
+        sql_string(&a.scope.currency),
+        a.scope.dimension.filter(&a.scope.value)
     );
-    let b = crate::lake::query::run(ctx, &sql).await?;
-    let (resources, meters, days, costs) = (
-        strings(&b, 0)?,
-        strings(&b, 1)?,
-        strings(&b, 2)?,
-        numbers(&b, 3)?,
-    );
-    let mut series: std::collections::BTreeMap<(String, String), Vec<f64>> = Default::default();
-    for i in 0..resources.len() {
-        let day = parse_day(&days[i])
-            .ok_or_else(|| Error::Internal(format!("cost day {:?} is not a date", days[i])))?;
-        let v = series
-            .entry((resources[i].clone(), meters[i].clone()))
-            .or_insert_with(|| vec![0.0; WINDOW + 1]);
-        v[(day - from).num_days() as usize] += costs[i];
-    }
+    let series = scope::daily_by(ctx, keys, &filter, from, a.peak_day).await?;
     Ok(rank(
         series,
         (a.peak_day - from).num_days(),
@@ -74,18 +58,12 @@ fn rank(
     change: f64,
     start: chrono::NaiveDate,
 ) -> Vec<Cause> {
-    use chrono::Datelike;
     let t = t as usize;
-    let weekday = |i: usize| {
-        (start + Duration::days(i as i64))
-            .weekday()
-            .num_days_from_monday()
-    };
     let mut out: Vec<Cause> = series
         .into_iter()
         .map(|((resource, meter), v)| {
             // A resource new in the window has no expectation of its own: all of it is change.
-            let expected = detect::expectation(&v, t, weekday).map_or_else(
+            let expected = detect::expectation(&v, start, t).map_or_else(
                 || {
                     let before = &v[..t];
                     before.iter().sum::<f64>() / before.len().max(1) as f64

@@ -52,9 +52,14 @@ impl Day {
     }
 }
 
-/// What day `t` of `values` was expected to cost and the spread of the window's residuals, from
-/// the [`WINDOW`] days before it; `None` with too little history. `weekday(i)` is day i's weekday.
-pub fn expectation(values: &[f64], t: usize, weekday: impl Fn(usize) -> u32) -> Option<(f64, f64)> {
+/// What day `t` of `values` (whose day 0 is `start`) was expected to cost and the spread of the
+/// window's residuals, from the [`WINDOW`] days before it; `None` with too little history.
+pub fn expectation(values: &[f64], start: NaiveDate, t: usize) -> Option<(f64, f64)> {
+    let weekday = |i: usize| {
+        (start + chrono::Duration::days(i as i64))
+            .weekday()
+            .num_days_from_monday()
+    };
     if t < WINDOW {
         return None;
     }
@@ -106,14 +111,9 @@ pub fn expectation(values: &[f64], t: usize, weekday: impl Fn(usize) -> u32) -> 
 
 /// Judge every day from `from` (index into `values`, whose day 0 is `start`).
 pub fn judge(values: &[f64], start: NaiveDate, from: usize, limits: &Thresholds) -> Vec<Day> {
-    let weekday = |i: usize| {
-        (start + chrono::Duration::days(i as i64))
-            .weekday()
-            .num_days_from_monday()
-    };
     (from..values.len())
         .filter_map(|t| {
-            let (expected, spread) = expectation(values, t, weekday)?;
+            let (expected, spread) = expectation(values, start, t)?;
             let actual = values[t];
             let mut day = Day {
                 index: t,

@@ -268,15 +268,17 @@ const SPIKE_DAYS: i64 = 7;
 /// written without one.
 const MAX_CAUSES: usize = 200;
 
-/// Judge every scope and update `anomalies` for `run`'s pipeline.
+/// Judge every scope up to `last` (the last day with cost, [`scope::last_cost_day`]) and update
+/// `anomalies` for `run`'s pipeline.
 pub async fn run(
     lake: &Lake,
     ctx: &SessionContext,
     run: &RunKey,
     spec: &AnomalySpec,
+    last: Option<NaiveDate>,
 ) -> Result<Outcome> {
     let mut out = Outcome::default();
-    let Some(last) = scope::last_cost_day(ctx, run.as_of).await? else {
+    let Some(last) = last else {
         return Ok(out);
     };
     out.last_day = Some(last);
