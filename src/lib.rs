@@ -15,6 +15,7 @@ pub mod error;
 pub mod extract;
 pub mod format;
 pub mod lake;
+pub mod llm;
 pub mod open_data;
 pub mod pipeline;
 pub mod report;

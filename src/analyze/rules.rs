@@ -90,6 +90,8 @@ struct Header {
     status: String,
     #[serde(default = "default_effort")]
     effort: String,
+    #[serde(default)]
+    overlap: Overlap,
     what: String,
     why: String,
     fix: String,
@@ -113,6 +115,27 @@ pub const PRIORITY_SQL: &str = "CASE \
     WHEN est_monthly_savings < 5 OR fit_score < 3 THEN 'low' \
     ELSE 'medium' END";
 
+/// How a rule's savings combine with the other findings on the same resource, so that money is
+/// counted once: a resource is resized or reserved, a snapshot deleted as old or as orphaned.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Overlap {
+    /// The default: of a resource's alternative findings only the largest saving counts.
+    #[default]
+    Alternative,
+    /// The saving acts on another part of the resource's bill and adds to the others.
+    Additive,
+}
+
+impl Overlap {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Overlap::Alternative => "alternative",
+            Overlap::Additive => "additive",
+        }
+    }
+}
+
 /// One loaded rule.
 #[derive(Debug, Clone)]
 pub struct Rule {
@@ -123,6 +146,8 @@ pub struct Rule {
     pub status: String,
     /// How much work the fix is: `low`, `medium` (default) or `high`; weighs into priority.
     pub effort: String,
+    /// How the rule's savings combine with other findings on the same resource.
+    pub overlap: Overlap,
     pub what: String,
     pub why: String,
     pub fix: String,
@@ -204,6 +229,7 @@ impl Rule {
             severity: h.severity,
             status: h.status,
             effort: h.effort,
+            overlap: h.overlap,
             what: h.what,
             why: h.why,
             fix: h.fix,
@@ -321,7 +347,8 @@ impl Rule {
              CAST(r.est_monthly_savings AS DOUBLE) AS est_monthly_savings, \
              CAST(r.est_monthly_savings AS DOUBLE) * 12 AS est_annual_savings, \
              CAST(r.fit_score AS DOUBLE) AS fit_score, {effort} AS effort, r.remediation, DATE '{date}' AS run_date, \
-             u.billing_currency, CAST(r.est_monthly_savings AS DOUBLE) * u.usd_per_unit AS est_monthly_savings_usd \
+             u.billing_currency, CAST(r.est_monthly_savings AS DOUBLE) * u.usd_per_unit AS est_monthly_savings_usd, \
+             {overlap} AS savings_overlap \
              FROM (SELECT *, lower(subscription_id) AS rate_key FROM ({inner}) i) r \
              LEFT JOIN usd_rate u ON u.rate_subscription_id = r.rate_key) findings",
             run_id = q(&run.run_id),
@@ -330,6 +357,7 @@ impl Rule {
             category = q(&self.category),
             severity = q(&self.severity),
             effort = q(&self.effort),
+            overlap = q(self.overlap.as_str()),
             date = run.as_of.format("%Y-%m-%d"),
         );
         crate::lake::query::run(ctx, &sql)

@@ -5,7 +5,7 @@
 //! closest valid key. Secrets are never read from the file itself: a secret field must be a
 //! `${ENV_VAR}` reference, resolved at load time and redacted from `Debug` and errors.
 
-mod secret;
+pub mod secret;
 mod toml_error;
 
 use std::path::{Path, PathBuf};
@@ -44,6 +44,8 @@ pub struct Config {
     /// alerts to them with `[[alerts]]`.
     #[serde(default)]
     pub channels: std::collections::BTreeMap<String, crate::alert::ChannelConfig>,
+    /// The language model for the report's summary, `ask` and `mcp`'s callers: off without it.
+    pub llm: Option<crate::llm::LlmConfig>,
 }
 
 /// `[tags]`: tag keys are trimmed and lowercased; these aliases then read other keys as one
@@ -213,6 +215,7 @@ impl Config {
             .channels
             .iter()
             .flat_map(|(name, c)| c.problems(name))
+            .chain(config.llm.iter().flat_map(crate::llm::LlmConfig::problems))
             .map(|p| format!("{file}: {p}"))
             .collect();
         if !problems.is_empty() {

@@ -126,10 +126,13 @@ pub(super) fn resolve_all(config: &Config, file: &str) -> Result<()> {
         secrets.push((format!("channels.{name}.url"), &channel.url));
         secrets.push((format!("channels.{name}.signing_key"), &channel.signing_key));
     }
+    if let Some(llm) = &config.llm {
+        secrets.push(("llm.api_key".into(), &llm.api_key));
+    }
     for (key, secret) in secrets {
         let key = key.as_str();
         let Some(secret) = secret else { continue };
-        let must_be_secret = ["password", "secret", ".url", "signing_key"];
+        let must_be_secret = ["password", "secret", ".url", "signing_key", "api_key"];
         if secret.literal && must_be_secret.iter().any(|s| key.ends_with(s)) {
             let short = key.rsplit('.').next().unwrap_or(key);
             problems.push(format!(

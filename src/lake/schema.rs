@@ -506,6 +506,9 @@ pub fn recommendations() -> TableDef {
             // (the `usd_rate` view).
             ("billing_currency", Utf8),
             ("est_monthly_savings_usd", Float64),
+            // `alternative`: of a resource's findings the report counts only the largest saving
+            // (resize or reserve); `additive`: the rule's saving adds to the others.
+            ("savings_overlap", Utf8),
         ]),
         partition_by: &["run_date"],
     }

@@ -563,10 +563,17 @@ async fn report_and_deliver(
         return;
     }
     let t = Instant::now();
+    let options = crate::report::Options {
+        title: &spec.report.title,
+        showback_tag: spec.report.showback_tag.as_deref(),
+        llm: config.llm.as_ref().filter(|_| spec.report.llm_summary),
+        llm_names: spec.report.llm_resource_names,
+        azure: &config.azure,
+    };
     let written = crate::report::write(
         ctx,
         &opts.report_sql,
-        &spec.report.title,
+        &options,
         key,
         &config.output.reports_dir,
     )
@@ -580,7 +587,21 @@ async fn report_and_deliver(
             return;
         }
     };
-    rec.ok("report", t, 1, written.path.display().to_string());
+    let summary = match (&written.summary.model, &written.summary.fallback) {
+        (Some(model), _) => format!("summary by {model}, numbers checked"),
+        (None, Some(reason)) => format!("deterministic summary: {reason}"),
+        (None, None) => "deterministic summary".into(),
+    };
+    rec.ok(
+        "report",
+        t,
+        1,
+        format!(
+            "{} and {}; {summary}",
+            written.path.display(),
+            written.html_path.display()
+        ),
+    );
     rec.summary.pdf = Some(written.path.clone());
     let t = Instant::now();
     let sent = delivery::send_report(

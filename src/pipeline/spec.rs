@@ -71,6 +71,17 @@ pub struct ReportSpec {
     /// Empty: the report is only written to disk.
     #[serde(default, deserialize_with = "crate::config::mailboxes")]
     pub recipients: Vec<lettre::message::Mailbox>,
+    /// A tag key (as the lake has it: trimmed, lowercased) to break cost down by, beside
+    /// subscription, resource group and service (showback).
+    #[serde(default)]
+    pub showback_tag: Option<String>,
+    /// Have the model in `[llm]` write the executive summary. Every number it writes is checked
+    /// against the report's figures; anything else falls back to the deterministic summary.
+    #[serde(default)]
+    pub llm_summary: bool,
+    /// Send resource names to the model (by default it sees aggregates only).
+    #[serde(default)]
+    pub llm_resource_names: bool,
 }
 
 impl Default for ReportSpec {
@@ -79,6 +90,9 @@ impl Default for ReportSpec {
             enabled: true,
             title: default_title(),
             recipients: Vec::new(),
+            showback_tag: None,
+            llm_summary: false,
+            llm_resource_names: false,
         }
     }
 }
@@ -129,6 +143,7 @@ impl PipelineSpec {
             alerts: Vec::new(),
             report: ReportSpec {
                 recipients: vec!["finops@example.com".parse().expect("a valid address")],
+                showback_tag: Some("costcenter".into()),
                 ..ReportSpec::default()
             },
             file: PathBuf::from(BUILT_IN),

@@ -65,8 +65,9 @@ impl std::fmt::Display for Delivered {
     }
 }
 
-/// Send `report` to `recipients` (over `smtp`, or into `outbox` without it), with the summary as
-/// the body. `None` when there is no one to send it to.
+/// Send `report` to `recipients` (over `smtp`, or into `outbox` without it): an HTML body with the
+/// charts inline, the same as plain text, and the PDF attached. `None` when there is no one to
+/// send it to.
 pub async fn send_report(
     smtp: Option<&SmtpConfig>,
     outbox: &Path,
@@ -80,12 +81,11 @@ pub async fn send_report(
     }
     let from = sender(smtp);
     let subject = format!("{title} - {}", run.as_of.format("%Y-%m-%d"));
-    let body = format!("{}\n\nThe full report is attached.\n", report.summary);
     let name = report
         .path
         .file_name()
         .map_or("report.pdf".into(), |n| n.to_string_lossy().into_owned());
-    let message = message(from, recipients, &subject, &body, &name, report.pdf)?;
+    let message = message(from, recipients, &subject, &report, &name)?;
     send(smtp, outbox, message).await.map(Some)
 }
 
@@ -138,21 +138,36 @@ fn addressed(
         }))
 }
 
-/// Build the message: a plain-text body and the PDF attached.
+/// Build the message: `multipart/alternative` of the plain text and the HTML (with its charts
+/// as `multipart/related` parts, `cid:chart-N`), and the PDF attached.
 pub fn message(
     from: Mailbox,
     to: &[Mailbox],
     subject: &str,
-    body: &str,
+    report: &Written,
     pdf_name: &str,
-    pdf: Vec<u8>,
 ) -> Result<Message> {
     let pdf_type = ContentType::parse("application/pdf").expect("valid content type");
+    let png_type = ContentType::parse("image/png").expect("valid content type");
+    let related = report.charts.iter().enumerate().fold(
+        MultiPart::related().singlepart(SinglePart::html(report.email_html.clone())),
+        |related, (i, png)| {
+            related.singlepart(
+                Attachment::new_inline(format!("chart-{i}")).body(png.clone(), png_type.clone()),
+            )
+        },
+    );
     addressed(from, to, subject)?
         .multipart(
             MultiPart::mixed()
-                .singlepart(SinglePart::plain(body.to_string()))
-                .singlepart(Attachment::new(pdf_name.to_string()).body(pdf, pdf_type)),
+                .multipart(
+                    MultiPart::alternative()
+                        .singlepart(SinglePart::plain(report.text.clone()))
+                        .multipart(related),
+                )
+                .singlepart(
+                    Attachment::new(pdf_name.to_string()).body(report.pdf.clone(), pdf_type),
+                ),
         )
         .map_err(|e| DeliveryError::Message(e).into())
 }

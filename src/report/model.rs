@@ -1,32 +1,43 @@
 //! The report's content as plain data, built from the lake with the SQL in `sql/report/`.
-//! Renderers only lay this out; every number in a report comes from here.
+//! Renderers only lay this out; every number in a report comes from here, and every amount
+//! carries its billing currency: nothing is summed across currencies.
+
+use std::collections::BTreeMap;
 
 use chrono::{Datelike, Duration, NaiveDate};
 use datafusion::arrow::array::RecordBatch;
 use datafusion::prelude::SessionContext;
 
+use crate::analyze::scope::{self, Dimension};
 use crate::assets::SqlSet;
-use crate::format::money;
 use crate::lake::RunKey;
-use crate::lake::columns::{numbers, sql_string, strings};
+use crate::lake::columns::{sql_string, strings};
 use crate::{Error, Result};
 
+/// A finding of this run, as the recommendations table has it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Finding {
     pub rule_id: String,
     pub title: String,
+    pub resource_id: String,
     pub resource_name: String,
     pub resource_group: String,
+    pub category: String,
     pub reason: String,
     pub est_monthly_savings: f64,
+    pub currency: String,
     pub fit_score: f64,
     pub priority: String,
+    pub remediation: String,
+    /// Whether the saving counts in the total: false when a larger finding on the same resource
+    /// is its alternative (named in `alternative_to`).
+    pub counted: bool,
+    pub alternative_to: String,
 }
 
-/// One day of the run's forecast, read from `forecasts`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ForecastDay {
-    pub date: NaiveDate,
+/// A point forecast with its 80% and 95% intervals.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Band {
     pub point: f64,
     pub lower_80: f64,
     pub upper_80: f64,
@@ -34,280 +45,557 @@ pub struct ForecastDay {
     pub upper_95: f64,
 }
 
+impl Band {
+    fn add(self, o: Band) -> Band {
+        Band {
+            point: self.point + o.point,
+            lower_80: self.lower_80 + o.lower_80,
+            upper_80: self.upper_80 + o.upper_80,
+            lower_95: self.lower_95 + o.lower_95,
+            upper_95: self.upper_95 + o.upper_95,
+        }
+    }
+
+    fn shift(self, by: f64) -> Band {
+        self.add(Band {
+            point: by,
+            lower_80: by,
+            upper_80: by,
+            lower_95: by,
+            upper_95: by,
+        })
+    }
+}
+
+/// One day of the run's forecast in one currency, read from `forecasts`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ForecastDay {
+    pub date: NaiveDate,
+    pub currency: String,
+    pub band: Band,
+}
+
+/// The headline figures of one billing currency.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Headline {
+    pub currency: String,
+    /// Cost of the last day with cost.
+    pub last_day_cost: f64,
+    /// From the first of the last cost day's month to that day.
+    pub month_to_date: f64,
+    /// The previous month, from its first to the same day of the month.
+    pub previous_month_to_date: f64,
+    /// Month-to-date plus the forecast of the month's remaining days, when a forecast exists. The
+    /// interval adds the daily intervals: as wide as it gets if the days move together.
+    pub month_end: Option<Band>,
+    /// The findings' monthly savings, each resource's money counted once.
+    pub savings_found: f64,
+    /// Monthly savings of findings resolved this month.
+    pub savings_realized: f64,
+}
+
+/// The forecast's total over its next `days` days in one currency.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Horizon {
+    pub currency: String,
+    pub days: usize,
+    pub band: Band,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Anomaly {
+    pub dimension: String,
+    pub value: String,
+    pub currency: String,
+    pub direction: String,
+    pub status: String,
+    pub severity: String,
+    pub first_day: String,
+    pub last_day: String,
+    /// Actual minus expected over the anomaly's days.
+    pub impact: f64,
+    pub cause: String,
+    pub cause_share: f64,
+}
+
+impl Anomaly {
+    /// The largest cause by name: the last segment of a resource ID (`…/databases/reporting` →
+    /// `reporting`), or the meter.
+    pub fn cause_name(&self) -> &str {
+        if self.cause.starts_with('/') {
+            self.cause.rsplit('/').next().unwrap_or(&self.cause)
+        } else {
+            &self.cause
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Budget {
+    pub name: String,
+    pub currency: String,
+    pub amount: f64,
+    pub actual: f64,
+    pub forecast: f64,
+    pub status: String,
+    pub period_end: String,
+}
+
+/// A finding that opened (`new`, with its estimated saving) or was resolved (`resolved`, with
+/// the saving realized) on the run date.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FindingChange {
+    pub status: String,
+    pub rule_id: String,
+    pub resource_name: String,
+    pub resource_group: String,
+    pub amount: f64,
+    pub currency: String,
+}
+
+/// Cost of one name (a subscription, a resource, …) over the 30 days to the last cost day and the
+/// 30 days before.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CostRow {
+    pub name: String,
+    /// The service, for a resource; empty otherwise.
+    pub detail: String,
+    pub currency: String,
+    pub current: f64,
+    pub previous: f64,
+}
+
+impl CostRow {
+    pub fn change(&self) -> f64 {
+        self.current - self.previous
+    }
+
+    /// The change in percent of the previous period; `None` when there was none.
+    pub fn change_pct(&self) -> Option<f64> {
+        (self.previous.abs() > 0.005).then(|| 100.0 * self.change() / self.previous)
+    }
+}
+
+/// Cost by the values of one dimension (showback).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Showback {
+    /// What the rows are: `Subscription`, `Resource group`, `Service`, `Tag CostCenter`.
+    pub label: String,
+    pub rows: Vec<CostRow>,
+}
+
+/// How current one source of cost data is.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Freshness {
+    pub source: String,
+    pub provider: String,
+    pub last_day: String,
+    pub rows: u64,
+}
+
+/// The latest check of one source and billing period against the source's own total.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reconciled {
+    pub source: String,
+    pub billing_period: String,
+    pub source_total: f64,
+    pub lake_total: f64,
+    pub quarantined_total: f64,
+    pub difference: f64,
+    pub reconciled: bool,
+}
+
+/// Rows kept out of the lake, by dataset and reason.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Quarantined {
+    pub dataset: String,
+    pub reason: String,
+    pub rows: u64,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReportModel {
     pub title: String,
     pub as_of: NaiveDate,
-    pub currency: String,
-    /// Cost of the day before `as_of`.
-    pub yesterday_cost: f64,
-    /// Cost from the first of `as_of`'s month (of the last cost day) to the last cost day.
-    pub month_to_date: f64,
-    /// Month-to-date plus the forecast for the rest of the month, when a forecast exists.
-    pub forecast_month_end: Option<f64>,
-    pub potential_monthly_savings: f64,
-    /// Daily cost, oldest first (the last 90 days).
-    pub daily: Vec<(NaiveDate, f64)>,
+    /// The last day with cost before `as_of` (none in an empty lake).
+    pub last_day: Option<NaiveDate>,
+    /// One per billing currency, largest month-to-date first.
+    pub headlines: Vec<Headline>,
+    /// Daily cost per currency, oldest first (the last 90 days).
+    pub daily: BTreeMap<String, Vec<(NaiveDate, f64)>>,
     pub forecast: Vec<ForecastDay>,
-    /// One sentence per anomaly still going.
-    pub anomalies: Vec<String>,
-    /// One sentence per budget.
-    pub budgets: Vec<String>,
-    /// Cost per service over the last 30 days, largest first.
-    pub by_service: Vec<(String, f64)>,
+    /// The forecast's 30, 60 and 90-day totals per currency.
+    pub horizons: Vec<Horizon>,
+    pub anomalies: Vec<Anomaly>,
+    pub budgets: Vec<Budget>,
+    pub changes: Vec<FindingChange>,
+    pub showback: Vec<Showback>,
+    /// The resources whose cost moved most, either way.
+    pub movers: Vec<CostRow>,
     /// This run's findings, highest priority first, then largest savings.
     pub findings: Vec<Finding>,
+    pub freshness: Vec<Freshness>,
+    pub reconciliation: Vec<Reconciled>,
+    pub quarantine: Vec<Quarantined>,
 }
 
-/// Run `sql/report/<name>.sql` with `{{as_of}}` (the run date) and `{{pipeline}}` (its name)
-/// filled in.
-pub async fn query(
-    ctx: &SessionContext,
-    sql: &SqlSet,
-    name: &str,
-    run: &RunKey,
-) -> Result<Vec<RecordBatch>> {
-    let file = sql.get(name)?;
-    let path = &file.path;
-    let sql = file
-        .text
-        .replace(
-            "{{as_of}}",
-            &format!("DATE '{}'", run.as_of.format("%Y-%m-%d")),
-        )
-        .replace("{{pipeline}}", &sql_string(&run.pipeline));
-    crate::lake::query::run(ctx, &sql)
-        .await
-        .map_err(|e| Error::Report(format!("{}: {e}", path.display())))
+/// The rows of one report query, every value as text (NULL as empty), columns by name.
+struct Rows {
+    names: Vec<String>,
+    columns: Vec<Vec<String>>,
 }
 
-fn dates(batches: &[RecordBatch], i: usize) -> Result<Vec<NaiveDate>> {
-    strings(batches, i)?
-        .iter()
-        .map(|s| {
-            NaiveDate::parse_from_str(&s[..s.len().min(10)], "%Y-%m-%d")
-                .map_err(|e| Error::Report(format!("{s:?}: {e}")))
-        })
-        .collect()
+impl Rows {
+    fn read(batches: &[RecordBatch]) -> Result<Rows> {
+        let Some(first) = batches.first() else {
+            return Ok(Rows {
+                names: Vec::new(),
+                columns: Vec::new(),
+            });
+        };
+        let names = first
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect::<Vec<_>>();
+        let columns = (0..names.len())
+            .map(|i| strings(batches, i))
+            .collect::<Result<_>>()?;
+        Ok(Rows { names, columns })
+    }
+
+    fn len(&self) -> usize {
+        self.columns.first().map_or(0, Vec::len)
+    }
+
+    fn text(&self, row: usize, name: &str) -> String {
+        self.names
+            .iter()
+            .position(|n| n == name)
+            .map(|i| self.columns[i][row].clone())
+            .unwrap_or_else(|| panic!("report query without column {name:?}"))
+    }
+
+    fn num(&self, row: usize, name: &str) -> f64 {
+        self.text(row, name).parse().unwrap_or(0.0)
+    }
+
+    fn map<T>(&self, f: impl Fn(&Rows, usize) -> T) -> Vec<T> {
+        (0..self.len()).map(|i| f(self, i)).collect()
+    }
 }
 
-/// Total cost per day, every day the lake has before the run date.
-async fn daily_cost(
-    ctx: &SessionContext,
-    sql: &SqlSet,
-    run: &RunKey,
-) -> Result<Vec<(NaiveDate, f64)>> {
-    let b = query(ctx, sql, "daily_cost", run).await?;
-    Ok(dates(&b, 0)?.into_iter().zip(numbers(&b, 1)?).collect())
+/// A date as a SQL literal.
+fn date(d: NaiveDate) -> String {
+    format!("DATE '{}'", d.format("%Y-%m-%d"))
 }
 
-/// This run's forecast, as the forecast stage wrote it to `forecasts` (none when it did not run).
-async fn forecast(ctx: &SessionContext, sql: &SqlSet, run: &RunKey) -> Result<Vec<ForecastDay>> {
-    let b = query(ctx, sql, "forecast", run).await?;
-    let days = dates(&b, 0)?;
-    let column = |i| numbers(&b, i);
-    let (point, lower_80, upper_80, lower_95, upper_95) =
-        (column(1)?, column(2)?, column(3)?, column(4)?, column(5)?);
-    Ok((0..days.len())
-        .map(|i| ForecastDay {
-            date: days[i],
-            point: point[i],
-            lower_80: lower_80[i],
-            upper_80: upper_80[i],
-            lower_95: lower_95[i],
-            upper_95: upper_95[i],
-        })
-        .collect())
+/// The same day of the month a month earlier, clamped to that month's length.
+fn month_before(d: NaiveDate) -> NaiveDate {
+    let first = d.with_day(1).expect("valid") - Duration::days(1);
+    first.with_day(d.day().min(first.day())).expect("valid")
+}
+
+/// The report's queries, with `{{as_of}}` (the run date), `{{pipeline}}` and the dates derived
+/// from the last cost day filled in.
+struct Queries<'a> {
+    ctx: &'a SessionContext,
+    sql: &'a SqlSet,
+    params: Vec<(&'static str, String)>,
+}
+
+impl Queries<'_> {
+    async fn rows(&self, name: &str) -> Result<Rows> {
+        self.rows_with(name, &[]).await
+    }
+
+    async fn rows_with(&self, name: &str, extra: &[(&str, String)]) -> Result<Rows> {
+        let file = self.sql.get(name)?;
+        let mut text = file.text.clone();
+        let params = self.params.iter().map(|(k, v)| (*k, v.as_str()));
+        for (key, value) in extra.iter().map(|(k, v)| (*k, v.as_str())).chain(params) {
+            text = text.replace(&format!("{{{{{key}}}}}"), value);
+        }
+        let batches = crate::lake::query::run(self.ctx, &text)
+            .await
+            .map_err(|e| Error::Report(format!("{}: {e}", file.path.display())))?;
+        Rows::read(&batches)
+    }
+}
+
+/// The showback dimensions: subscription, resource group, service, and the configured tag.
+fn showback_dimensions(tag: Option<&str>) -> Vec<(String, Dimension)> {
+    let mut dims = vec![
+        ("Subscription".to_string(), Dimension::Subscription),
+        ("Resource group".to_string(), Dimension::ResourceGroup),
+        ("Service".to_string(), Dimension::Service),
+    ];
+    if let Some(key) = tag {
+        dims.push((format!("Tag {key}"), Dimension::Tag(key.to_string())));
+    }
+    dims
 }
 
 impl ReportModel {
-    /// The report of `run`, from the lake's tables registered in `ctx`.
+    /// The report of `run`, from the lake's tables registered in `ctx`; `tag` is the tag key the
+    /// showback breaks cost down by.
     pub async fn build(
         ctx: &SessionContext,
         sql: &SqlSet,
         title: &str,
         run: &RunKey,
+        tag: Option<&str>,
     ) -> Result<ReportModel> {
         let as_of = run.as_of;
-        let daily_all = daily_cost(ctx, sql, run).await?;
-        let forecast = forecast(ctx, sql, run).await?;
-        let last_day = daily_all
-            .last()
-            .map(|d| d.0)
-            .unwrap_or(as_of - Duration::days(1));
-        let month_start =
-            NaiveDate::from_ymd_opt(last_day.year(), last_day.month(), 1).expect("valid");
-        let month_to_date = daily_all
-            .iter()
-            .filter(|(d, _)| *d >= month_start && *d <= last_day)
-            .map(|(_, v)| v)
-            .sum();
-        let yesterday_cost = daily_all
-            .iter()
-            .find(|(d, _)| *d == as_of - Duration::days(1))
-            .map_or(0.0, |d| d.1);
-        let forecast_month_end = (!forecast.is_empty()).then(|| {
-            month_to_date
-                + forecast
-                    .iter()
-                    .filter(|p| {
-                        p.date.month() == last_day.month() && p.date.year() == last_day.year()
-                    })
-                    .map(|p| p.point)
-                    .sum::<f64>()
+        let last_day = scope::last_cost_day(ctx, as_of).await?;
+        let reference = last_day.unwrap_or(as_of - Duration::days(1));
+        let month_start = reference.with_day(1).expect("valid");
+        let previous_same_day = month_before(reference);
+        let q = Queries {
+            ctx,
+            sql,
+            params: vec![
+                ("as_of", date(as_of)),
+                ("pipeline", sql_string(&run.pipeline)),
+                ("last_day", date(reference)),
+                ("month_start", date(month_start)),
+                (
+                    "previous_month_start",
+                    date(previous_same_day.with_day(1).expect("valid")),
+                ),
+                ("previous_same_day", date(previous_same_day)),
+                ("as_of_month_start", date(as_of.with_day(1).expect("valid"))),
+            ],
+        };
+
+        let mut daily: BTreeMap<String, Vec<(NaiveDate, f64)>> = BTreeMap::new();
+        let rows = q.rows("daily_cost").await?;
+        let start = reference - Duration::days(89);
+        for i in 0..rows.len() {
+            let day = parse_date(&rows.text(i, "day"))?;
+            if day >= start {
+                daily
+                    .entry(rows.text(i, "currency"))
+                    .or_default()
+                    .push((day, rows.num(i, "cost")));
+            }
+        }
+
+        let forecast = q.rows("forecast").await?;
+        let forecast = (0..forecast.len())
+            .map(|i| {
+                Ok(ForecastDay {
+                    date: parse_date(&forecast.text(i, "day"))?,
+                    currency: forecast.text(i, "currency"),
+                    band: Band {
+                        point: forecast.num(i, "point"),
+                        lower_80: forecast.num(i, "lower_80"),
+                        upper_80: forecast.num(i, "upper_80"),
+                        lower_95: forecast.num(i, "lower_95"),
+                        upper_95: forecast.num(i, "upper_95"),
+                    },
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+
+        let findings = q.rows("recommendations").await?.map(|r, i| Finding {
+            rule_id: r.text(i, "rule_id"),
+            title: r.text(i, "title"),
+            resource_id: r.text(i, "resource_id"),
+            resource_name: r.text(i, "resource_name"),
+            resource_group: r.text(i, "resource_group"),
+            category: r.text(i, "category"),
+            reason: r.text(i, "reason"),
+            est_monthly_savings: r.num(i, "est_monthly_savings"),
+            currency: r.text(i, "currency"),
+            fit_score: r.num(i, "fit_score"),
+            priority: r.text(i, "priority"),
+            remediation: r.text(i, "remediation"),
+            counted: r.text(i, "counted") == "true",
+            alternative_to: r.text(i, "alternative_to"),
         });
-        let services = query(ctx, sql, "cost_by_service", run).await?;
-        let by_service = strings(&services, 0)?
+        let realized: BTreeMap<String, f64> = q
+            .rows("savings_realized")
+            .await?
+            .map(|r, i| (r.text(i, "currency"), r.num(i, "realized")))
             .into_iter()
-            .zip(numbers(&services, 1)?)
             .collect();
-        let recs = query(ctx, sql, "recommendations", run).await?;
-        let findings: Vec<Finding> = {
-            let (rule, title_col, name, group, reason) = (
-                strings(&recs, 0)?,
-                strings(&recs, 1)?,
-                strings(&recs, 2)?,
-                strings(&recs, 3)?,
-                strings(&recs, 4)?,
-            );
-            let (savings, fit, priority) =
-                (numbers(&recs, 5)?, numbers(&recs, 6)?, strings(&recs, 7)?);
-            (0..rule.len())
-                .map(|i| Finding {
-                    rule_id: rule[i].clone(),
-                    title: title_col[i].clone(),
-                    resource_name: name[i].clone(),
-                    resource_group: group[i].clone(),
-                    reason: reason[i].clone(),
-                    est_monthly_savings: savings[i],
-                    fit_score: fit[i],
-                    priority: priority[i].clone(),
+
+        let mut headlines = q.rows("headline").await?.map(|r, i| {
+            let currency = r.text(i, "currency");
+            let month_to_date = r.num(i, "month_to_date");
+            let rest_of_month = forecast
+                .iter()
+                .filter(|f| f.currency == currency && f.date > reference)
+                .filter(|f| {
+                    f.date.month() == reference.month() && f.date.year() == reference.year()
                 })
-                .collect()
-        };
-        let currency = strings(&query(ctx, sql, "currency", run).await?, 0)?
-            .into_iter()
-            .next()
-            .unwrap_or_else(|| "USD".into());
-        let start = last_day - Duration::days(89);
-        let anomalies = query(ctx, sql, "anomalies", run).await?;
-        let anomalies = {
-            let (dim, value, direction, first, cause) = (
-                strings(&anomalies, 0)?,
-                strings(&anomalies, 1)?,
-                strings(&anomalies, 2)?,
-                strings(&anomalies, 4)?,
-                strings(&anomalies, 6)?,
-            );
-            let impact = numbers(&anomalies, 5)?;
-            (0..dim.len())
-                .map(|i| {
-                    format!(
-                        "Cost {} in {} {} since {} ({} {currency} above or below expected), caused mostly by {}.",
-                        direction[i],
-                        dim[i],
-                        value[i],
-                        first[i],
-                        money(impact[i].abs()),
-                        if cause[i].is_empty() { "nothing found" } else { cause[i].as_str() }
-                    )
-                })
-                .collect()
-        };
-        let budgets = query(ctx, sql, "budgets", run).await?;
-        let budgets = {
-            let (name, cur, status, end) = (
-                strings(&budgets, 0)?,
-                strings(&budgets, 1)?,
-                strings(&budgets, 5)?,
-                strings(&budgets, 6)?,
-            );
-            let (amount, actual, forecast) = (
-                numbers(&budgets, 2)?,
-                numbers(&budgets, 3)?,
-                numbers(&budgets, 4)?,
-            );
-            (0..name.len())
-                .map(|i| {
-                    format!(
-                        "Budget {}: {} of {} {} spent, forecast {} by {} ({}).",
-                        name[i],
-                        money(actual[i]),
-                        money(amount[i]),
-                        cur[i],
-                        money(forecast[i]),
-                        end[i],
-                        status[i].replace('_', " ")
-                    )
-                })
-                .collect()
-        };
+                .fold(Band::default(), |sum, f| sum.add(f.band));
+            let has_forecast = forecast.iter().any(|f| f.currency == currency);
+            Headline {
+                last_day_cost: r.num(i, "last_day_cost"),
+                month_to_date,
+                previous_month_to_date: r.num(i, "previous_month_to_date"),
+                month_end: has_forecast.then(|| rest_of_month.shift(month_to_date)),
+                savings_found: findings
+                    .iter()
+                    .filter(|f| f.counted && f.currency == currency)
+                    .map(|f| f.est_monthly_savings)
+                    .sum(),
+                savings_realized: realized.get(&currency).copied().unwrap_or(0.0),
+                currency,
+            }
+        });
+        headlines.sort_by(|a, b| b.month_to_date.total_cmp(&a.month_to_date));
+
+        let mut horizons = Vec::new();
+        for currency in forecast
+            .iter()
+            .map(|f| f.currency.clone())
+            .collect::<std::collections::BTreeSet<_>>()
+        {
+            let days: Vec<&ForecastDay> = forecast
+                .iter()
+                .filter(|f| f.currency == currency && f.date > reference)
+                .collect();
+            for n in [30, 60, 90] {
+                if days.len() >= n {
+                    horizons.push(Horizon {
+                        currency: currency.clone(),
+                        days: n,
+                        band: days[..n]
+                            .iter()
+                            .fold(Band::default(), |sum, f| sum.add(f.band)),
+                    });
+                }
+            }
+        }
+
+        let anomalies = q.rows("anomalies").await?.map(|r, i| Anomaly {
+            dimension: r.text(i, "dimension"),
+            value: r.text(i, "value"),
+            currency: r.text(i, "currency"),
+            direction: r.text(i, "direction"),
+            status: r.text(i, "status"),
+            severity: r.text(i, "severity"),
+            first_day: r.text(i, "first_day"),
+            last_day: r.text(i, "last_day"),
+            impact: r.num(i, "impact"),
+            cause: r.text(i, "cause"),
+            cause_share: r.num(i, "cause_share"),
+        });
+        let budgets = q.rows("budgets").await?.map(|r, i| Budget {
+            name: r.text(i, "budget"),
+            currency: r.text(i, "currency"),
+            amount: r.num(i, "amount"),
+            actual: r.num(i, "actual"),
+            forecast: r.num(i, "forecast"),
+            status: r.text(i, "status"),
+            period_end: r.text(i, "period_end"),
+        });
+        let changes = q.rows("finding_changes").await?.map(|r, i| FindingChange {
+            status: r.text(i, "status"),
+            rule_id: r.text(i, "rule_id"),
+            resource_name: r.text(i, "resource_name"),
+            resource_group: r.text(i, "resource_group"),
+            amount: r.num(i, "amount"),
+            currency: r.text(i, "currency"),
+        });
+        let mut showback = Vec::new();
+        for (label, dimension) in showback_dimensions(tag) {
+            let rows = q
+                .rows_with("showback", &[("key", dimension.sql())])
+                .await?
+                .map(|r, i| CostRow {
+                    name: r.text(i, "name"),
+                    detail: String::new(),
+                    currency: r.text(i, "currency"),
+                    current: r.num(i, "current"),
+                    previous: r.num(i, "previous"),
+                });
+            showback.push(Showback { label, rows });
+        }
+        let movers = q.rows("movers").await?.map(|r, i| CostRow {
+            name: r.text(i, "name"),
+            detail: r.text(i, "service"),
+            currency: r.text(i, "currency"),
+            current: r.num(i, "current"),
+            previous: r.num(i, "previous"),
+        });
+        let freshness = q.rows("freshness").await?.map(|r, i| Freshness {
+            source: r.text(i, "source"),
+            provider: r.text(i, "provider"),
+            last_day: r.text(i, "last_day"),
+            rows: r.num(i, "rows") as u64,
+        });
+        let reconciliation = q.rows("reconciliation").await?.map(|r, i| Reconciled {
+            source: r.text(i, "source"),
+            billing_period: r.text(i, "billing_period"),
+            source_total: r.num(i, "source_total"),
+            lake_total: r.num(i, "lake_total"),
+            quarantined_total: r.num(i, "quarantined_total"),
+            difference: r.num(i, "difference"),
+            reconciled: r.text(i, "reconciled") == "true",
+        });
+        let quarantine = q.rows("quarantine").await?.map(|r, i| Quarantined {
+            dataset: r.text(i, "dataset"),
+            reason: r.text(i, "reason"),
+            rows: r.num(i, "rows") as u64,
+        });
         Ok(ReportModel {
-            anomalies,
-            budgets,
             title: title.to_string(),
             as_of,
-            currency,
-            yesterday_cost,
-            month_to_date,
-            forecast_month_end,
-            potential_monthly_savings: findings.iter().map(|f| f.est_monthly_savings).sum(),
-            daily: daily_all.into_iter().filter(|(d, _)| *d >= start).collect(),
+            last_day,
+            headlines,
+            daily,
             forecast,
-            by_service,
+            horizons,
+            anomalies,
+            budgets,
+            changes,
+            showback,
+            movers,
             findings,
+            freshness,
+            reconciliation,
+            quarantine,
         })
     }
 
-    /// The executive summary, written from the numbers (no LLM): a few plain sentences.
-    pub fn summary(&self) -> Vec<String> {
-        let c = &self.currency;
-        let mut s = vec![format!(
-            "Month-to-date cost is {} {c}; yesterday cost {} {c}.",
-            money(self.month_to_date),
-            money(self.yesterday_cost)
-        )];
-        // The last day with cost: the forecast starts the day after.
-        if let Some(&(last, _)) = self.daily.last()
-            && (self.as_of - last).num_days() > 1
-        {
-            let behind = (self.as_of - last).num_days() - 1;
-            s.push(format!(
-                "The cost data end on {last}, {behind} day(s) before this report's date: the forecast starts the day after, so its first {behind} day(s) are already past."
-            ));
-        }
-        s.extend(self.anomalies.iter().take(5).cloned());
-        if self.anomalies.len() > 5 {
-            s.push(format!(
-                "{} more anomalies are in the `anomalies` table.",
-                self.anomalies.len() - 5
-            ));
-        }
-        s.extend(self.budgets.iter().cloned());
-        if let Some(end) = self.forecast_month_end {
-            s.push(format!(
-                "At the current trend the month ends near {} {c}.",
-                money(end)
-            ));
-        }
-        if let Some((name, cost)) = self.by_service.first() {
-            let total: f64 = self.by_service.iter().map(|x| x.1).sum();
-            s.push(format!(
-                "{name} is the largest service over the last 30 days ({} {c}, {:.0}% of spend).",
-                money(*cost),
-                100.0 * cost / total.max(f64::EPSILON)
-            ));
-        }
-        if self.findings.is_empty() {
-            s.push("No waste findings in this run.".into());
-        } else {
-            s.push(format!(
-                "{} findings could save about {} {c} a month ({} {c} a year).",
-                self.findings.len(),
-                money(self.potential_monthly_savings),
-                money(self.potential_monthly_savings * 12.0)
-            ));
-        }
-        s
+    /// The forecast of one currency.
+    pub fn forecast_of<'a>(&'a self, currency: &'a str) -> impl Iterator<Item = &'a ForecastDay> {
+        self.forecast.iter().filter(move |f| f.currency == currency)
+    }
+}
+
+fn parse_date(s: &str) -> Result<NaiveDate> {
+    NaiveDate::parse_from_str(&s[..s.len().min(10)], "%Y-%m-%d")
+        .map_err(|e| Error::Report(format!("{s:?}: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_same_day_a_month_before_is_clamped_to_the_shorter_month() {
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        assert_eq!(month_before(d("2026-03-31")), d("2026-02-28"));
+        assert_eq!(month_before(d("2026-06-15")), d("2026-05-15"));
+        assert_eq!(month_before(d("2026-01-10")), d("2025-12-10"));
+    }
+
+    #[test]
+    fn a_change_against_nothing_has_no_percentage() {
+        let row = |previous| CostRow {
+            name: "x".into(),
+            detail: String::new(),
+            currency: "USD".into(),
+            current: 50.0,
+            previous,
+        };
+        assert_eq!(row(0.0).change_pct(), None);
+        assert_eq!(row(40.0).change_pct(), Some(25.0));
     }
 }

@@ -1,18 +1,87 @@
-//! Render a [`ReportModel`] to PDF with printpdf: A4, built-in Helvetica, charts drawn as vector ops.
-//! Page 1: headline figures, summary, daily cost with the forecast band. Then cost by service and
-//! the findings table, paginated.
+//! Render a report [`Document`] to PDF with printpdf: A4, the built-in Helvetica and Courier,
+//! charts as images. Text is measured with Helvetica's widths, so cells wrap instead of being cut;
+//! tables repeat their header on a new page and never leave a few rows alone on one; a heading
+//! stays with what follows it; every page is numbered.
 
 use printpdf::{
-    BuiltinFont, Color, Line, LinePoint, Mm, Op, PaintMode, PdfDocument, PdfFontHandle, PdfPage,
-    PdfSaveOptions, Point, Polygon, PolygonRing, Pt, Rect, Rgb, TextItem, WindingOrder,
+    BuiltinFont, Color, Mm, Op, PaintMode, PdfDocument, PdfFontHandle, PdfPage, PdfSaveOptions,
+    Point, Pt, RawImage, RawImageData, RawImageFormat, Rect, Rgb, TextItem, XObjectTransform,
 };
 
-use super::model::ReportModel;
-use crate::format::money;
+use super::chart::Chart;
+use super::document::{Align, Block, Column, Document, Figure};
 
 const W: f32 = 595.0;
 const H: f32 = 842.0;
 const MARGIN: f32 = 42.0;
+const TOP: f32 = H - 50.0;
+const BOTTOM: f32 = 56.0;
+const BODY: f32 = 9.0;
+const CELL: f32 = 7.5;
+
+/// Helvetica's advance widths (per 1000 em) of ASCII 32..=126, from its font metrics.
+const HELVETICA: [u16; 95] = [
+    278, 278, 355, 556, 556, 889, 667, 191, 333, 333, 389, 584, 278, 333, 278, 278, 556, 556, 556,
+    556, 556, 556, 556, 556, 556, 556, 278, 278, 584, 584, 584, 556, 1015, 667, 667, 722, 722, 667,
+    611, 778, 722, 278, 500, 667, 556, 833, 722, 778, 667, 778, 722, 667, 611, 722, 667, 944, 667,
+    667, 611, 278, 278, 278, 469, 556, 333, 556, 556, 500, 556, 556, 278, 556, 556, 222, 222, 500,
+    222, 833, 556, 556, 556, 556, 333, 500, 278, 556, 500, 722, 500, 500, 500, 334, 260, 334, 584,
+];
+
+/// The width of `s` in points at `size` (bold is about 6% wider).
+fn width(s: &str, size: f32, bold: bool) -> f32 {
+    let units: u32 = s
+        .chars()
+        .map(|c| {
+            let i = c as u32;
+            if (32..=126).contains(&i) {
+                HELVETICA[(i - 32) as usize] as u32
+            } else {
+                556
+            }
+        })
+        .sum();
+    units as f32 * size / 1000.0 * if bold { 1.06 } else { 1.0 }
+}
+
+/// `s` broken into lines no wider than `max` points; a word longer than a line is split.
+fn wrap(s: &str, size: f32, bold: bool, max: f32) -> Vec<String> {
+    let mut lines = vec![String::new()];
+    for word in s.split_whitespace() {
+        let mut word = word.to_string();
+        loop {
+            let cur = lines.last_mut().expect("non-empty");
+            let candidate = if cur.is_empty() {
+                word.clone()
+            } else {
+                format!("{cur} {word}")
+            };
+            if width(&candidate, size, bold) <= max {
+                *cur = candidate;
+                break;
+            }
+            if !cur.is_empty() {
+                lines.push(String::new());
+                continue;
+            }
+            // A single word wider than the line: cut it where it fits.
+            let mut cut = word.len();
+            while cut > 1 && width(&word[..cut], size, bold) > max {
+                cut = word[..cut - 1]
+                    .char_indices()
+                    .last()
+                    .map_or(1, |(i, c)| i + c.len_utf8());
+            }
+            *cur = word[..cut].to_string();
+            word = word[cut..].to_string();
+            if word.is_empty() {
+                break;
+            }
+            lines.push(String::new());
+        }
+    }
+    lines
+}
 
 fn rgb(r: f32, g: f32, b: f32) -> Color {
     Color::Rgb(Rgb::new(r, g, b, None))
@@ -25,33 +94,17 @@ fn latin1(s: &str) -> String {
         .collect()
 }
 
-fn line_points(pts: &[(f32, f32)]) -> Vec<LinePoint> {
-    pts.iter()
-        .map(|(x, y)| LinePoint {
-            p: Point {
-                x: Pt(*x),
-                y: Pt(*y),
-            },
-            bezier: false,
-        })
-        .collect()
-}
-
-struct Page {
+/// Pages being filled top to bottom.
+struct Writer<'a> {
+    pages: Vec<Vec<Op>>,
     ops: Vec<Op>,
+    y: f32,
+    doc: &'a mut PdfDocument,
+    charts: &'a [Chart],
 }
 
-impl Page {
-    fn new() -> Self {
-        Page { ops: Vec::new() }
-    }
-
-    fn text(&mut self, x: f32, y: f32, size: f32, bold: bool, s: &str) {
-        let font = if bold {
-            BuiltinFont::HelveticaBold
-        } else {
-            BuiltinFont::Helvetica
-        };
+impl Writer<'_> {
+    fn text_font(&mut self, x: f32, y: f32, size: f32, font: BuiltinFont, s: &str) {
         self.ops.extend([
             Op::StartTextSection,
             Op::SetFont {
@@ -68,334 +121,301 @@ impl Page {
         ]);
     }
 
-    /// Right-aligned text ending at `x` (Helvetica digits are 0.556 em wide).
-    fn text_right(&mut self, x: f32, y: f32, size: f32, bold: bool, s: &str) {
-        let width = s.chars().count() as f32 * size * 0.54;
-        self.text(x - width, y, size, bold, s);
+    fn text(&mut self, x: f32, y: f32, size: f32, bold: bool, s: &str) {
+        let font = if bold {
+            BuiltinFont::HelveticaBold
+        } else {
+            BuiltinFont::Helvetica
+        };
+        self.text_font(x, y, size, font, s);
     }
 
     fn fill(&mut self, color: Color) {
         self.ops.push(Op::SetFillColor { col: color });
     }
 
-    fn rect(&mut self, x: f32, y: f32, w: f32, h: f32, mode: PaintMode) {
+    fn rect(&mut self, x: f32, y: f32, w: f32, h: f32) {
         let mut r = Rect::from_xywh(Pt(x), Pt(y), Pt(w), Pt(h));
-        r.mode = Some(mode);
+        r.mode = Some(PaintMode::Fill);
         self.ops.push(Op::DrawRectangle { rectangle: r });
     }
 
-    fn line(&mut self, pts: &[(f32, f32)], color: Color, width: f32) {
-        self.ops.push(Op::SetOutlineColor { col: color });
-        self.ops.push(Op::SetOutlineThickness { pt: Pt(width) });
-        let points = line_points(pts);
-        self.ops.push(Op::DrawLine {
-            line: Line {
-                points,
-                is_closed: false,
-            },
-        });
+    fn new_page(&mut self) {
+        let ops = std::mem::take(&mut self.ops);
+        self.pages.push(ops);
+        self.y = TOP;
     }
 
-    fn polygon(&mut self, pts: &[(f32, f32)], color: Color) {
-        self.fill(color);
-        let points = line_points(pts);
-        self.ops.push(Op::DrawPolygon {
-            polygon: Polygon {
-                rings: vec![PolygonRing { points }],
-                mode: PaintMode::Fill,
-                winding_order: WindingOrder::NonZero,
-            },
-        });
+    /// Start a new page unless `h` points fit below the cursor.
+    fn need(&mut self, h: f32) {
+        if self.y - h < BOTTOM {
+            self.new_page();
+        }
     }
 
-    fn finish(self) -> PdfPage {
-        PdfPage::new(Mm(210.0), Mm(297.0), self.ops)
+    fn paragraph(&mut self, s: &str, size: f32, color: Color) {
+        let lines = wrap(s, size, false, W - 2.0 * MARGIN);
+        for line in lines {
+            self.need(size * 1.45);
+            self.fill(color.clone());
+            self.text(MARGIN, self.y - size, size, false, &line);
+            self.y -= size * 1.45;
+        }
+        self.y -= 3.0;
+    }
+
+    fn figures(&mut self, figures: &[Figure]) {
+        let h = 62.0;
+        self.need(h + 10.0);
+        let n = figures.len().max(1) as f32;
+        let w = (W - 2.0 * MARGIN - 8.0 * (n - 1.0)) / n;
+        for (i, f) in figures.iter().enumerate() {
+            let x = MARGIN + i as f32 * (w + 8.0);
+            self.fill(rgb(0.93, 0.95, 0.98));
+            self.rect(x, self.y - h, w, h);
+            self.fill(rgb(0.3, 0.3, 0.3));
+            self.text(x + 8.0, self.y - 14.0, 8.0, false, &f.label);
+            self.fill(rgb(0.0, 0.2, 0.45));
+            let size = if width(&f.value, 13.0, true) > w - 16.0 {
+                10.5
+            } else {
+                13.0
+            };
+            self.text(x + 8.0, self.y - 33.0, size, true, &f.value);
+            self.fill(rgb(0.35, 0.35, 0.35));
+            for (j, line) in wrap(&f.note, 7.0, false, w - 16.0)
+                .iter()
+                .take(2)
+                .enumerate()
+            {
+                self.text(x + 8.0, self.y - 46.0 - 8.5 * j as f32, 7.0, false, line);
+            }
+        }
+        self.y -= h + 10.0;
+    }
+
+    fn chart(&mut self, chart: &Chart) {
+        let w = W - 2.0 * MARGIN;
+        let h = w * chart.height as f32 / chart.width as f32;
+        self.need(h + 6.0);
+        let image = RawImage {
+            pixels: RawImageData::U8(chart.rgb.clone()),
+            width: chart.width as usize,
+            height: chart.height as usize,
+            data_format: RawImageFormat::RGB8,
+            tag: Vec::new(),
+        };
+        let id = self.doc.add_image(&image);
+        self.ops.push(Op::UseXobject {
+            id,
+            transform: XObjectTransform {
+                translate_x: Some(Pt(MARGIN)),
+                translate_y: Some(Pt(self.y - h)),
+                dpi: Some(chart.width as f32 * 72.0 / w),
+                ..Default::default()
+            },
+        });
+        self.y -= h + 6.0;
+    }
+
+    /// A table: header in bold on a grey rule, rows striped; cells wrap within their column.
+    fn table(&mut self, columns: &[Column], rows: &[Vec<String>]) {
+        let total: f32 = columns.iter().map(|c| c.weight).sum();
+        let inner = W - 2.0 * MARGIN;
+        let widths: Vec<f32> = columns.iter().map(|c| inner * c.weight / total).collect();
+        let line = CELL * 1.3;
+        let laid: Vec<Vec<Vec<String>>> = rows
+            .iter()
+            .map(|r| {
+                r.iter()
+                    .zip(&widths)
+                    .map(|(cell, w)| wrap(cell, CELL, false, w - 6.0))
+                    .collect()
+            })
+            .collect();
+        let height = |cells: &Vec<Vec<String>>| {
+            cells.iter().map(Vec::len).max().unwrap_or(1) as f32 * line + 3.0
+        };
+        let header_h = line + 4.0;
+        // The header and at least three rows (or all, if fewer) start together.
+        let first: f32 = laid.iter().take(3).map(height).sum();
+        self.need(header_h + first);
+        self.header(columns, &widths, header_h);
+        for (i, cells) in laid.iter().enumerate() {
+            let h = height(cells);
+            // When the rest of the table breaks onto the next page, its last rows (up to three)
+            // go over together rather than one or two alone.
+            let rest: f32 = laid[i..].iter().map(height).sum();
+            let remaining = laid.len() - i;
+            if self.y - h < BOTTOM || (i > 0 && remaining <= 3 && self.y - rest < BOTTOM) {
+                self.new_page();
+                self.header(columns, &widths, header_h);
+            }
+            if i % 2 == 1 {
+                self.fill(rgb(0.955, 0.955, 0.955));
+                self.rect(MARGIN - 2.0, self.y - h, inner + 4.0, h);
+            }
+            self.fill(rgb(0.0, 0.0, 0.0));
+            let mut x = MARGIN;
+            for ((lines, w), c) in cells.iter().zip(&widths).zip(columns) {
+                for (j, text) in lines.iter().enumerate() {
+                    let y = self.y - CELL - 1.5 - j as f32 * line;
+                    let tx = match c.align {
+                        Align::Left => x + 2.0,
+                        Align::Right => x + w - 2.0 - width(text, CELL, false),
+                    };
+                    self.text(tx, y, CELL, false, text);
+                }
+                x += w;
+            }
+            self.y -= h;
+        }
+        self.y -= 8.0;
+    }
+
+    fn header(&mut self, columns: &[Column], widths: &[f32], h: f32) {
+        self.fill(rgb(0.86, 0.89, 0.94));
+        self.rect(MARGIN - 2.0, self.y - h, W - 2.0 * MARGIN + 4.0, h);
+        self.fill(rgb(0.0, 0.0, 0.0));
+        let mut x = MARGIN;
+        for (c, w) in columns.iter().zip(widths) {
+            let tx = match c.align {
+                Align::Left => x + 2.0,
+                Align::Right => x + w - 2.0 - width(&c.title, CELL, true),
+            };
+            self.text(tx, self.y - CELL - 2.0, CELL, true, &c.title);
+            x += w;
+        }
+        self.y -= h;
+    }
+
+    fn code(&mut self, lines: &[String]) {
+        let size = 7.0;
+        // Courier: every character 600/1000 em wide.
+        let per_line = ((W - 2.0 * MARGIN) / (size * 0.6)) as usize;
+        for l in lines {
+            let chars: Vec<char> = l.chars().collect();
+            for (k, chunk) in chars.chunks(per_line.max(1)).enumerate() {
+                self.need(size * 1.4);
+                let text: String = chunk.iter().collect();
+                let bold = k == 0 && l.starts_with('#');
+                self.fill(if bold {
+                    rgb(0.3, 0.3, 0.3)
+                } else {
+                    rgb(0.0, 0.0, 0.0)
+                });
+                self.text_font(
+                    MARGIN + if k > 0 { 12.0 } else { 0.0 },
+                    self.y - size,
+                    size,
+                    BuiltinFont::Courier,
+                    &text,
+                );
+                self.y -= size * 1.4;
+            }
+        }
     }
 }
 
 /// The whole report as PDF bytes.
-pub fn render(m: &ReportModel) -> Vec<u8> {
-    let mut pages = Vec::new();
-    let mut p = Page::new();
-    let c = &m.currency;
-    p.text(MARGIN, H - 60.0, 20.0, true, &m.title);
-    p.text(
-        MARGIN,
-        H - 80.0,
-        10.0,
-        false,
-        &format!(
-            "Data through {} - generated by cloudoptima",
-            m.as_of.pred_opt().unwrap_or(m.as_of)
-        ),
-    );
-
-    // Headline figures.
-    let kpis = [
-        (
-            "Month-to-date cost",
-            format!("{} {c}", money(m.month_to_date)),
-        ),
-        (
-            "Forecast month-end",
-            m.forecast_month_end
-                .map_or("n/a".into(), |v| format!("{} {c}", money(v))),
-        ),
-        (
-            "Potential monthly savings",
-            format!("{} {c}", money(m.potential_monthly_savings)),
-        ),
-    ];
-    let box_w = (W - 2.0 * MARGIN - 20.0) / 3.0;
-    for (i, (label, value)) in kpis.iter().enumerate() {
-        let x = MARGIN + i as f32 * (box_w + 10.0);
-        p.fill(rgb(0.93, 0.95, 0.98));
-        p.rect(x, H - 160.0, box_w, 60.0, PaintMode::Fill);
-        p.fill(rgb(0.3, 0.3, 0.3));
-        p.text(x + 10.0, H - 120.0, 9.0, false, label);
-        p.fill(rgb(0.0, 0.2, 0.45));
-        p.text(x + 10.0, H - 145.0, 14.0, true, value);
+pub fn render(d: &Document, charts: &[Chart], created: chrono::DateTime<chrono::Utc>) -> Vec<u8> {
+    let mut doc = PdfDocument::new(&d.title);
+    if let Ok(t) = printpdf::OffsetDateTime::from_unix_timestamp(created.timestamp()) {
+        doc.metadata.info.creation_date = t.clone();
+        doc.metadata.info.modification_date = t.clone();
+        doc.metadata.info.metadata_date = t;
     }
-    p.fill(rgb(0.0, 0.0, 0.0));
-
-    // Summary.
-    p.text(MARGIN, H - 190.0, 12.0, true, "Summary");
-    let mut y = H - 208.0;
-    for sentence in m.summary() {
-        for line in wrap(&sentence, 100) {
-            p.text(MARGIN, y, 10.0, false, &line);
-            y -= 14.0;
-        }
-    }
-
-    // Daily cost chart with forecast band.
-    let chart_top = y - 20.0;
-    p.text(
-        MARGIN,
-        chart_top,
-        12.0,
-        true,
-        &format!("Daily cost ({c}), last 90 days and forecast"),
-    );
-    daily_chart(
-        &mut p,
-        m,
-        MARGIN,
-        chart_top - 250.0,
-        W - 2.0 * MARGIN,
-        220.0,
-    );
-    pages.push(p.finish());
-
-    // Cost by service.
-    let mut p = Page::new();
-    p.text(
-        MARGIN,
-        H - 60.0,
-        14.0,
-        true,
-        &format!("Cost by service, last 30 days ({c})"),
-    );
-    let max = m.by_service.first().map_or(1.0, |s| s.1).max(f64::EPSILON);
-    let mut y = H - 85.0;
-    for (name, cost) in m.by_service.iter().take(12) {
-        p.fill(rgb(0.0, 0.0, 0.0));
-        p.text(MARGIN, y, 9.0, false, name);
-        p.fill(rgb(0.2, 0.45, 0.75));
-        p.rect(
-            MARGIN + 160.0,
-            y - 2.0,
-            ((cost / max) as f32 * 250.0).max(1.0),
-            10.0,
-            PaintMode::Fill,
-        );
-        p.fill(rgb(0.0, 0.0, 0.0));
-        p.text_right(W - MARGIN, y, 9.0, false, &money(*cost));
-        y -= 16.0;
-    }
-
-    // Findings table, continued over pages as needed.
-    y -= 20.0;
-    let header = |p: &mut Page, y: f32| {
-        p.text(
-            MARGIN,
-            y,
-            12.0,
-            true,
-            &format!(
-                "Recommendations ({} findings, by priority and savings)",
-                m.findings.len()
-            ),
-        );
-        let y = y - 18.0;
-        p.text(MARGIN, y, 8.0, true, "Rule");
-        p.text(MARGIN + 140.0, y, 8.0, true, "Resource");
-        p.text(MARGIN + 260.0, y, 8.0, true, "Resource group");
-        p.text(MARGIN + 350.0, y, 8.0, true, "Priority");
-        p.text_right(W - MARGIN - 40.0, y, 8.0, true, "Savings/month");
-        p.text_right(W - MARGIN, y, 8.0, true, "Fit");
-        y - 14.0
+    doc.metadata.info.creator = "cloudoptima".into();
+    doc.metadata.info.producer = concat!("cloudoptima ", env!("CARGO_PKG_VERSION")).into();
+    let mut w = Writer {
+        pages: Vec::new(),
+        ops: Vec::new(),
+        y: TOP,
+        doc: &mut doc,
+        charts,
     };
-    y = header(&mut p, y);
-    if m.findings.is_empty() {
-        p.text(MARGIN, y, 9.0, false, "No findings.");
-    }
-    for (i, f) in m.findings.iter().enumerate() {
-        if y < 60.0 {
-            pages.push(std::mem::replace(&mut p, Page::new()).finish());
-            y = header(&mut p, H - 60.0);
+    w.fill(rgb(0.0, 0.0, 0.0));
+    w.text(MARGIN, w.y - 20.0, 20.0, true, &d.title);
+    w.fill(rgb(0.3, 0.3, 0.3));
+    w.text(MARGIN, w.y - 36.0, 9.0, false, &d.subtitle);
+    w.y -= 50.0;
+    let blocks = &d.blocks;
+    for (i, block) in blocks.iter().enumerate() {
+        match block {
+            Block::Heading(s) => {
+                // Keep the heading with the start of what follows.
+                let next = match blocks.get(i + 1) {
+                    Some(Block::Chart(_)) => 230.0,
+                    Some(Block::Table { .. }) => 60.0,
+                    _ => 40.0,
+                };
+                w.need(22.0 + next);
+                w.y -= 8.0;
+                w.fill(rgb(0.0, 0.2, 0.45));
+                w.text(MARGIN, w.y - 12.0, 12.0, true, s);
+                w.y -= 20.0;
+            }
+            Block::Paragraph(s) => w.paragraph(s, BODY, rgb(0.0, 0.0, 0.0)),
+            Block::Note(s) => w.paragraph(s, 7.0, rgb(0.35, 0.35, 0.35)),
+            Block::Figures(f) => w.figures(f),
+            Block::Chart(i) => {
+                if let Some(c) = w.charts.get(*i) {
+                    w.chart(c)
+                }
+            }
+            Block::Table { columns, rows } => w.table(columns, rows),
+            Block::Code(lines) => w.code(lines),
         }
-        if i % 2 == 0 {
-            p.fill(rgb(0.95, 0.95, 0.95));
-            p.rect(
-                MARGIN - 4.0,
-                y - 3.0,
-                W - 2.0 * MARGIN + 8.0,
-                12.0,
-                PaintMode::Fill,
-            );
-        }
-        p.fill(rgb(0.0, 0.0, 0.0));
-        p.text(MARGIN, y, 8.0, false, &truncate(&f.title, 28));
-        p.text(
-            MARGIN + 140.0,
-            y,
-            8.0,
-            false,
-            &truncate(&f.resource_name, 24),
-        );
-        p.text(
-            MARGIN + 260.0,
-            y,
-            8.0,
-            false,
-            &truncate(&f.resource_group, 18),
-        );
-        p.text(MARGIN + 350.0, y, 8.0, false, &f.priority);
-        p.text_right(
-            W - MARGIN - 40.0,
-            y,
-            8.0,
-            false,
-            &money(f.est_monthly_savings),
-        );
-        p.text_right(W - MARGIN, y, 8.0, false, &format!("{:.1}", f.fit_score));
-        y -= 12.0;
     }
-    pages.push(p.finish());
-
-    let mut doc = PdfDocument::new(&m.title);
+    w.new_page();
+    let pages = std::mem::take(&mut w.pages);
+    let n = pages.len();
+    let pages: Vec<PdfPage> = pages
+        .into_iter()
+        .enumerate()
+        .map(|(i, mut ops)| {
+            let footer = format!("{} - page {} of {n}", d.title, i + 1);
+            ops.extend([
+                Op::SetFillColor {
+                    col: rgb(0.45, 0.45, 0.45),
+                },
+                Op::StartTextSection,
+                Op::SetFont {
+                    font: PdfFontHandle::Builtin(BuiltinFont::Helvetica),
+                    size: Pt(7.0),
+                },
+                Op::SetTextCursor {
+                    pos: Point {
+                        x: Pt(MARGIN),
+                        y: Pt(30.0),
+                    },
+                },
+                Op::ShowText {
+                    items: vec![TextItem::Text(latin1(&footer))],
+                },
+                Op::EndTextSection,
+            ]);
+            PdfPage::new(Mm(210.0), Mm(297.0), ops)
+        })
+        .collect();
     let mut warnings = Vec::new();
     doc.with_pages(pages)
         .save(&PdfSaveOptions::default(), &mut warnings)
 }
 
-fn daily_chart(p: &mut Page, m: &ReportModel, x0: f32, y0: f32, w: f32, h: f32) {
-    let n = m.daily.len() + m.forecast.len();
-    if n < 2 {
-        p.text(
-            x0,
-            y0 + h / 2.0,
-            10.0,
-            false,
-            "Not enough data for a chart.",
-        );
-        return;
-    }
-    let max = m
-        .daily
-        .iter()
-        .map(|d| d.1)
-        .chain(m.forecast.iter().map(|f| f.upper_95))
-        .fold(0.0f64, f64::max)
-        .max(f64::EPSILON)
-        * 1.1;
-    let px = |i: usize| x0 + w * i as f32 / (n - 1) as f32;
-    let py = |v: f64| y0 + h * (v / max) as f32;
-    p.ops.push(Op::SetOutlineColor {
-        col: rgb(0.6, 0.6, 0.6),
-    });
-    p.ops.push(Op::SetOutlineThickness { pt: Pt(0.5) });
-    p.rect(x0, y0, w, h, PaintMode::Stroke);
-    p.fill(rgb(0.3, 0.3, 0.3));
-    p.text_right(x0 - 2.0, y0 + h - 8.0, 7.0, false, &format!("{:.0}", max));
-    p.text_right(x0 - 2.0, y0, 7.0, false, "0");
-    if let (Some(first), Some(last)) = (
-        m.daily.first(),
-        m.forecast
-            .last()
-            .map(|f| f.date)
-            .or(m.daily.last().map(|d| d.0)),
-    ) {
-        p.text(x0, y0 - 12.0, 7.0, false, &first.0.to_string());
-        p.text_right(x0 + w, y0 - 12.0, 7.0, false, &last.to_string());
-    }
-    let start = m.daily.len();
-    if !m.forecast.is_empty() {
-        let band = |lo: fn(&super::model::ForecastDay) -> f64,
-                    hi: fn(&super::model::ForecastDay) -> f64| {
-            let mut pts: Vec<(f32, f32)> = m
-                .forecast
-                .iter()
-                .enumerate()
-                .map(|(i, f)| (px(start + i), py(hi(f))))
-                .collect();
-            pts.extend(
-                m.forecast
-                    .iter()
-                    .enumerate()
-                    .rev()
-                    .map(|(i, f)| (px(start + i), py(lo(f)))),
-            );
-            pts
-        };
-        p.polygon(&band(|f| f.lower_95, |f| f.upper_95), rgb(0.88, 0.92, 0.98));
-        p.polygon(&band(|f| f.lower_80, |f| f.upper_80), rgb(0.75, 0.84, 0.96));
-        let pts: Vec<(f32, f32)> = m
-            .forecast
-            .iter()
-            .enumerate()
-            .map(|(i, f)| (px(start + i), py(f.point)))
-            .collect();
-        p.line(&pts, rgb(0.85, 0.45, 0.1), 1.0);
-    }
-    let pts: Vec<(f32, f32)> = m
-        .daily
-        .iter()
-        .enumerate()
-        .map(|(i, d)| (px(i), py(d.1)))
-        .collect();
-    p.line(&pts, rgb(0.0, 0.3, 0.65), 1.2);
-    p.fill(rgb(0.0, 0.0, 0.0));
-    p.text(
-        x0,
-        y0 - 26.0,
-        8.0,
-        false,
-        "Blue: actual daily cost. Orange: forecast, with 80% and 95% intervals shaded.",
-    );
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-fn truncate(s: &str, n: usize) -> String {
-    if s.chars().count() <= n {
-        s.to_string()
-    } else {
-        format!("{}...", s.chars().take(n - 3).collect::<String>())
+    #[test]
+    fn text_wraps_at_the_width_and_splits_long_words() {
+        let lines = wrap("Virtual machine idle for fourteen days", 10.0, false, 100.0);
+        assert!(lines.len() > 1, "{lines:?}");
+        assert!(lines.iter().all(|l| width(l, 10.0, false) <= 100.0));
+        assert_eq!(lines.join(" "), "Virtual machine idle for fourteen days");
+        let id = "/subscriptions/0000/resourceGroups/rg/providers/Microsoft.Compute/disks/d";
+        let lines = wrap(id, 8.0, false, 80.0);
+        assert_eq!(lines.concat(), id);
+        assert!(lines.iter().all(|l| width(l, 8.0, false) <= 80.0));
     }
-}
-
-fn wrap(s: &str, width: usize) -> Vec<String> {
-    let mut lines = vec![String::new()];
-    for word in s.split_whitespace() {
-        let cur = lines.last_mut().expect("non-empty");
-        if !cur.is_empty() && cur.len() + 1 + word.len() > width {
-            lines.push(word.to_string());
-        } else {
-            if !cur.is_empty() {
-                cur.push(' ');
-            }
-            cur.push_str(word);
-        }
-    }
-    lines
 }
