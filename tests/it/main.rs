@@ -9,6 +9,7 @@
 //!   documented limits (happy paths, paging, faults, throttling pausing an API, failed scopes left as
 //!   they were, incremental metrics with late hours, cost details reports, `check` failing exactly
 //!   what the run fails);
+//! - `browser`: headless Chromium renders the HTML report to a screenshot that is not blank;
 //! - `cost_exports`: Cost Management exports (EA/MCA legacy, every export schema, gzip CSV and
 //!   Parquet with manifests from disk and Azurite, overlapping month-to-date runs);
 //! - `findings`: findings across runs (remembered, snoozed, dismissed, resolved);
@@ -29,6 +30,7 @@
 mod alerts;
 mod architecture;
 mod azure_api;
+mod browser;
 mod cost_exports;
 mod findings;
 mod focus_files;

@@ -125,17 +125,23 @@ fn demo_pipeline_end_to_end() {
         assert!(text.contains(heading), "PDF lacks {heading:?}:\n{text}");
     }
     // The findings table lists every finding, highest priority first, then by savings: the
-    // priority and savings of each row read back from the PDF, in order, are the lake's.
+    // priority and savings of each row read back from the PDF, in order, are the lake's. A row's
+    // first line ends with its priority, fit, savings and currency; an alternative's savings are
+    // in parentheses.
     let listed: Vec<(String, String)> = text
         .lines()
         .filter_map(|line| {
-            let cells: Vec<&str> = line.split_whitespace().rev().take(3).collect();
+            let cells: Vec<&str> = line.split_whitespace().rev().take(4).collect();
             match cells.as_slice() {
-                [fit, savings, priority]
+                [currency, savings, fit, priority]
                     if ["high", "medium", "low"].contains(priority)
-                        && fit.parse::<f64>().is_ok() =>
+                        && fit.parse::<f64>().is_ok()
+                        && *currency == "USD" =>
                 {
-                    Some((priority.to_string(), savings.to_string()))
+                    Some((
+                        priority.to_string(),
+                        savings.trim_matches(|c| c == '(' || c == ')').to_string(),
+                    ))
                 }
                 _ => None,
             }
@@ -144,7 +150,7 @@ fn demo_pipeline_end_to_end() {
     let expected: Vec<(String, String)> = ws
         .sql(
             "SELECT priority, est_monthly_savings AS s FROM recommendations ORDER BY \
-             CASE priority WHEN 'high' THEN 0 WHEN 'medium' THEN 1 ELSE 2 END, est_monthly_savings DESC",
+             CASE priority WHEN 'high' THEN 0 WHEN 'medium' THEN 1 ELSE 2 END, est_monthly_savings DESC, rule_id, resource_name",
         )
         .iter()
         .map(|r| {
@@ -155,6 +161,71 @@ fn demo_pipeline_end_to_end() {
         })
         .collect();
     assert_eq!(listed, expected, "the PDF's findings, in order:\n{text}");
+
+    // Savings count once per resource: a resource's findings are alternatives (resize or
+    // reserve; an old or an orphaned snapshot), so the headline is the sum over resources of
+    // each one's largest saving. The demo has such pairs, so the naive sum is larger.
+    let per_resource = ws.sql(
+        "SELECT SUM(m) AS v FROM (SELECT resource_id, MAX(est_monthly_savings) AS m \
+         FROM recommendations GROUP BY resource_id) r",
+    )[0]["v"]
+        .as_f64()
+        .unwrap();
+    let naive = ws.sql("SELECT SUM(est_monthly_savings) AS v FROM recommendations")[0]["v"]
+        .as_f64()
+        .unwrap();
+    assert!(naive > per_resource + 1.0, "{naive} vs {per_resource}");
+    let headline = format!("{} USD", cloudoptima::format::money(per_resource));
+    let savings_box = text
+        .lines()
+        .skip_while(|l| !l.contains("Potential monthly savings"))
+        .take(3)
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(savings_box.contains(&headline), "{headline} in:\n{savings_box}");
+    assert!(
+        text.contains("[alternative to:"),
+        "an alternative finding is marked:\n{text}"
+    );
+
+    // Every section a FinOps lead reads, in order.
+    let mut at = 0;
+    for heading in [
+        "Month-to-date cost",
+        "Summary",
+        "Daily cost (USD)",
+        "What changed",
+        "Budgets",
+        "Cost by subscription",
+        "Cost by resource group",
+        "Cost by service",
+        "Cost by tag costcenter",
+        "Top movers",
+        "Forecast",
+        "Recommendations",
+        "Data health",
+        "Appendix: remediation commands",
+    ] {
+        let found = text[at..].find(heading);
+        assert!(found.is_some(), "no {heading:?} after byte {at}:\n{text}");
+        at += found.unwrap();
+    }
+    for figure in ["30 days", "60 days", "90 days", "same point last month", "80%:"] {
+        assert!(text.contains(figure), "PDF lacks {figure:?}");
+    }
+
+    // The HTML beside the PDF holds the same figures: every amount the PDF prints, the HTML
+    // prints as often.
+    let html = std::fs::read_to_string(pdf.with_extension("html")).unwrap();
+    assert!(!html.to_lowercase().contains("<script"), "no script in the HTML");
+    assert!(html.contains("data:image/png;base64,"), "the chart is inline");
+    assert_eq!(
+        amounts(&text),
+        amounts(&html_text(&html)),
+        "the PDF's and the HTML's amounts differ"
+    );
+    crate::browser::assert_renders(&pdf.with_extension("html"), ws.path());
+
     let mtd = ws.sql(&format!(
         "SELECT SUM(\"EffectiveCost\") AS v FROM costs WHERE CAST(\"ChargePeriodStart\" AS DATE) >= DATE '2026-06-01' \
          AND CAST(\"ChargePeriodStart\" AS DATE) < DATE '{AS_OF}'"
@@ -179,6 +250,32 @@ fn demo_pipeline_end_to_end() {
         extracted.to_str().unwrap(),
     ]);
     assert!(meta.contains("application/pdf"), "{meta}");
+    // The body: plain text and HTML as alternatives, the HTML's charts as inline PNG parts that
+    // its `cid:` sources name.
+    let meta: serde_json::Value = serde_json::from_str(&meta).unwrap();
+    let parts: Vec<&str> = meta["parts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap())
+        .collect();
+    for part in [
+        "multipart/mixed",
+        "multipart/alternative",
+        "text/plain",
+        "multipart/related",
+        "text/html",
+        "image/png",
+        "application/pdf",
+    ] {
+        assert!(parts.contains(&part), "{part} missing: {parts:?}");
+    }
+    assert_eq!(meta["html_cids"], meta["inline_cids"], "{meta}");
+    assert!(!meta["html_cids"].as_array().unwrap().is_empty());
+    assert!(
+        meta["plain"].as_str().unwrap().contains("Month-to-date cost"),
+        "{meta}"
+    );
     assert_eq!(
         std::fs::read(&extracted).unwrap(),
         std::fs::read(&pdf).unwrap(),
@@ -253,6 +350,47 @@ fn demo_pipeline_end_to_end() {
     assert!(idle.is_some_and(|l| l.ends_with('s')), "{out}");
     let third: Vec<i64> = TABLES.iter().map(|t| ws.count(t)).collect();
     assert_eq!(counts, third, "row counts changed on a --no-extract run");
+}
+
+/// Every amount written as money (`1,234.56`) in `text`, sorted.
+pub(crate) fn amounts(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = text
+        .split(|c: char| !(c.is_ascii_digit() || c == ',' || c == '.' || c == '-'))
+        .map(|t| t.trim_matches(|c| c == ',' || c == '.'))
+        .filter(|t| {
+            let (whole, cents) = t.trim_start_matches('-').rsplit_once('.').unwrap_or(("", ""));
+            cents.len() == 2
+                && !whole.is_empty()
+                && whole.split(',').enumerate().all(|(i, g)| {
+                    g.chars().all(|c| c.is_ascii_digit()) && (if i == 0 { (1..=3).contains(&g.len()) } else { g.len() == 3 })
+                })
+        })
+        .map(str::to_string)
+        .collect();
+    out.sort();
+    out
+}
+
+/// The text of an HTML page: tags removed, entities decoded.
+pub(crate) fn html_text(html: &str) -> String {
+    let mut out = String::new();
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => {
+                in_tag = true;
+                out.push(' ');
+            }
+            '>' => in_tag = false,
+            _ if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
 }
 
 pub(crate) fn pdftotext(pdf: &std::path::Path) -> String {
