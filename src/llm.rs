@@ -242,25 +242,33 @@ impl Llm {
     }
 }
 
-/// async-openai's error in one line, without a request's body or headers.
+/// async-openai's error in one line of at most 300 characters, without a request's body or
+/// headers: `HTTP 500 Internal Server Error: …`, `cannot connect to http://…`.
 fn describe(e: &async_openai::error::OpenAIError) -> String {
     use async_openai::error::OpenAIError;
-    match e {
+    let text = match e {
         OpenAIError::Reqwest(e) if e.is_timeout() => "no answer in time".into(),
-        OpenAIError::Reqwest(e) => match e.status() {
-            Some(s) => format!("HTTP {s}"),
-            None => {
-                "cannot connect".to_string()
-                    + &e.url()
-                        .map(|u| format!(" to {}", u.origin().ascii_serialization()))
-                        .unwrap_or_default()
-            }
+        OpenAIError::Reqwest(e) => match (e.status(), e.url()) {
+            (Some(s), _) => format!("HTTP {s}"),
+            (None, Some(u)) => format!("cannot connect to {}", u.origin().ascii_serialization()),
+            (None, None) => "cannot connect".into(),
         },
-        other => other
-            .to_string()
-            .lines()
-            .next()
-            .unwrap_or_default()
-            .to_string(),
-    }
+        other => {
+            let first = other
+                .to_string()
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .to_string();
+            let status = first
+                .get(..3)
+                .is_some_and(|s| s.bytes().all(|b| b.is_ascii_digit()));
+            if status {
+                format!("HTTP {first}")
+            } else {
+                first
+            }
+        }
+    };
+    text.chars().take(300).collect()
 }

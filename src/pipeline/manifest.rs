@@ -23,7 +23,7 @@ pub async fn write(
     let stages = json!(summary
         .stages
         .iter()
-        .map(|s| json!({"stage": s.name, "status": s.status.label(), "elapsed_ms": s.elapsed_ms, "rows": s.rows, "error": s.status.error()}))
+        .map(|s| json!({"stage": s.name, "status": s.status.label(), "elapsed_ms": s.elapsed_ms, "rows": s.rows, "error": s.status.error(), "detail": s.detail}))
         .collect::<Vec<_>>());
     let errors: Vec<String> = summary
         .stages

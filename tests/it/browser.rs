@@ -33,9 +33,7 @@ pub fn assert_renders(html: &Path, scratch: &Path) {
         "no screenshot: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let decoder = png::Decoder::new(std::io::BufReader::new(
-        std::fs::File::open(&shot).unwrap(),
-    ));
+    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(&shot).unwrap()));
     let mut reader = decoder.read_info().unwrap();
     let mut buf = vec![0; reader.output_buffer_size().unwrap()];
     let info = reader.next_frame(&mut buf).unwrap();
@@ -58,11 +56,17 @@ pub fn assert_renders(html: &Path, scratch: &Path) {
     // The chart's line colour (the actual cost) is on the page: the image loaded.
     let near = |p: &[u8; 3], c: [u8; 3]| p.iter().zip(c).all(|(a, b)| a.abs_diff(b) < 40);
     let line = pixels.iter().filter(|p| near(p, [0, 77, 166])).count();
-    assert!(line > 100, "the chart is not on the screenshot ({line} line pixels)");
+    assert!(
+        line > 100,
+        "the chart is not on the screenshot ({line} line pixels)"
+    );
     // Dark text pixels: the tables and paragraphs rendered.
     let dark = pixels
         .iter()
         .filter(|p| p[0] < 80 && p[1] < 80 && p[2] < 80)
         .count();
-    assert!(dark > 5000, "little text on the screenshot: {dark} dark pixels");
+    assert!(
+        dark > 5000,
+        "little text on the screenshot: {dark} dark pixels"
+    );
 }

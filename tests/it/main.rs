@@ -21,6 +21,9 @@
 //!   the binary alone in an empty folder;
 //! - `pipeline`: the demo pipeline end to end (lake tables, planted waste, PDF, outbox, re-runs,
 //!   DuckDB reading the Delta files, read-only SQL);
+//! - `report`: a tenant billed in two currencies (no figure mixes them); the LLM summary against a
+//!   scripted OpenAI-compatible server (used when every number checks, else the deterministic one
+//!   with the reason);
 //! - `rules_slt`: each rule's sqllogictest file (findings and non-findings) passes;
 //! - `smtp`: delivery to a real SMTP server over TCP (aiosmtpd);
 //! - `sql_surface`: FOCUS use-case-style SQL against DuckDB on the same files; memory and time
@@ -37,6 +40,7 @@ mod focus_files;
 mod lake_azure;
 mod owned_writes;
 mod pipeline;
+mod report;
 mod rules_slt;
 mod smtp;
 mod sql_surface;

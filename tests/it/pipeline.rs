@@ -182,7 +182,10 @@ fn demo_pipeline_end_to_end() {
         .take(3)
         .collect::<Vec<_>>()
         .join("\n");
-    assert!(savings_box.contains(&headline), "{headline} in:\n{savings_box}");
+    assert!(
+        savings_box.contains(&headline),
+        "{headline} in:\n{savings_box}"
+    );
     assert!(
         text.contains("[alternative to:"),
         "an alternative finding is marked:\n{text}"
@@ -210,15 +213,27 @@ fn demo_pipeline_end_to_end() {
         assert!(found.is_some(), "no {heading:?} after byte {at}:\n{text}");
         at += found.unwrap();
     }
-    for figure in ["30 days", "60 days", "90 days", "same point last month", "80%:"] {
+    for figure in [
+        "30 days",
+        "60 days",
+        "90 days",
+        "same point last month",
+        "80%:",
+    ] {
         assert!(text.contains(figure), "PDF lacks {figure:?}");
     }
 
     // The HTML beside the PDF holds the same figures: every amount the PDF prints, the HTML
     // prints as often.
     let html = std::fs::read_to_string(pdf.with_extension("html")).unwrap();
-    assert!(!html.to_lowercase().contains("<script"), "no script in the HTML");
-    assert!(html.contains("data:image/png;base64,"), "the chart is inline");
+    assert!(
+        !html.to_lowercase().contains("<script"),
+        "no script in the HTML"
+    );
+    assert!(
+        html.contains("data:image/png;base64,"),
+        "the chart is inline"
+    );
     assert_eq!(
         amounts(&text),
         amounts(&html_text(&html)),
@@ -273,7 +288,10 @@ fn demo_pipeline_end_to_end() {
     assert_eq!(meta["html_cids"], meta["inline_cids"], "{meta}");
     assert!(!meta["html_cids"].as_array().unwrap().is_empty());
     assert!(
-        meta["plain"].as_str().unwrap().contains("Month-to-date cost"),
+        meta["plain"]
+            .as_str()
+            .unwrap()
+            .contains("Month-to-date cost"),
         "{meta}"
     );
     assert_eq!(
@@ -358,11 +376,19 @@ pub(crate) fn amounts(text: &str) -> Vec<String> {
         .split(|c: char| !(c.is_ascii_digit() || c == ',' || c == '.' || c == '-'))
         .map(|t| t.trim_matches(|c| c == ',' || c == '.'))
         .filter(|t| {
-            let (whole, cents) = t.trim_start_matches('-').rsplit_once('.').unwrap_or(("", ""));
+            let (whole, cents) = t
+                .trim_start_matches('-')
+                .rsplit_once('.')
+                .unwrap_or(("", ""));
             cents.len() == 2
                 && !whole.is_empty()
                 && whole.split(',').enumerate().all(|(i, g)| {
-                    g.chars().all(|c| c.is_ascii_digit()) && (if i == 0 { (1..=3).contains(&g.len()) } else { g.len() == 3 })
+                    g.chars().all(|c| c.is_ascii_digit())
+                        && (if i == 0 {
+                            (1..=3).contains(&g.len())
+                        } else {
+                            g.len() == 3
+                        })
                 })
         })
         .map(str::to_string)
