@@ -72,6 +72,10 @@ pub enum Error {
     #[error("report failed: {0}")]
     Report(String),
 
+    /// The language model in `[llm]` gave no usable answer.
+    #[error("{0}")]
+    Llm(#[from] crate::llm::LlmError),
+
     /// A bug in cloudoptima, not in the user's input.
     #[error("internal error (likely a bug in cloudoptima, please report it): {0}")]
     Internal(String),

@@ -7,6 +7,7 @@
 
 pub mod alert;
 pub mod analyze;
+pub mod ask;
 pub mod assets;
 pub mod azure;
 pub mod cli;

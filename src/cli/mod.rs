@@ -1,9 +1,11 @@
 //! The command line. `main` stays thin: parse, dispatch to one file per subcommand, map the outcome
 //! to an exit code (0 success, 1 the run finished with failed stages, 2 usage or configuration error).
 
+mod ask;
 mod check;
 mod demo_export;
 mod forecast;
+mod mcp;
 mod rules;
 mod run;
 mod sql;
@@ -81,6 +83,12 @@ enum Command {
     DemoExport(demo_export::Args),
     /// Forecast daily series from a CSV file (`series,date,value`) with the pipeline's model.
     Forecast(forecast::Args),
+    /// Ask a question in plain language: the model in `[llm]` writes the SQL, shown and run
+    /// read-only, with a short answer.
+    Ask(ask::Args),
+    /// A Model Context Protocol server on stdio: assistants list tables, run read-only SQL and
+    /// read findings, anomalies, budgets and rules. Nothing it offers writes.
+    Mcp(mcp::Args),
 }
 
 /// Shared by the subcommands: the paths given on the command line, and how to load what they name.
@@ -135,6 +143,8 @@ pub async fn main() -> ExitCode {
         Command::Check(args) => check::exec(&cx, args).await,
         Command::DemoExport(args) => demo_export::exec(args),
         Command::Forecast(args) => forecast::exec(args),
+        Command::Ask(args) => ask::exec(&cx, args).await,
+        Command::Mcp(args) => mcp::exec(&cx, args).await,
     };
     match result {
         Ok(code) => ExitCode::from(code),

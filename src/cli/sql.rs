@@ -5,8 +5,6 @@
 use std::io::{IsTerminal, Read, Write};
 
 use datafusion::arrow::util::pretty::pretty_format_batches;
-use datafusion::error::DataFusionError;
-use datafusion::execution::context::SQLOptions;
 
 use super::{Context, EXIT_OK};
 use crate::lake::Lake;
@@ -35,43 +33,7 @@ pub async fn query(
     sql: &str,
     limits: &QueryLimits,
 ) -> Result<Vec<datafusion::arrow::record_batch::RecordBatch>> {
-    let ctx = query::session(limits);
-    lake.register_all(&ctx).await?;
-    let options = SQLOptions::new()
-        .with_allow_ddl(false)
-        .with_allow_dml(false)
-        .with_allow_statements(false);
-    let df = query::plan(&ctx, sql, Some(options))
-        .await
-        .map_err(|e| match e {
-            Error::Query(msg)
-                if msg.contains("not supported")
-                    && ["DDL", "DML", "Statement"].iter().any(|k| msg.contains(k)) =>
-            {
-                Error::Query(format!(
-                    "refused: `cloudoptima sql` is read-only; only queries run here (DDL, INSERT, \
-                     COPY and SET are not allowed). [{msg}]"
-                ))
-            }
-            other => other,
-        })?;
-    query::collect(df, limits).await.map_err(|e| match e {
-        Error::DataFusion(e) => execution_error(e),
-        other => other,
-    })
-}
-
-/// An error while a planned query ran: the query's fault (a cast that fails, a division by zero:
-/// exit 2), or the lake's (a data file that cannot be read: exit 1).
-fn execution_error(e: DataFusionError) -> Error {
-    match e.find_root() {
-        DataFusionError::IoError(_)
-        | DataFusionError::ObjectStore(_)
-        | DataFusionError::ParquetError(_)
-        | DataFusionError::External(_)
-        | DataFusionError::ResourcesExhausted(_) => Error::DataFusion(e),
-        _ => Error::Query(e.strip_backtrace()),
-    }
+    query::read_only(lake, sql, limits).await
 }
 
 pub async fn exec(cx: &Context, args: Args) -> Result<u8> {
@@ -126,7 +88,10 @@ async fn repl(lake: &Lake, format: Format, limits: &QueryLimits) -> Result<u8> {
     }
 }
 
-fn print(batches: &[datafusion::arrow::record_batch::RecordBatch], format: Format) -> Result<()> {
+pub(super) fn print(
+    batches: &[datafusion::arrow::record_batch::RecordBatch],
+    format: Format,
+) -> Result<()> {
     let mut out = std::io::stdout().lock();
     let io = |e: std::io::Error| Error::io("<stdout>", e);
     match format {

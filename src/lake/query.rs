@@ -305,6 +305,49 @@ pub async fn plan(
         .map_err(|e| Error::Query(e.strip_backtrace()))
 }
 
+/// Plan and run one statement of `sql` read-only (`cloudoptima sql`, `ask`, `mcp`) against the lake's tables, within `limits`.
+pub async fn read_only(
+    lake: &crate::lake::Lake,
+    sql: &str,
+    limits: &QueryLimits,
+) -> Result<Vec<RecordBatch>> {
+    let ctx = session(limits);
+    lake.register_all(&ctx).await?;
+    let options = datafusion::execution::context::SQLOptions::new()
+        .with_allow_ddl(false)
+        .with_allow_dml(false)
+        .with_allow_statements(false);
+    let df = plan(&ctx, sql, Some(options)).await.map_err(|e| match e {
+        Error::Query(msg)
+            if msg.contains("not supported")
+                && ["DDL", "DML", "Statement"].iter().any(|k| msg.contains(k)) =>
+        {
+            Error::Query(format!(
+                "refused: the lake is read-only here; only queries run (DDL, INSERT, COPY \
+                     and SET are not allowed). [{msg}]"
+            ))
+        }
+        other => other,
+    })?;
+    collect(df, limits).await.map_err(|e| match e {
+        Error::DataFusion(e) => execution_error(e),
+        other => other,
+    })
+}
+
+/// An error while a planned query ran: the query's fault (a cast that fails, a division by zero:
+/// exit 2), or the lake's (a data file that cannot be read: exit 1).
+fn execution_error(e: datafusion::error::DataFusionError) -> Error {
+    match e.find_root() {
+        datafusion::error::DataFusionError::IoError(_)
+        | datafusion::error::DataFusionError::ObjectStore(_)
+        | datafusion::error::DataFusionError::ParquetError(_)
+        | datafusion::error::DataFusionError::External(_)
+        | datafusion::error::DataFusionError::ResourcesExhausted(_) => Error::DataFusion(e),
+        _ => Error::Query(e.strip_backtrace()),
+    }
+}
+
 /// Plan and run `sql` on `ctx` within its limits.
 pub async fn run(ctx: &SessionContext, sql: &str) -> Result<Vec<RecordBatch>> {
     let df = plan(ctx, sql, None).await?;

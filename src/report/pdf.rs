@@ -321,8 +321,8 @@ impl Writer<'_> {
 pub fn render(d: &Document, charts: &[Chart], created: chrono::DateTime<chrono::Utc>) -> Vec<u8> {
     let mut doc = PdfDocument::new(&d.title);
     if let Ok(t) = printpdf::OffsetDateTime::from_unix_timestamp(created.timestamp()) {
-        doc.metadata.info.creation_date = t.clone();
-        doc.metadata.info.modification_date = t.clone();
+        doc.metadata.info.creation_date = t;
+        doc.metadata.info.modification_date = t;
         doc.metadata.info.metadata_date = t;
     }
     doc.metadata.info.creator = "cloudoptima".into();

@@ -4,6 +4,9 @@
 //! - `alerts`: the demo's planted anomalies and budget found with their causes; alerts to Teams-,
 //!   Slack- and webhook-shaped HTTP servers and SMTP, retried, reported, never sent twice; `validate`
 //!   naming bad routes and budgets;
+//! - `ask`: questions in plain language against a scripted OpenAI-compatible server (the SQL shown,
+//!   run read-only, a broken query repaired once, destructive ones refused), the question-set
+//!   harness's accuracy, and `mcp` through the Python MCP client;
 //! - `architecture`: the module dependency rule (no stage imports another stage);
 //! - `azure_api`: every Azure source against the Azure API emulator, which enforces the APIs'
 //!   documented limits (happy paths, paging, faults, throttling pausing an API, failed scopes left as
@@ -32,6 +35,7 @@
 
 mod alerts;
 mod architecture;
+mod ask;
 mod azure_api;
 mod browser;
 mod cost_exports;

@@ -11,11 +11,11 @@ use crate::pipeline::pdftotext;
 use crate::support::{Served, Workspace};
 use cloudoptima::format::money;
 
-const AS_OF: &str = "2026-06-15";
+pub(crate) const AS_OF: &str = "2026-06-15";
 
 /// 75 days before `AS_OF` of FOCUS rows: a USD subscription (virtual machines, 100 a day) and a
 /// JPY one (storage, 100 a day, plus 50 a day on a second resource from June).
-fn two_currency_tenant(dir: &Path) {
+pub(crate) fn two_currency_tenant(dir: &Path) {
     let mut csv = String::from(
         "BilledCost,EffectiveCost,ListCost,ContractedCost,ChargePeriodStart,ChargePeriodEnd,BillingCurrency,\
          ProviderName,SubAccountId,SubAccountName,ServiceName,ResourceId,ResourceName,ChargeCategory,x_ResourceGroupName\n",
@@ -42,7 +42,7 @@ fn two_currency_tenant(dir: &Path) {
     std::fs::write(dir.join("costs.csv"), csv).unwrap();
 }
 
-fn pipeline(input: &Path, llm: bool) -> String {
+pub(crate) fn pipeline(input: &Path, llm: bool) -> String {
     format!(
         "name = \"two\"\nstrict = false\n[[sources]]\nkind = \"focus_files\"\npath = {:?}\n\
          [forecast]\nhorizon_days = 90\n[anomalies]\nenabled = false\n\
@@ -121,7 +121,7 @@ struct ModelCase {
     _probe: Workspace,
 }
 
-const KEY: &str = "sk-test-cloudoptima-0123456789";
+pub(crate) const KEY: &str = "sk-test-cloudoptima-0123456789";
 
 impl ModelCase {
     fn new() -> Self {
@@ -194,27 +194,8 @@ impl ModelCase {
             .as_str()
             .unwrap()
             .to_string();
-        let log = http::blocking_get(&format!("http://127.0.0.1:{}/_log", server.port));
+        let log = crate::support::http_get_json(&format!("http://127.0.0.1:{}/_log", server.port));
         (pdf, stages, log)
-    }
-}
-
-mod http {
-    /// GET `url` and parse its JSON array (std only: the tests need no HTTP client crate).
-    pub fn blocking_get(url: &str) -> Vec<serde_json::Value> {
-        use std::io::{Read, Write};
-        let rest = url.strip_prefix("http://").unwrap();
-        let (host, path) = rest.split_once('/').unwrap();
-        let mut s = std::net::TcpStream::connect(host).unwrap();
-        write!(
-            s,
-            "GET /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
-        )
-        .unwrap();
-        let mut body = String::new();
-        s.read_to_string(&mut body).unwrap();
-        let json = body.split_once("\r\n\r\n").unwrap().1;
-        serde_json::from_str(json).unwrap()
     }
 }
 

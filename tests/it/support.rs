@@ -312,3 +312,20 @@ impl Drop for Served {
         let _ = self.child.wait();
     }
 }
+
+/// GET `url` (plain HTTP) and parse its JSON body; std only, so the tests need no HTTP client.
+pub fn http_get_json(url: &str) -> Vec<serde_json::Value> {
+    use std::io::{Read, Write};
+    let rest = url.strip_prefix("http://").expect("an http:// URL");
+    let (host, path) = rest.split_once('/').expect("a path");
+    let mut s = std::net::TcpStream::connect(host).unwrap();
+    write!(
+        s,
+        "GET /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut body = String::new();
+    s.read_to_string(&mut body).unwrap();
+    let json = body.split_once("\r\n\r\n").expect("headers end").1;
+    serde_json::from_str(json).unwrap_or_else(|e| panic!("{e}: {json}"))
+}
