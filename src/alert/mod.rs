@@ -424,10 +424,15 @@ async fn send_email(
     };
     let message = crate::report::delivery::plain_message(config, &channel.to, &subject, &body)
         .map_err(|e| failed(e.to_string()))?;
-    crate::report::delivery::send(config.smtp.as_ref(), &config.output.outbox_dir, message)
-        .await
-        .map(|_| 1)
-        .map_err(|e| failed(e.to_string()))
+    crate::report::delivery::send(
+        config.smtp.as_ref(),
+        &config.azure,
+        &config.output.outbox_dir,
+        message,
+    )
+    .await
+    .map(|_| 1)
+    .map_err(|e| failed(e.to_string()))
 }
 
 /// `(alert_key, channel)` the pipeline has sent.

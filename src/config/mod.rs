@@ -127,6 +127,18 @@ pub enum SmtpTls {
     None,
 }
 
+/// How cloudoptima signs in to the SMTP server.
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpAuth {
+    /// `username` and `password` (LOGIN or PLAIN), or no login without them. The default.
+    #[default]
+    Password,
+    /// SASL XOAUTH2 with an OAuth token for `oauth_scope` from the Azure credential chain
+    /// (`[azure]`): Microsoft 365 is retiring basic authentication for SMTP.
+    Xoauth2,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SmtpConfig {
@@ -149,6 +161,35 @@ pub struct SmtpConfig {
     /// Seconds to wait for the server. Default 30.
     #[serde(default = "default_timeout")]
     pub timeout_secs: u64,
+    /// `password` (default) or `xoauth2`.
+    #[serde(default)]
+    pub auth: SmtpAuth,
+    /// The token's scope for `xoauth2`. Default Exchange Online's.
+    #[serde(default = "default_oauth_scope")]
+    pub oauth_scope: String,
+}
+
+fn default_oauth_scope() -> String {
+    "https://outlook.office365.com/.default".into()
+}
+
+impl SmtpConfig {
+    /// What is wrong with the section, each problem naming its key.
+    pub fn problems(&self) -> Vec<String> {
+        let mut p = Vec::new();
+        if self.auth == SmtpAuth::Xoauth2 {
+            if self.username.is_none() {
+                p.push("smtp.username: `xoauth2` signs in as this mailbox; set it".into());
+            }
+            if self.password.is_some() {
+                p.push(
+                    "smtp.password: not used with `auth = \"xoauth2\"` (the token comes from [azure]); remove it"
+                        .into(),
+                );
+            }
+        }
+        p
+    }
 }
 
 fn default_tls() -> SmtpTls {
@@ -216,6 +257,7 @@ impl Config {
             .iter()
             .flat_map(|(name, c)| c.problems(name))
             .chain(config.llm.iter().flat_map(crate::llm::LlmConfig::problems))
+            .chain(config.smtp.iter().flat_map(SmtpConfig::problems))
             .map(|p| format!("{file}: {p}"))
             .collect();
         if !problems.is_empty() {

@@ -606,6 +606,7 @@ async fn report_and_deliver(
     let t = Instant::now();
     let sent = delivery::send_report(
         config.smtp.as_ref(),
+        &config.azure,
         &config.output.outbox_dir,
         &spec.report.recipients,
         &spec.report.title,

@@ -6,12 +6,13 @@ use std::time::Duration;
 
 use lettre::message::header::ContentType;
 use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
-use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::authentication::{Credentials, Mechanism};
 use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use super::Written;
-use crate::config::{SmtpConfig, SmtpTls};
+use crate::azure::AzureConfig;
+use crate::config::{SmtpAuth, SmtpConfig, SmtpTls};
 use crate::lake::RunKey;
 use crate::{Error, Result};
 
@@ -33,6 +34,8 @@ pub enum DeliveryError {
     Timeout { host: String, port: u16, secs: u64 },
     #[error("{}: not a PEM certificate: {reason}", path.display())]
     Certificate { path: PathBuf, reason: String },
+    #[error("SMTP {host}: no OAuth token for XOAUTH2: {reason}")]
+    Token { host: String, reason: String },
     #[error("{}: {source}", outbox.display())]
     Outbox {
         outbox: PathBuf,
@@ -70,6 +73,7 @@ impl std::fmt::Display for Delivered {
 /// send it to.
 pub async fn send_report(
     smtp: Option<&SmtpConfig>,
+    azure: &AzureConfig,
     outbox: &Path,
     recipients: &[Mailbox],
     title: &str,
@@ -86,13 +90,19 @@ pub async fn send_report(
         .file_name()
         .map_or("report.pdf".into(), |n| n.to_string_lossy().into_owned());
     let message = message(from, recipients, &subject, &report, &name)?;
-    send(smtp, outbox, message).await.map(Some)
+    send(smtp, azure, outbox, message).await.map(Some)
 }
 
-/// Send `message` over `smtp`, or write it into `outbox` without it.
-pub async fn send(smtp: Option<&SmtpConfig>, outbox: &Path, message: Message) -> Result<Delivered> {
+/// Send `message` over `smtp` (signing in with a token from `azure`'s credentials for XOAUTH2),
+/// or write it into `outbox` without it.
+pub async fn send(
+    smtp: Option<&SmtpConfig>,
+    azure: &AzureConfig,
+    outbox: &Path,
+    message: Message,
+) -> Result<Delivered> {
     match smtp {
-        Some(smtp) => send_smtp(smtp, message).await,
+        Some(smtp) => send_smtp(smtp, azure, message).await,
         None => write_eml(outbox, message).await,
     }
 }
@@ -173,7 +183,11 @@ pub fn message(
 }
 
 /// Send over SMTP with the configured TLS mode and credentials.
-pub async fn send_smtp(smtp: &SmtpConfig, message: Message) -> Result<Delivered> {
+pub async fn send_smtp(
+    smtp: &SmtpConfig,
+    azure: &AzureConfig,
+    message: Message,
+) -> Result<Delivered> {
     let port = smtp.port.unwrap_or(match smtp.tls {
         SmtpTls::Starttls => 587,
         SmtpTls::Implicit => 465,
@@ -211,10 +225,30 @@ pub async fn send_smtp(smtp: &SmtpConfig, message: Message) -> Result<Delivered>
             Tls::Wrapper(params)
         });
     }
-    if let (Some(user), Some(pass)) = (smtp.username.as_ref(), smtp.password.as_ref())
-        && let (Some(u), Some(p)) = (user.expose(), pass.expose())
-    {
-        builder = builder.credentials(Credentials::new(u.to_string(), p.to_string()));
+    let user = smtp.username.as_ref().and_then(|u| u.expose());
+    match smtp.auth {
+        SmtpAuth::Password => {
+            if let (Some(u), Some(p)) = (user, smtp.password.as_ref().and_then(|p| p.expose())) {
+                builder = builder.credentials(Credentials::new(u.to_string(), p.to_string()));
+            }
+        }
+        SmtpAuth::Xoauth2 => {
+            let token_error = |reason: String| DeliveryError::Token {
+                host: smtp.host.clone(),
+                reason,
+            };
+            let token = crate::azure::AzureClient::new(azure)
+                .map_err(|e| token_error(e.to_string()))?
+                .token(&smtp.oauth_scope)
+                .await
+                .map_err(|e| token_error(e.to_string()))?;
+            builder = builder
+                .credentials(Credentials::new(
+                    user.unwrap_or_default().to_string(),
+                    token,
+                ))
+                .authentication(vec![Mechanism::Xoauth2]);
+        }
     }
     let recipients = message.envelope().to().len();
     // lettre's timeout covers each socket operation, not a server that stalls mid-dialogue (seen

@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::support::{Served, Workspace, files_with_ext, python, repo};
+use crate::support::{AzureEmulator, Served, Workspace, files_with_ext, python, repo};
 
 const PIPELINE: &str = r#"
 name = "mail"
@@ -135,6 +135,68 @@ fn starttls_with_private_ca_and_login_from_environment() {
     );
     drop(sink);
     assert_received_report(&ws, &inbox);
+}
+
+#[test]
+fn xoauth2_signs_in_with_a_token_from_the_azure_credential_chain() {
+    let azure = AzureEmulator::start();
+    let ws = Workspace::with_pipelines(&[("mail.toml", PIPELINE)]);
+    let inbox = ws.path().join("inbox");
+    let sink = sink(&inbox, &["--xoauth2", "finops@contoso.com"]);
+    let config = ws.path().join("smtp.toml");
+    let write = |user: &str| {
+        std::fs::write(
+            &config,
+            format!(
+                "{}
+[smtp]
+host = \"127.0.0.1\"\nport = {}\ntls = \"none\"\ntimeout_secs = 10\n\
+                 auth = \"xoauth2\"\nusername = \"{user}\"\nfrom = \"FinOps <finops@contoso.com>\"\n",
+                azure.config("lake"),
+                sink.port
+            ),
+        )
+        .unwrap()
+    };
+    let run = || {
+        ws.cmd(&[
+            "--config",
+            config.to_str().unwrap(),
+            "run",
+            "--as-of",
+            "2026-06-15",
+        ])
+        .envs(azure.env())
+        .output()
+        .unwrap()
+    };
+
+    // The server takes only XOAUTH2, for its mailbox: another user is refused, the stage fails.
+    write("someone@contoso.com");
+    let bad = run();
+    let stdout = String::from_utf8_lossy(&bad.stdout);
+    assert_eq!(bad.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("[FAIL] deliver"), "{stdout}");
+    assert!(files_with_ext(&inbox, "eml").is_empty());
+
+    write("finops@contoso.com");
+    let good = run();
+    assert!(
+        good.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&good.stdout),
+        String::from_utf8_lossy(&good.stderr)
+    );
+    drop(sink);
+    assert_received_report(&ws, &inbox);
+    // The token the server accepted was issued by the identity endpoint for Exchange Online.
+    let accepted = std::fs::read_to_string(inbox.join("xoauth2-tokens.txt")).unwrap();
+    let token = accepted.lines().last().unwrap();
+    assert_eq!(
+        azure.truth()["issued"][token],
+        "https://outlook.office365.com",
+        "{accepted}"
+    );
 }
 
 /// A CA and a server certificate for 127.0.0.1 signed by it, made with the openssl CLI.

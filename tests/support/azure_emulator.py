@@ -24,6 +24,7 @@ Documented limits are enforced (400 BadRequest, as Azure answers): Query API gro
 ranges and ResourceId grouping scopes; Resource Graph $top; metrics batch size and metric names.
   GET  /_emulator/log      every request: method, path, status, time, token
   GET  /_emulator/truth    the tenant: resources, cost rows per scope and month, tokens issued
+                           (`issued`: each token and the resource it was issued for)
 """
 import argparse
 import base64
@@ -378,6 +379,7 @@ class Handler(BaseHTTPRequestHandler):
                 "resources": st.resources,
                 "subscriptions": [{"id": s, "currency": c} for s, _, c in SUBSCRIPTIONS],
                 "tokens": len(st.tokens),
+                "issued": dict(st.tokens),
                 "export_runs": st.export_runs,
                 "exports": st.exports,
             })
