@@ -79,6 +79,11 @@ pub(crate) async fn check(cx: &Context) -> Checked {
         for spec in &specs {
             let file = spec.file.display().to_string();
             problems.extend(crate::alert::route_problems(&spec.alerts, config, &file));
+            if spec.report.llm_summary && config.llm.is_none() {
+                problems.push(format!(
+                    "{file}: report.llm_summary: the config has no [llm] section to write it with"
+                ));
+            }
         }
     }
     checks.push(format!(

@@ -10,6 +10,7 @@
 //! (one commits, the other fails) instead of both appending.
 
 pub mod columns;
+pub mod dimension;
 pub mod landing;
 pub mod query;
 pub mod schema;

@@ -8,10 +8,10 @@ use chrono::{Datelike, Duration, NaiveDate};
 use datafusion::arrow::array::RecordBatch;
 use datafusion::prelude::SessionContext;
 
-use crate::analyze::scope::{self, Dimension};
 use crate::assets::SqlSet;
 use crate::lake::RunKey;
 use crate::lake::columns::{sql_string, strings};
+use crate::lake::dimension::{Dimension, last_cost_day};
 use crate::{Error, Result};
 
 /// A finding of this run, as the recommendations table has it.
@@ -348,7 +348,7 @@ impl ReportModel {
         tag: Option<&str>,
     ) -> Result<ReportModel> {
         let as_of = run.as_of;
-        let last_day = scope::last_cost_day(ctx, as_of).await?;
+        let last_day = last_cost_day(ctx, as_of).await?;
         let reference = last_day.unwrap_or(as_of - Duration::days(1));
         let month_start = reference.with_day(1).expect("valid");
         let previous_same_day = month_before(reference);
