@@ -590,10 +590,6 @@ async fn report_and_deliver(
     let summary = match (&written.summary.model, &written.summary.fallback) {
         (Some(model), _) => format!("summary by {model}, numbers checked"),
         (None, Some(reason)) => format!("deterministic summary: {reason}"),
-        (None, None) if spec.report.llm_summary => {
-            tracing::warn!("report.llm_summary is on but the config has no [llm] section.");
-            "deterministic summary: llm_summary is on but the config has no [llm]".into()
-        }
         (None, None) => "deterministic summary".into(),
     };
     rec.ok(

@@ -1,10 +1,8 @@
 //! Questions in plain language (`ask`, its repair round and its question-set harness) against a
 //! scripted OpenAI-compatible server, and `mcp` driven by a real MCP client (the Python SDK).
 
-use std::ffi::OsStr;
-
-use crate::report::{AS_OF, KEY, pipeline, two_currency_tenant};
-use crate::support::{Served, Workspace, http_get_json, python, repo};
+use crate::report::{KEY, model_server, two_currency_lake};
+use crate::support::{Workspace, http_get_json, python, repo};
 
 /// The two-currency tenant, run once, with `[llm]` pointing at a scripted server.
 struct Lake {
@@ -14,11 +12,7 @@ struct Lake {
 
 impl Lake {
     fn new() -> Self {
-        let probe = Workspace::new();
-        let input = probe.path().join("input");
-        two_currency_tenant(&input);
-        let ws = Workspace::with_pipelines(&[("two.toml", &pipeline(&input, false))]);
-        ws.ok(&["run", "--as-of", AS_OF]);
+        let (ws, probe) = two_currency_lake();
         Lake { ws, _probe: probe }
     }
 
@@ -29,17 +23,7 @@ impl Lake {
         args: &[&str],
         replies: serde_json::Value,
     ) -> (i32, String, String, Vec<serde_json::Value>) {
-        let file = self.ws.path().join("replies.json");
-        std::fs::write(&file, replies.to_string()).unwrap();
-        let server = Served::start(
-            "llm_server.py",
-            &[
-                OsStr::new("--key"),
-                OsStr::new(KEY),
-                OsStr::new("--replies"),
-                file.as_os_str(),
-            ],
-        );
+        let server = model_server(self.ws.path(), &replies);
         let config = self.ws.path().join("cloudoptima.toml");
         std::fs::write(
             &config,

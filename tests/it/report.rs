@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use crate::pipeline::pdftotext;
-use crate::support::{Served, Workspace};
+use crate::support::{AzureEmulator, Served, Workspace};
 use cloudoptima::format::money;
 
 pub(crate) const AS_OF: &str = "2026-06-15";
@@ -114,8 +114,33 @@ fn figures_of_two_currencies_are_never_summed() {
     );
 }
 
-/// The workspace of the model tests: the two-currency tenant, run once, and a config pointing
-/// `[llm]` at `server`.
+/// The two-currency tenant in a workspace, run once (the second workspace holds its input).
+pub(crate) fn two_currency_lake() -> (Workspace, Workspace) {
+    let probe = Workspace::new();
+    let input = probe.path().join("input");
+    two_currency_tenant(&input);
+    let ws = Workspace::with_pipelines(&[("two.toml", &pipeline(&input, false))]);
+    ws.ok(&["run", "--as-of", AS_OF]);
+    (ws, probe)
+}
+
+/// The scripted model server answering `replies` in order (written into `dir`).
+pub(crate) fn model_server(dir: &Path, replies: &serde_json::Value) -> Served {
+    let file = dir.join("replies.json");
+    std::fs::write(&file, replies.to_string()).unwrap();
+    Served::start(
+        "llm_server.py",
+        &[
+            OsStr::new("--key"),
+            OsStr::new(KEY),
+            OsStr::new("--replies"),
+            file.as_os_str(),
+        ],
+    )
+}
+
+/// The workspace of the model tests: the two-currency tenant, run once, its pipeline then asking
+/// for the model's summary.
 struct ModelCase {
     ws: Workspace,
     _probe: Workspace,
@@ -125,11 +150,9 @@ pub(crate) const KEY: &str = "sk-test-cloudoptima-0123456789";
 
 impl ModelCase {
     fn new() -> Self {
-        let probe = Workspace::new();
+        let (ws, probe) = two_currency_lake();
         let input = probe.path().join("input");
-        two_currency_tenant(&input);
-        let ws = Workspace::with_pipelines(&[("two.toml", &pipeline(&input, true))]);
-        ws.ok(&["run", "--as-of", AS_OF]);
+        std::fs::write(ws.path().join("pipelines/two.toml"), pipeline(&input, true)).unwrap();
         ModelCase { ws, _probe: probe }
     }
 
@@ -141,18 +164,27 @@ impl ModelCase {
         replies: serde_json::Value,
         azure: bool,
     ) -> (String, String, Vec<serde_json::Value>) {
-        let file = self.ws.path().join("replies.json");
-        std::fs::write(&file, replies.to_string()).unwrap();
-        let server = Served::start(
-            "llm_server.py",
-            &[
-                OsStr::new("--key"),
-                OsStr::new(KEY),
-                OsStr::new("--replies"),
-                file.as_os_str(),
-            ],
-        );
-        let llm = if azure {
+        self.run_with(replies, azure, None)
+    }
+
+    /// As `run`; with `entra`, Azure OpenAI is signed in to with a token from the Azure API
+    /// emulator's managed identity instead of a key.
+    fn run_with(
+        &self,
+        replies: serde_json::Value,
+        azure: bool,
+        entra: Option<&AzureEmulator>,
+    ) -> (String, String, Vec<serde_json::Value>) {
+        let server = model_server(self.ws.path(), &replies);
+        let llm = if let Some(emulator) = entra {
+            format!(
+                "{}
+[llm]
+provider = \"azure\"\nbase_url = \"http://127.0.0.1:{}\"\nmodel = \"summaries\"\ntimeout_secs = 5\n",
+                emulator.config("lake"),
+                server.port
+            )
+        } else if azure {
             format!(
                 "[llm]\nprovider = \"azure\"\nbase_url = \"http://127.0.0.1:{}\"\nmodel = \"summaries\"\n\
                  api_key = \"${{CO_TEST_LLM_KEY}}\"\ntimeout_secs = 2\n",
@@ -178,6 +210,7 @@ impl ModelCase {
                 AS_OF,
             ])
             .env("CO_TEST_LLM_KEY", KEY)
+            .envs(entra.map(AzureEmulator::env).unwrap_or_default())
             .output()
             .unwrap();
         let stdout = String::from_utf8_lossy(&out.stdout);

@@ -6,7 +6,8 @@ Prints the port it listens on (127.0.0.1), then serves until stdin closes.
 
 Routes:
   POST /v1/chat/completions                                  Authorization: Bearer KEY
-  POST /openai/deployments/NAME/chat/completions?api-version=V   api-key: KEY
+  POST /openai/deployments/NAME/chat/completions?api-version=V   api-key: KEY, or an Entra token
+                                                             (Authorization: Bearer …, logged)
   GET  /_log   every request so far: path, query, the model and messages it sent
 
 Requests are checked as the real services check them: JSON body, `model` (OpenAI path),
@@ -100,8 +101,10 @@ class Handler(BaseHTTPRequestHandler):
                 return self.error(404, "Resource not found", "invalid_request_error")
             if not query.get("api-version"):
                 return self.error(404, "Resource not found (no api-version)", "invalid_request_error")
-            if self.headers.get("api-key") != ARGS.key:
-                return self.error(401, "Access denied due to invalid subscription key", "invalid_request_error")
+            bearer = (self.headers.get("Authorization") or "").removeprefix("Bearer ").strip()
+            if self.headers.get("api-key") != ARGS.key and not (bearer and not self.headers.get("api-key")):
+                return self.error(401, "Access denied due to invalid subscription key or Entra token",
+                                  "invalid_request_error")
         elif url.path == "/v1/chat/completions":
             if self.headers.get("Authorization") != f"Bearer {ARGS.key}":
                 return self.error(401, "Incorrect API key provided", "invalid_request_error")
@@ -120,7 +123,10 @@ class Handler(BaseHTTPRequestHandler):
             if m.get("role") not in ROLES or not isinstance(m.get("content"), (str, list)):
                 return self.error(400, f"invalid message: {m}", "invalid_request_error")
         with LOCK:
-            LOG.append({"path": url.path, "query": url.query, "model": body.get("model"), "messages": messages})
+            bearer = (self.headers.get("Authorization") or "").removeprefix("Bearer ").strip()
+            LOG.append({"path": url.path, "query": url.query, "model": body.get("model"), "messages": messages,
+                        "auth": "api-key" if self.headers.get("api-key") else ("bearer" if bearer else None),
+                        "bearer": bearer if azure and bearer else None})
             reply = REPLIES[min(len(LOG) - 1, len(REPLIES) - 1)]
         if reply.get("delay"):
             time.sleep(reply["delay"])
