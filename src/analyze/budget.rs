@@ -264,7 +264,14 @@ pub async fn run(
                     .sum()
             });
             let remaining = (end - last).num_days().max(0) as usize;
-            let (rest, method) = remaining_spend(series.as_ref(), remaining);
+            let staged = stage_forecast(ctx, run, spec, last, end).await?;
+            let (rest, method) = match staged {
+                Some(points) if points.len() == remaining && remaining > 0 => (
+                    points.iter().sum(),
+                    "this run's forecast of the scope (as the report shows it)".into(),
+                ),
+                _ => remaining_spend(series.as_ref(), remaining),
+            };
             status.forecast = status.actual + rest;
             status.forecast_method = method;
         }
@@ -282,6 +289,36 @@ pub async fn run(
     }
     write(lake, run, &out).await?;
     Ok(out)
+}
+
+/// The forecast stage's daily points for the budget's scope and currency in this run, from the day
+/// after `last` to `end`, when it forecast that scope: the budget then agrees with the report's
+/// month-end figure.
+async fn stage_forecast(
+    ctx: &SessionContext,
+    run: &RunKey,
+    spec: &BudgetSpec,
+    last: NaiveDate,
+    end: NaiveDate,
+) -> Result<Option<Vec<f64>>> {
+    let scope = match spec.scope.dimension {
+        Dimension::Total => "total".to_string(),
+        ref d => format!("{d}={}", spec.scope.value),
+    };
+    let sql = format!(
+        "SELECT point FROM forecasts WHERE run_date = DATE '{}' AND pipeline = {} AND scope = {} \
+         AND currency = {} AND date > DATE '{last}' AND date <= DATE '{end}' ORDER BY date",
+        run.as_of.format("%Y-%m-%d"),
+        sql_string(&run.pipeline),
+        sql_string(&scope),
+        sql_string(&spec.currency),
+    );
+    // No forecasts table (a session without it): the budget forecasts on its own.
+    let Ok(batches) = crate::lake::query::run(ctx, &sql).await else {
+        return Ok(None);
+    };
+    let points = crate::lake::columns::numbers(&batches, 0)?;
+    Ok((!points.is_empty()).then_some(points))
 }
 
 /// Spend forecast for the `days` after `series` ends: the model's points, or the last week's run

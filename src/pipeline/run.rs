@@ -500,6 +500,13 @@ async fn watch(
         rec.skipped(&["budgets"], "no [[budgets]] in pipeline");
         return alerts;
     }
+    // The budgets read this run's forecasts: the table as the forecast stage committed it.
+    let forecasts = schema::forecasts();
+    if ctx.deregister_table(forecasts.name).is_ok()
+        && let Err(e) = lake.register(ctx, &forecasts).await
+    {
+        tracing::warn!(error = %e, "The forecasts table could not be read again; budgets forecast on their own.");
+    }
     let result = budget::run(lake, ctx, key, &spec.budgets, last)
         .instrument(tracing::info_span!("stage", name = "budgets"))
         .await;

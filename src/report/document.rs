@@ -378,7 +378,11 @@ pub fn build(m: &ReportModel, summary: &Summary) -> Document {
                                 format!(" [alternative to: {}]", f.alternative_to)
                             }
                         ),
-                        format!("{} ({})", f.resource_name, f.resource_group),
+                        if f.resource_group.is_empty() {
+                            f.resource_name.clone()
+                        } else {
+                            format!("{} ({})", f.resource_name, f.resource_group)
+                        },
                         f.priority.clone(),
                         format!("{:.1}", f.fit_score),
                         if f.counted {
