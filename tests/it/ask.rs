@@ -102,6 +102,23 @@ fn ask_shows_the_sql_runs_it_read_only_and_repairs_a_broken_query_once() {
         "{repair}"
     );
 
+    // A key written into the config file is refused, without showing it.
+    let config = lake.ws.path().join("literal.toml");
+    std::fs::write(
+        &config,
+        "[llm]\nprovider = \"openai\"\nmodel = \"m\"\napi_key = \"sk-literal-123456\"\n",
+    )
+    .unwrap();
+    let out = lake
+        .ws
+        .run(&["--config", config.to_str().unwrap(), "ask", "Totals?"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("llm.api_key") && !err.contains("sk-literal-123456"),
+        "{err}"
+    );
+
     // An answer with a number not in the result is not shown.
     let (code, out, err, _) = lake.ask(
         &["What did we spend in total?"],

@@ -240,6 +240,24 @@ fn demo_pipeline_end_to_end() {
         "the PDF's and the HTML's amounts differ"
     );
     crate::browser::assert_renders(&pdf.with_extension("html"), ws.path());
+    // Full rule titles (the same blocks render the PDF), and the PDF dated when it was made.
+    let html = html_text(&html);
+    for r in ws.sql("SELECT DISTINCT title FROM recommendations") {
+        let title = r["title"].as_str().unwrap();
+        assert!(
+            html.contains(title),
+            "{title:?} is not in the report in full"
+        );
+    }
+    let info = Command::new("pdfinfo").arg(&pdf).output().unwrap();
+    let info = String::from_utf8_lossy(&info.stdout);
+    let created = info
+        .lines()
+        .find(|l| l.starts_with("CreationDate:"))
+        .unwrap_or_default()
+        .to_string();
+    let year = chrono::Utc::now().format("%Y").to_string();
+    assert!(created.contains(&year), "{created}");
 
     let mtd = ws.sql(&format!(
         "SELECT SUM(\"EffectiveCost\") AS v FROM costs WHERE CAST(\"ChargePeriodStart\" AS DATE) >= DATE '2026-06-01' \
