@@ -15,7 +15,7 @@ use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
 use secrecy::SecretString;
 use serde::Deserialize;
 
-use crate::config::secret::Secret;
+use crate::config::Secret;
 
 /// Which kind of endpoint `[llm]` names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -148,9 +148,12 @@ impl Llm {
     ) -> Result<Llm, LlmError> {
         let key = config.api_key.as_ref().and_then(|k| k.expose());
         let mut headers = HeaderMap::new();
-        let bearer = |token: &str| {
-            HeaderValue::from_str(&format!("Bearer {token}"))
-                .map_err(|_| LlmError::Api("the key is not a valid header value".into()))
+        // Keys and tokens are marked sensitive: never printed with the request.
+        let sensitive = |text: String| {
+            let mut value = HeaderValue::from_str(&text)
+                .map_err(|_| LlmError::Api("the key is not a valid header value".into()))?;
+            value.set_sensitive(true);
+            Ok::<_, LlmError>(value)
         };
         let base = match config.provider {
             Provider::OpenAi => config
@@ -172,26 +175,18 @@ impl Llm {
         let mut query = Vec::new();
         match (config.provider, key) {
             (Provider::Azure, Some(key)) => {
-                let mut value = HeaderValue::from_str(key)
-                    .map_err(|_| LlmError::Api("the key is not a valid header value".into()))?;
-                value.set_sensitive(true);
-                headers.insert("api-key", value);
+                headers.insert("api-key", sensitive(key.to_string())?);
             }
             (Provider::Azure, None) => {
-                let client = crate::azure::AzureClient::new(azure)
-                    .map_err(|e| LlmError::Token(e.to_string()))?;
-                let token = client
+                let token = crate::azure::AzureClient::new(azure)
+                    .map_err(|e| LlmError::Token(e.to_string()))?
                     .token(COGNITIVE_SERVICES)
                     .await
                     .map_err(|e| LlmError::Token(e.to_string()))?;
-                let mut value = bearer(&token)?;
-                value.set_sensitive(true);
-                headers.insert(AUTHORIZATION, value);
+                headers.insert(AUTHORIZATION, sensitive(format!("Bearer {token}"))?);
             }
             (_, Some(key)) => {
-                let mut value = bearer(key)?;
-                value.set_sensitive(true);
-                headers.insert(AUTHORIZATION, value);
+                headers.insert(AUTHORIZATION, sensitive(format!("Bearer {key}"))?);
             }
             (_, None) => {}
         }

@@ -5,7 +5,7 @@
 //! closest valid key. Secrets are never read from the file itself: a secret field must be a
 //! `${ENV_VAR}` reference, resolved at load time and redacted from `Debug` and errors.
 
-pub mod secret;
+mod secret;
 mod toml_error;
 
 use std::path::{Path, PathBuf};

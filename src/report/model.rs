@@ -241,47 +241,61 @@ pub struct ReportModel {
 
 /// The rows of one report query, every value as text (NULL as empty), columns by name.
 struct Rows {
+    /// The query's file, named when a column the report reads is missing (a `--report-sql`
+    /// folder's query may not return it).
+    file: String,
     names: Vec<String>,
     columns: Vec<Vec<String>>,
 }
 
 impl Rows {
-    fn read(batches: &[RecordBatch]) -> Result<Rows> {
-        let Some(first) = batches.first() else {
-            return Ok(Rows {
-                names: Vec::new(),
-                columns: Vec::new(),
-            });
-        };
-        let names = first
-            .schema()
-            .fields()
-            .iter()
-            .map(|f| f.name().clone())
-            .collect::<Vec<_>>();
+    fn read(file: String, batches: &[RecordBatch]) -> Result<Rows> {
+        let names = batches.first().map_or_else(Vec::new, |b| {
+            b.schema()
+                .fields()
+                .iter()
+                .map(|f| f.name().clone())
+                .collect()
+        });
         let columns = (0..names.len())
             .map(|i| strings(batches, i))
             .collect::<Result<_>>()?;
-        Ok(Rows { names, columns })
+        Ok(Rows {
+            file,
+            names,
+            columns,
+        })
     }
 
     fn len(&self) -> usize {
         self.columns.first().map_or(0, Vec::len)
     }
 
-    fn text(&self, row: usize, name: &str) -> String {
-        self.names
-            .iter()
-            .position(|n| n == name)
-            .map(|i| self.columns[i][row].clone())
-            .unwrap_or_else(|| panic!("report query without column {name:?}"))
+    fn text(&self, row: usize, name: &str) -> Result<String> {
+        let i = self.names.iter().position(|n| n == name).ok_or_else(|| {
+            Error::Report(format!(
+                "{}: the query returns no column `{name}` (it has {})",
+                self.file,
+                self.names.join(", ")
+            ))
+        })?;
+        Ok(self.columns[i][row].clone())
     }
 
-    fn num(&self, row: usize, name: &str) -> f64 {
-        self.text(row, name).parse().unwrap_or(0.0)
+    fn num(&self, row: usize, name: &str) -> Result<f64> {
+        let text = self.text(row, name)?;
+        if text.is_empty() {
+            return Ok(0.0);
+        }
+        text.parse().map_err(|_| {
+            Error::Report(format!(
+                "{}: column `{name}` holds {text:?}, not a number",
+                self.file
+            ))
+        })
     }
 
-    fn map<T>(&self, f: impl Fn(&Rows, usize) -> T) -> Vec<T> {
+    fn map<T>(&self, f: impl Fn(&Rows, usize) -> Result<T>) -> Result<Vec<T>> {
         (0..self.len()).map(|i| f(self, i)).collect()
     }
 }
@@ -320,7 +334,7 @@ impl Queries<'_> {
         let batches = crate::lake::query::run(self.ctx, &text)
             .await
             .map_err(|e| Error::Report(format!("{}: {e}", file.path.display())))?;
-        Rows::read(&batches)
+        Rows::read(file.path.display().to_string(), &batches)
     }
 }
 
@@ -373,12 +387,12 @@ impl ReportModel {
         let rows = q.rows("daily_cost").await?;
         let start = reference - Duration::days(89);
         for i in 0..rows.len() {
-            let day = parse_date(&rows.text(i, "day"))?;
+            let day = parse_date(&rows.text(i, "day")?)?;
             if day >= start {
                 daily
-                    .entry(rows.text(i, "currency"))
+                    .entry(rows.text(i, "currency")?)
                     .or_default()
-                    .push((day, rows.num(i, "cost")));
+                    .push((day, rows.num(i, "cost")?));
             }
         }
 
@@ -386,45 +400,47 @@ impl ReportModel {
         let forecast = (0..forecast.len())
             .map(|i| {
                 Ok(ForecastDay {
-                    date: parse_date(&forecast.text(i, "day"))?,
-                    currency: forecast.text(i, "currency"),
+                    date: parse_date(&forecast.text(i, "day")?)?,
+                    currency: forecast.text(i, "currency")?,
                     band: Band {
-                        point: forecast.num(i, "point"),
-                        lower_80: forecast.num(i, "lower_80"),
-                        upper_80: forecast.num(i, "upper_80"),
-                        lower_95: forecast.num(i, "lower_95"),
-                        upper_95: forecast.num(i, "upper_95"),
+                        point: forecast.num(i, "point")?,
+                        lower_80: forecast.num(i, "lower_80")?,
+                        upper_80: forecast.num(i, "upper_80")?,
+                        lower_95: forecast.num(i, "lower_95")?,
+                        upper_95: forecast.num(i, "upper_95")?,
                     },
                 })
             })
             .collect::<Result<Vec<_>>>()?;
 
-        let findings = q.rows("recommendations").await?.map(|r, i| Finding {
-            rule_id: r.text(i, "rule_id"),
-            title: r.text(i, "title"),
-            resource_id: r.text(i, "resource_id"),
-            resource_name: r.text(i, "resource_name"),
-            resource_group: r.text(i, "resource_group"),
-            category: r.text(i, "category"),
-            reason: r.text(i, "reason"),
-            est_monthly_savings: r.num(i, "est_monthly_savings"),
-            currency: r.text(i, "currency"),
-            fit_score: r.num(i, "fit_score"),
-            priority: r.text(i, "priority"),
-            remediation: r.text(i, "remediation"),
-            counted: r.text(i, "counted") == "true",
-            alternative_to: r.text(i, "alternative_to"),
-        });
+        let findings = q.rows("recommendations").await?.map(|r, i| {
+            Ok(Finding {
+                rule_id: r.text(i, "rule_id")?,
+                title: r.text(i, "title")?,
+                resource_id: r.text(i, "resource_id")?,
+                resource_name: r.text(i, "resource_name")?,
+                resource_group: r.text(i, "resource_group")?,
+                category: r.text(i, "category")?,
+                reason: r.text(i, "reason")?,
+                est_monthly_savings: r.num(i, "est_monthly_savings")?,
+                currency: r.text(i, "currency")?,
+                fit_score: r.num(i, "fit_score")?,
+                priority: r.text(i, "priority")?,
+                remediation: r.text(i, "remediation")?,
+                counted: r.text(i, "counted")? == "true",
+                alternative_to: r.text(i, "alternative_to")?,
+            })
+        })?;
         let realized: BTreeMap<String, f64> = q
             .rows("savings_realized")
             .await?
-            .map(|r, i| (r.text(i, "currency"), r.num(i, "realized")))
+            .map(|r, i| Ok((r.text(i, "currency")?, r.num(i, "realized")?)))?
             .into_iter()
             .collect();
 
         let mut headlines = q.rows("headline").await?.map(|r, i| {
-            let currency = r.text(i, "currency");
-            let month_to_date = r.num(i, "month_to_date");
+            let currency = r.text(i, "currency")?;
+            let month_to_date = r.num(i, "month_to_date")?;
             let rest_of_month = forecast
                 .iter()
                 .filter(|f| f.currency == currency && f.date > reference)
@@ -433,10 +449,10 @@ impl ReportModel {
                 })
                 .fold(Band::default(), |sum, f| sum.add(f.band));
             let has_forecast = forecast.iter().any(|f| f.currency == currency);
-            Headline {
-                last_day_cost: r.num(i, "last_day_cost"),
+            Ok(Headline {
+                last_day_cost: r.num(i, "last_day_cost")?,
                 month_to_date,
-                previous_month_to_date: r.num(i, "previous_month_to_date"),
+                previous_month_to_date: r.num(i, "previous_month_to_date")?,
                 month_end: has_forecast.then(|| rest_of_month.shift(month_to_date)),
                 savings_found: findings
                     .iter()
@@ -445,8 +461,8 @@ impl ReportModel {
                     .sum(),
                 savings_realized: realized.get(&currency).copied().unwrap_or(0.0),
                 currency,
-            }
-        });
+            })
+        })?;
         headlines.sort_by(|a, b| b.month_to_date.total_cmp(&a.month_to_date));
 
         let mut horizons = Vec::new();
@@ -472,77 +488,93 @@ impl ReportModel {
             }
         }
 
-        let anomalies = q.rows("anomalies").await?.map(|r, i| Anomaly {
-            dimension: r.text(i, "dimension"),
-            value: r.text(i, "value"),
-            currency: r.text(i, "currency"),
-            direction: r.text(i, "direction"),
-            status: r.text(i, "status"),
-            severity: r.text(i, "severity"),
-            first_day: r.text(i, "first_day"),
-            last_day: r.text(i, "last_day"),
-            impact: r.num(i, "impact"),
-            cause: r.text(i, "cause"),
-            cause_share: r.num(i, "cause_share"),
-        });
-        let budgets = q.rows("budgets").await?.map(|r, i| Budget {
-            name: r.text(i, "budget"),
-            currency: r.text(i, "currency"),
-            amount: r.num(i, "amount"),
-            actual: r.num(i, "actual"),
-            forecast: r.num(i, "forecast"),
-            status: r.text(i, "status"),
-            period_end: r.text(i, "period_end"),
-        });
-        let changes = q.rows("finding_changes").await?.map(|r, i| FindingChange {
-            status: r.text(i, "status"),
-            rule_id: r.text(i, "rule_id"),
-            resource_name: r.text(i, "resource_name"),
-            resource_group: r.text(i, "resource_group"),
-            amount: r.num(i, "amount"),
-            currency: r.text(i, "currency"),
-        });
+        let anomalies = q.rows("anomalies").await?.map(|r, i| {
+            Ok(Anomaly {
+                dimension: r.text(i, "dimension")?,
+                value: r.text(i, "value")?,
+                currency: r.text(i, "currency")?,
+                direction: r.text(i, "direction")?,
+                status: r.text(i, "status")?,
+                severity: r.text(i, "severity")?,
+                first_day: r.text(i, "first_day")?,
+                last_day: r.text(i, "last_day")?,
+                impact: r.num(i, "impact")?,
+                cause: r.text(i, "cause")?,
+                cause_share: r.num(i, "cause_share")?,
+            })
+        })?;
+        let budgets = q.rows("budgets").await?.map(|r, i| {
+            Ok(Budget {
+                name: r.text(i, "budget")?,
+                currency: r.text(i, "currency")?,
+                amount: r.num(i, "amount")?,
+                actual: r.num(i, "actual")?,
+                forecast: r.num(i, "forecast")?,
+                status: r.text(i, "status")?,
+                period_end: r.text(i, "period_end")?,
+            })
+        })?;
+        let changes = q.rows("finding_changes").await?.map(|r, i| {
+            Ok(FindingChange {
+                status: r.text(i, "status")?,
+                rule_id: r.text(i, "rule_id")?,
+                resource_name: r.text(i, "resource_name")?,
+                resource_group: r.text(i, "resource_group")?,
+                amount: r.num(i, "amount")?,
+                currency: r.text(i, "currency")?,
+            })
+        })?;
         let mut showback = Vec::new();
         for (label, dimension) in showback_dimensions(tag) {
             let rows = q
                 .rows_with("showback", &[("key", dimension.sql())])
                 .await?
-                .map(|r, i| CostRow {
-                    name: r.text(i, "name"),
-                    detail: String::new(),
-                    currency: r.text(i, "currency"),
-                    current: r.num(i, "current"),
-                    previous: r.num(i, "previous"),
-                });
+                .map(|r, i| {
+                    Ok(CostRow {
+                        name: r.text(i, "name")?,
+                        detail: String::new(),
+                        currency: r.text(i, "currency")?,
+                        current: r.num(i, "current")?,
+                        previous: r.num(i, "previous")?,
+                    })
+                })?;
             showback.push(Showback { label, rows });
         }
-        let movers = q.rows("movers").await?.map(|r, i| CostRow {
-            name: r.text(i, "name"),
-            detail: r.text(i, "service"),
-            currency: r.text(i, "currency"),
-            current: r.num(i, "current"),
-            previous: r.num(i, "previous"),
-        });
-        let freshness = q.rows("freshness").await?.map(|r, i| Freshness {
-            source: r.text(i, "source"),
-            provider: r.text(i, "provider"),
-            last_day: r.text(i, "last_day"),
-            rows: r.num(i, "rows") as u64,
-        });
-        let reconciliation = q.rows("reconciliation").await?.map(|r, i| Reconciled {
-            source: r.text(i, "source"),
-            billing_period: r.text(i, "billing_period"),
-            source_total: r.num(i, "source_total"),
-            lake_total: r.num(i, "lake_total"),
-            quarantined_total: r.num(i, "quarantined_total"),
-            difference: r.num(i, "difference"),
-            reconciled: r.text(i, "reconciled") == "true",
-        });
-        let quarantine = q.rows("quarantine").await?.map(|r, i| Quarantined {
-            dataset: r.text(i, "dataset"),
-            reason: r.text(i, "reason"),
-            rows: r.num(i, "rows") as u64,
-        });
+        let movers = q.rows("movers").await?.map(|r, i| {
+            Ok(CostRow {
+                name: r.text(i, "name")?,
+                detail: r.text(i, "service")?,
+                currency: r.text(i, "currency")?,
+                current: r.num(i, "current")?,
+                previous: r.num(i, "previous")?,
+            })
+        })?;
+        let freshness = q.rows("freshness").await?.map(|r, i| {
+            Ok(Freshness {
+                source: r.text(i, "source")?,
+                provider: r.text(i, "provider")?,
+                last_day: r.text(i, "last_day")?,
+                rows: r.num(i, "rows")? as u64,
+            })
+        })?;
+        let reconciliation = q.rows("reconciliation").await?.map(|r, i| {
+            Ok(Reconciled {
+                source: r.text(i, "source")?,
+                billing_period: r.text(i, "billing_period")?,
+                source_total: r.num(i, "source_total")?,
+                lake_total: r.num(i, "lake_total")?,
+                quarantined_total: r.num(i, "quarantined_total")?,
+                difference: r.num(i, "difference")?,
+                reconciled: r.text(i, "reconciled")? == "true",
+            })
+        })?;
+        let quarantine = q.rows("quarantine").await?.map(|r, i| {
+            Ok(Quarantined {
+                dataset: r.text(i, "dataset")?,
+                reason: r.text(i, "reason")?,
+                rows: r.num(i, "rows")? as u64,
+            })
+        })?;
         Ok(ReportModel {
             title: title.to_string(),
             as_of,
