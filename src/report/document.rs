@@ -100,6 +100,14 @@ fn cost_table(rows: &[CostRow], first: &str, detail: Option<&str>) -> Block {
     }
 }
 
+/// A table of `items`, one row each.
+fn table<T>(items: &[T], columns: Vec<Column>, row: impl Fn(&T) -> Vec<String>) -> Block {
+    Block::Table {
+        columns,
+        rows: items.iter().map(row).collect(),
+    }
+}
+
 /// The report's blocks, with `charts` daily-cost charts (one per currency, in `m.daily`'s order).
 pub fn build(m: &ReportModel, summary: &Summary) -> Document {
     let mut b = Vec::new();
@@ -186,8 +194,9 @@ pub fn build(m: &ReportModel, summary: &Summary) -> Document {
     if m.anomalies.is_empty() {
         b.push(Block::Paragraph("No cost anomaly is going on.".into()));
     } else {
-        b.push(Block::Table {
-            columns: vec![
+        b.push(table(
+            &m.anomalies,
+            vec![
                 col("Anomaly", Align::Left, 3.2),
                 col("Since", Align::Left, 1.3),
                 col("Status", Align::Left, 1.1),
@@ -195,62 +204,55 @@ pub fn build(m: &ReportModel, summary: &Summary) -> Document {
                 col("Currency", Align::Left, 0.9),
                 col("Largest cause", Align::Left, 3.6),
             ],
-            rows: m
-                .anomalies
-                .iter()
-                .map(|a| {
-                    vec![
-                        format!(
-                            "{} {}: {}",
-                            a.direction,
-                            a.dimension.replace('_', " "),
-                            a.value
-                        ),
-                        a.first_day.clone(),
-                        format!("{}, {}", a.status, a.severity),
-                        money(a.impact),
-                        a.currency.clone(),
-                        if a.cause.is_empty() {
-                            "-".into()
-                        } else {
-                            format!("{} ({:.0}%)", a.cause_name(), 100.0 * a.cause_share)
-                        },
-                    ]
-                })
-                .collect(),
-        });
+            |a| {
+                vec![
+                    format!(
+                        "{} {}: {}",
+                        a.direction,
+                        a.dimension.replace('_', " "),
+                        a.value
+                    ),
+                    a.first_day.clone(),
+                    format!("{}, {}", a.status, a.severity),
+                    money(a.impact),
+                    a.currency.clone(),
+                    if a.cause.is_empty() {
+                        "-".into()
+                    } else {
+                        format!("{} ({:.0}%)", a.cause_name(), 100.0 * a.cause_share)
+                    },
+                ]
+            },
+        ));
     }
     if m.changes.is_empty() {
         b.push(Block::Paragraph(
             "No finding opened or was resolved since the last run.".into(),
         ));
     } else {
-        b.push(Block::Table {
-            columns: vec![
+        b.push(table(
+            &m.changes,
+            vec![
                 col("Finding", Align::Left, 1.1),
                 col("Rule", Align::Left, 3.0),
                 col("Resource", Align::Left, 2.4),
                 col("Saving/month", Align::Right, 1.4),
                 col("Currency", Align::Left, 0.9),
             ],
-            rows: m
-                .changes
-                .iter()
-                .map(|c| {
-                    vec![
-                        if c.status == "resolved" {
-                            "resolved (realized)".into()
-                        } else {
-                            c.status.clone()
-                        },
-                        c.rule_id.clone(),
-                        c.resource_name.clone(),
-                        money(c.amount),
-                        c.currency.clone(),
-                    ]
-                })
-                .collect(),
-        });
+            |c| {
+                vec![
+                    if c.status == "resolved" {
+                        "resolved (realized)".into()
+                    } else {
+                        c.status.clone()
+                    },
+                    c.rule_id.clone(),
+                    c.resource_name.clone(),
+                    money(c.amount),
+                    c.currency.clone(),
+                ]
+            },
+        ));
     }
 
     b.push(Block::Heading("Budgets".into()));
@@ -259,8 +261,9 @@ pub fn build(m: &ReportModel, summary: &Summary) -> Document {
             "No budget is set for this pipeline ([[budgets]] in its file).".into(),
         ));
     } else {
-        b.push(Block::Table {
-            columns: vec![
+        b.push(table(
+            &m.budgets,
+            vec![
                 col("Budget", Align::Left, 2.0),
                 col("Amount", Align::Right, 1.3),
                 col("Spent", Align::Right, 1.3),
@@ -269,22 +272,18 @@ pub fn build(m: &ReportModel, summary: &Summary) -> Document {
                 col("Period end", Align::Left, 1.2),
                 col("Status", Align::Left, 1.5),
             ],
-            rows: m
-                .budgets
-                .iter()
-                .map(|x| {
-                    vec![
-                        x.name.clone(),
-                        money(x.amount),
-                        money(x.actual),
-                        money(x.forecast),
-                        x.currency.clone(),
-                        x.period_end.clone(),
-                        x.status.replace('_', " "),
-                    ]
-                })
-                .collect(),
-        });
+            |x| {
+                vec![
+                    x.name.clone(),
+                    money(x.amount),
+                    money(x.actual),
+                    money(x.forecast),
+                    x.currency.clone(),
+                    x.period_end.clone(),
+                    x.status.replace('_', " "),
+                ]
+            },
+        ));
     }
 
     for s in &m.showback {
@@ -319,28 +318,25 @@ pub fn build(m: &ReportModel, summary: &Summary) -> Document {
             "No forecast in this run (too little history, or the forecast is off).".into(),
         ));
     } else {
-        b.push(Block::Table {
-            columns: vec![
+        b.push(table(
+            &m.horizons,
+            vec![
                 col("Next", Align::Left, 1.0),
                 col("Forecast", Align::Right, 1.4),
                 col("80% interval", Align::Right, 2.6),
                 col("95% interval", Align::Right, 2.6),
                 col("Currency", Align::Left, 0.9),
             ],
-            rows: m
-                .horizons
-                .iter()
-                .map(|h| {
-                    vec![
-                        format!("{} days", h.days),
-                        money(h.band.point),
-                        format!("{} to {}", money(h.band.lower_80), money(h.band.upper_80)),
-                        format!("{} to {}", money(h.band.lower_95), money(h.band.upper_95)),
-                        h.currency.clone(),
-                    ]
-                })
-                .collect(),
-        });
+            |h| {
+                vec![
+                    format!("{} days", h.days),
+                    money(h.band.point),
+                    format!("{} to {}", money(h.band.lower_80), money(h.band.upper_80)),
+                    format!("{} to {}", money(h.band.lower_95), money(h.band.upper_95)),
+                    h.currency.clone(),
+                ]
+            },
+        ));
         b.push(Block::Note(
             "Totals from the day after the last cost day. Intervals add the daily ones: as wide as they get when the days move together."
                 .into(),
@@ -354,8 +350,9 @@ pub fn build(m: &ReportModel, summary: &Summary) -> Document {
     if m.findings.is_empty() {
         b.push(Block::Paragraph("No findings.".into()));
     } else {
-        b.push(Block::Table {
-            columns: vec![
+        b.push(table(
+            &m.findings,
+            vec![
                 col("Finding", Align::Left, 4.6),
                 col("Resource", Align::Left, 2.2),
                 col("Priority", Align::Left, 0.9),
@@ -363,38 +360,34 @@ pub fn build(m: &ReportModel, summary: &Summary) -> Document {
                 col("Savings/month", Align::Right, 1.5),
                 col("Currency", Align::Left, 0.9),
             ],
-            rows: m
-                .findings
-                .iter()
-                .map(|f| {
-                    vec![
-                        format!(
-                            "{}: {}{}",
-                            f.title,
-                            f.reason,
-                            if f.counted {
-                                String::new()
-                            } else {
-                                format!(" [alternative to: {}]", f.alternative_to)
-                            }
-                        ),
-                        if f.resource_group.is_empty() {
-                            f.resource_name.clone()
-                        } else {
-                            format!("{} ({})", f.resource_name, f.resource_group)
-                        },
-                        f.priority.clone(),
-                        format!("{:.1}", f.fit_score),
+            |f| {
+                vec![
+                    format!(
+                        "{}: {}{}",
+                        f.title,
+                        f.reason,
                         if f.counted {
-                            money(f.est_monthly_savings)
+                            String::new()
                         } else {
-                            format!("({})", money(f.est_monthly_savings))
-                        },
-                        f.currency.clone(),
-                    ]
-                })
-                .collect(),
-        });
+                            format!(" [alternative to: {}]", f.alternative_to)
+                        }
+                    ),
+                    if f.resource_group.is_empty() {
+                        f.resource_name.clone()
+                    } else {
+                        format!("{} ({})", f.resource_name, f.resource_group)
+                    },
+                    f.priority.clone(),
+                    format!("{:.1}", f.fit_score),
+                    if f.counted {
+                        money(f.est_monthly_savings)
+                    } else {
+                        format!("({})", money(f.est_monthly_savings))
+                    },
+                    f.currency.clone(),
+                ]
+            },
+        ));
         let totals: Vec<String> = m
             .headlines
             .iter()
@@ -408,33 +401,31 @@ pub fn build(m: &ReportModel, summary: &Summary) -> Document {
     }
 
     b.push(Block::Heading("Data health".into()));
-    b.push(Block::Table {
-        columns: vec![
+    b.push(table(
+        &m.freshness,
+        vec![
             col("Source", Align::Left, 3.0),
             col("Provider", Align::Left, 2.0),
             col("Cost through", Align::Left, 1.5),
             col("Rows", Align::Right, 1.2),
         ],
-        rows: m
-            .freshness
-            .iter()
-            .map(|f| {
-                vec![
-                    f.source.clone(),
-                    f.provider.clone(),
-                    f.last_day.clone(),
-                    f.rows.to_string(),
-                ]
-            })
-            .collect(),
-    });
+        |f| {
+            vec![
+                f.source.clone(),
+                f.provider.clone(),
+                f.last_day.clone(),
+                f.rows.to_string(),
+            ]
+        },
+    ));
     if m.reconciliation.is_empty() {
         b.push(Block::Paragraph(
             "No reconciliation yet: it runs when cost data is ingested.".into(),
         ));
     } else {
-        b.push(Block::Table {
-            columns: vec![
+        b.push(table(
+            &m.reconciliation,
+            vec![
                 col("Reconciled source", Align::Left, 2.4),
                 col("Period", Align::Left, 1.6),
                 col("Source total", Align::Right, 1.5),
@@ -442,41 +433,34 @@ pub fn build(m: &ReportModel, summary: &Summary) -> Document {
                 col("Quarantined", Align::Right, 1.3),
                 col("Check", Align::Left, 0.9),
             ],
-            rows: m
-                .reconciliation
-                .iter()
-                .map(|r| {
-                    vec![
-                        r.source.clone(),
-                        r.billing_period.clone(),
-                        money(r.source_total),
-                        money(r.lake_total),
-                        money(r.quarantined_total),
-                        if r.reconciled {
-                            "ok".into()
-                        } else {
-                            format!("off by {}", money(r.difference))
-                        },
-                    ]
-                })
-                .collect(),
-        });
+            |r| {
+                vec![
+                    r.source.clone(),
+                    r.billing_period.clone(),
+                    money(r.source_total),
+                    money(r.lake_total),
+                    money(r.quarantined_total),
+                    if r.reconciled {
+                        "ok".into()
+                    } else {
+                        format!("off by {}", money(r.difference))
+                    },
+                ]
+            },
+        ));
     }
     if m.quarantine.is_empty() {
         b.push(Block::Paragraph("No rows are in quarantine.".into()));
     } else {
-        b.push(Block::Table {
-            columns: vec![
+        b.push(table(
+            &m.quarantine,
+            vec![
                 col("Quarantined dataset", Align::Left, 2.0),
                 col("Reason", Align::Left, 5.0),
                 col("Rows", Align::Right, 1.0),
             ],
-            rows: m
-                .quarantine
-                .iter()
-                .map(|q| vec![q.dataset.clone(), q.reason.clone(), q.rows.to_string()])
-                .collect(),
-        });
+            |q| vec![q.dataset.clone(), q.reason.clone(), q.rows.to_string()],
+        ));
     }
 
     let fixes: Vec<String> = m
