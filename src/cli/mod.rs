@@ -10,6 +10,7 @@ mod rules;
 mod run;
 mod sql;
 mod status;
+mod vacuum;
 mod validate;
 
 use std::path::PathBuf;
@@ -89,6 +90,9 @@ enum Command {
     /// A Model Context Protocol server on stdio: assistants list tables, run read-only SQL and
     /// read findings, anomalies, budgets and rules. Nothing it offers writes.
     Mcp(mcp::Args),
+    /// Delete data files the lake's tables no longer use, once older than the retention period
+    /// (each run does this too).
+    Vacuum(vacuum::Args),
 }
 
 /// Shared by the subcommands: the paths given on the command line, and how to load what they name.
@@ -145,6 +149,7 @@ pub async fn main() -> ExitCode {
         Command::Forecast(args) => forecast::exec(args),
         Command::Ask(args) => ask::exec(&cx, args).await,
         Command::Mcp(args) => mcp::exec(&cx, args).await,
+        Command::Vacuum(args) => vacuum::exec(&cx, args).await,
     };
     match result {
         Ok(code) => ExitCode::from(code),

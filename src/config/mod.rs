@@ -73,14 +73,24 @@ pub struct LakeConfig {
     /// A local path, a `file://` URL, or an Azure Blob / ADLS Gen2 URL (`az://`, `abfss://`). Default `./lake`.
     #[serde(default = "default_lake_url")]
     pub url: String,
+    /// Data files a table no longer uses (replaced by a later write) are deleted once they are
+    /// this many hours old: after each run, and by `cloudoptima vacuum`. Readers of an older table
+    /// version need its files for this long. Default 168 (7 days).
+    #[serde(default = "default_retention_hours")]
+    pub retention_hours: u64,
 }
 
 impl Default for LakeConfig {
     fn default() -> Self {
         LakeConfig {
             url: default_lake_url(),
+            retention_hours: default_retention_hours(),
         }
     }
+}
+
+fn default_retention_hours() -> u64 {
+    168
 }
 
 fn default_lake_url() -> String {

@@ -417,6 +417,69 @@ impl Lake {
         self.write(def, df, mode).await
     }
 
+    /// Delete the data files of `def`'s table that its current version does not use and that are
+    /// older than `retention` (replaced files, and files a killed write left) (`dry_run`: only list them). The table stays readable at
+    /// its current version; plain Parquet readers then see only its live files. Returns the files.
+    pub async fn vacuum(
+        &self,
+        def: &TableDef,
+        retention: std::time::Duration,
+        dry_run: bool,
+    ) -> Result<Vec<String>> {
+        if self.local_table_missing(def.name) {
+            return Ok(Vec::new());
+        }
+        let table = self.open_table(def.name).await?;
+        if table.version().is_none() {
+            return Ok(Vec::new());
+        }
+        let retention = chrono::Duration::from_std(retention)
+            .map_err(|e| Error::Internal(format!("retention: {e}")))?;
+        let store = table.object_store();
+        let vacuum = |table: deltalake::DeltaTable, dry_run: bool| {
+            table
+                .vacuum()
+                .with_retention_period(retention)
+                // The table's own minimum (7 days by default) would refuse a shorter one.
+                .with_enforce_retention_duration(false)
+                // Every file on storage the current version does not use (replaced ones, and
+                // those a killed write left), by age.
+                .with_mode(deltalake::operations::vacuum::VacuumMode::Full)
+                .with_dry_run(dry_run)
+        };
+        // The candidates include every tombstone in the log, also files deleted long ago: report
+        // only those still on storage.
+        let (table, planned) = vacuum(table, true)
+            .await
+            .map_err(|e| Error::lake(def.name, e))?;
+        let mut present = Vec::new();
+        for file in planned.files_deleted {
+            if store.head(&ObjectPath::from(file.as_str())).await.is_ok() {
+                present.push(file);
+            }
+        }
+        if !dry_run && !present.is_empty() {
+            vacuum(table, false)
+                .await
+                .map_err(|e| Error::lake(def.name, e))?;
+        }
+        Ok(present)
+    }
+
+    /// [`Lake::vacuum`] on every table with `hours` of retention: each table's files.
+    pub async fn vacuum_all(
+        &self,
+        hours: u64,
+        dry_run: bool,
+    ) -> Result<Vec<(&'static str, Vec<String>)>> {
+        let retention = std::time::Duration::from_secs(hours * 3600);
+        let mut out = Vec::new();
+        for def in schema::all() {
+            out.push((def.name, self.vacuum(&def, retention, dry_run).await?));
+        }
+        Ok(out)
+    }
+
     /// Register every lake table in `ctx` under its name. Tables not written yet are registered
     /// empty with their contract schema, so queries and rule validation work on a fresh lake.
     pub async fn register_all(&self, ctx: &SessionContext) -> Result<()> {

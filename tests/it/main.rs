@@ -27,6 +27,8 @@
 //! - `report`: a tenant billed in two currencies (no figure mixes them); the LLM summary against a
 //!   scripted OpenAI-compatible server (used when every number checks, else the deterministic one
 //!   with the reason);
+//! - `retention`: replaced files kept for the retention period, then vacuumed, after which a plain
+//!   Parquet reader counts each row once;
 //! - `rules_slt`: each rule's sqllogictest file (findings and non-findings) passes;
 //! - `smtp`: delivery to a real SMTP server over TCP (aiosmtpd);
 //! - `sql_surface`: FOCUS use-case-style SQL against DuckDB on the same files; memory and time
@@ -45,6 +47,7 @@ mod lake_azure;
 mod owned_writes;
 mod pipeline;
 mod report;
+mod retention;
 mod rules_slt;
 mod smtp;
 mod sql_surface;
