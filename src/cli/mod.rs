@@ -57,9 +57,14 @@ pub struct Cli {
     /// Folder of report queries, instead of the ones built into the binary.
     #[arg(long, global = true)]
     report_sql: Option<PathBuf>,
-    /// More log output on stderr (-v info, -vv debug). RUST_LOG overrides.
+    /// More log output on stderr: -v cloudoptima's info, -vv its debug, -vvv every library's debug.
+    /// RUST_LOG overrides.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     verbose: u8,
+    /// Log lines as text (coloured only on a terminal) or one JSON object each, for log
+    /// collectors.
+    #[arg(long, global = true, value_enum, default_value = "text")]
+    log_format: crate::telemetry::LogFormat,
     #[command(subcommand)]
     command: Command,
 }
@@ -130,7 +135,7 @@ impl Context {
 /// Parse arguments, run the command, return the exit code.
 pub async fn main() -> ExitCode {
     let cli = Cli::parse();
-    crate::telemetry::init(cli.verbose);
+    crate::telemetry::init(cli.verbose, cli.log_format);
     let cx = Context {
         config_path: cli.config,
         lake_override: cli.lake,

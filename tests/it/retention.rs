@@ -79,8 +79,26 @@ fn vacuum_deletes_replaced_files_so_a_plain_parquet_read_counts_each_row_once() 
     assert_eq!(delta_rows, rows);
     assert!((delta_sum - sum).abs() < 1e-6 * sum.abs());
     assert_eq!(ws.count("costs"), rows);
-    ws.ok(&["run", "--as-of", "2026-06-15"]);
+    // (This run also checks the logs: `--log-format json` writes one JSON object a line, and text
+    // logs to a pipe carry no colour codes.)
+    let out = ws.run(&["-v", "--log-format", "json", "run", "--as-of", "2026-06-15"]);
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<serde_json::Value> = stderr
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["level"] == "INFO" && l["fields"]["message"] == "Vacuumed replaced files."),
+        "{stderr}"
+    );
     assert_eq!(ws.count("costs"), rows);
+    let text = ws.run(&["-v", "run", "--no-extract", "--as-of", "2026-06-15"]);
+    let text = String::from_utf8_lossy(&text.stderr);
+    assert!(text.contains("Committed table write."), "{text}");
+    assert!(!text.contains('\u{1b}'), "colour codes on a pipe: {text:?}");
     // Vacuumed twice in a row, the second finds nothing left.
     ws.ok(&["vacuum", "--retention-hours", "0"]);
     let again = ws.ok(&["vacuum", "--retention-hours", "0"]);
