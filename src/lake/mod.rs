@@ -448,16 +448,22 @@ impl Lake {
                 .with_dry_run(dry_run)
         };
         // The candidates include every tombstone in the log, also files deleted long ago: report
-        // only those still on storage.
+        // only those still on storage (one listing, not a request per tombstone).
         let (table, planned) = vacuum(table, true)
             .await
             .map_err(|e| Error::lake(def.name, e))?;
-        let mut present = Vec::new();
-        for file in planned.files_deleted {
-            if store.head(&ObjectPath::from(file.as_str())).await.is_ok() {
-                present.push(file);
-            }
-        }
+        use futures::TryStreamExt as _;
+        let stored: std::collections::HashSet<String> = store
+            .list(None)
+            .map_ok(|meta| meta.location.to_string())
+            .try_collect()
+            .await
+            .map_err(|e| Error::lake(def.name, e))?;
+        let present: Vec<String> = planned
+            .files_deleted
+            .into_iter()
+            .filter(|f| stored.contains(f))
+            .collect();
         if !dry_run && !present.is_empty() {
             vacuum(table, false)
                 .await

@@ -132,15 +132,7 @@ pub fn build(m: &ReportModel, summary: &Summary) -> Document {
                 note: format!(
                     "same point last month {}{}",
                     money(h.previous_month_to_date),
-                    if h.previous_month_to_date.abs() > 0.005 {
-                        format!(
-                            " ({:+.1}%)",
-                            100.0 * (h.month_to_date - h.previous_month_to_date)
-                                / h.previous_month_to_date
-                        )
-                    } else {
-                        String::new()
-                    }
+                    super::summary::pct_note(h.change_pct())
                 ),
             },
             Figure {

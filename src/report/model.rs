@@ -10,7 +10,7 @@ use datafusion::prelude::SessionContext;
 
 use crate::assets::SqlSet;
 use crate::lake::RunKey;
-use crate::lake::columns::{sql_string, strings};
+use crate::lake::columns::{parse_day, sql_string, strings};
 use crate::lake::dimension::{Dimension, last_cost_day};
 use crate::{Error, Result};
 
@@ -92,6 +92,16 @@ pub struct Headline {
     pub savings_found: f64,
     /// Monthly savings of findings resolved this month.
     pub savings_realized: f64,
+}
+
+impl Headline {
+    /// Month to date against the previous month to the same day, in percent; `None` when the
+    /// previous month had nothing.
+    pub fn change_pct(&self) -> Option<f64> {
+        (self.previous_month_to_date.abs() > 0.005).then(|| {
+            100.0 * (self.month_to_date - self.previous_month_to_date) / self.previous_month_to_date
+        })
+    }
 }
 
 /// The forecast's total over its next `days` days in one currency.
@@ -385,33 +395,26 @@ impl ReportModel {
 
         let mut daily: BTreeMap<String, Vec<(NaiveDate, f64)>> = BTreeMap::new();
         let rows = q.rows("daily_cost").await?;
-        let start = reference - Duration::days(89);
         for i in 0..rows.len() {
-            let day = parse_date(&rows.text(i, "day")?)?;
-            if day >= start {
-                daily
-                    .entry(rows.text(i, "currency")?)
-                    .or_default()
-                    .push((day, rows.num(i, "cost")?));
-            }
+            daily
+                .entry(rows.text(i, "currency")?)
+                .or_default()
+                .push((parse_date(&rows.text(i, "day")?)?, rows.num(i, "cost")?));
         }
 
-        let forecast = q.rows("forecast").await?;
-        let forecast = (0..forecast.len())
-            .map(|i| {
-                Ok(ForecastDay {
-                    date: parse_date(&forecast.text(i, "day")?)?,
-                    currency: forecast.text(i, "currency")?,
-                    band: Band {
-                        point: forecast.num(i, "point")?,
-                        lower_80: forecast.num(i, "lower_80")?,
-                        upper_80: forecast.num(i, "upper_80")?,
-                        lower_95: forecast.num(i, "lower_95")?,
-                        upper_95: forecast.num(i, "upper_95")?,
-                    },
-                })
+        let forecast = q.rows("forecast").await?.map(|r, i| {
+            Ok(ForecastDay {
+                date: parse_date(&r.text(i, "day")?)?,
+                currency: r.text(i, "currency")?,
+                band: Band {
+                    point: r.num(i, "point")?,
+                    lower_80: r.num(i, "lower_80")?,
+                    upper_80: r.num(i, "upper_80")?,
+                    lower_95: r.num(i, "lower_95")?,
+                    upper_95: r.num(i, "upper_95")?,
+                },
             })
-            .collect::<Result<Vec<_>>>()?;
+        })?;
 
         let findings = q.rows("recommendations").await?.map(|r, i| {
             Ok(Finding {
@@ -601,9 +604,9 @@ impl ReportModel {
     }
 }
 
+/// A day as a report query returns it (`YYYY-MM-DD`).
 fn parse_date(s: &str) -> Result<NaiveDate> {
-    NaiveDate::parse_from_str(&s[..s.len().min(10)], "%Y-%m-%d")
-        .map_err(|e| Error::Report(format!("{s:?}: {e}")))
+    parse_day(s).ok_or_else(|| Error::Report(format!("{s:?} is not a date (YYYY-MM-DD)")))
 }
 
 #[cfg(test)]

@@ -19,13 +19,9 @@ pub struct Summary {
     pub fallback: Option<String>,
 }
 
-/// `+12.3%` against the previous figure, or empty when there was none.
-fn change(current: f64, previous: f64) -> String {
-    if previous.abs() < 0.005 {
-        String::new()
-    } else {
-        format!(" ({:+.1}%)", 100.0 * (current - previous) / previous)
-    }
+/// ` (+12.3%)`, or empty without a percentage.
+pub fn pct_note(pct: Option<f64>) -> String {
+    pct.map_or(String::new(), |p| format!(" ({p:+.1}%)"))
 }
 
 /// A few plain sentences from the numbers, every amount in its own currency.
@@ -40,7 +36,7 @@ pub fn deterministic(m: &ReportModel) -> Vec<String> {
             "Month-to-date cost is {} {c}, against {} {c} at the same point last month{}; {last} cost {} {c}.",
             money(h.month_to_date),
             money(h.previous_month_to_date),
-            change(h.month_to_date, h.previous_month_to_date),
+            pct_note(h.change_pct()),
             money(h.last_day_cost),
         ));
         if let Some(end) = h.month_end {
@@ -175,8 +171,7 @@ pub fn facts(m: &ReportModel, names: bool) -> Value {
             "last_day_cost": round2(h.last_day_cost),
             "month_to_date": round2(h.month_to_date),
             "previous_month_same_point": round2(h.previous_month_to_date),
-            "month_to_date_change_pct": (h.previous_month_to_date.abs() > 0.005).then(||
-                (1000.0 * (h.month_to_date - h.previous_month_to_date) / h.previous_month_to_date).round() / 10.0),
+            "month_to_date_change_pct": h.change_pct().map(|p| (p * 10.0).round() / 10.0),
             "forecast_month_end": h.month_end.map(|b| json!({
                 "point": round2(b.point), "lower_80": round2(b.lower_80), "upper_80": round2(b.upper_80),
             })),
