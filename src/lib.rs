@@ -13,6 +13,7 @@ pub mod azure;
 pub mod cli;
 pub mod config;
 pub mod error;
+pub mod export;
 pub mod extract;
 pub mod format;
 pub mod lake;

@@ -4,6 +4,7 @@
 mod ask;
 mod check;
 mod demo_export;
+mod export;
 mod forecast;
 mod mcp;
 mod rules;
@@ -95,6 +96,9 @@ enum Command {
     /// A Model Context Protocol server on stdio: assistants list tables, run read-only SQL and
     /// read findings, anomalies, budgets and rules. Nothing it offers writes.
     Mcp(mcp::Args),
+    /// Lake tables (or a read-only query) as hive-partitioned Parquet or CSV for BI tools, on a
+    /// local folder or an object store, from one consistent lake version, published whole.
+    Export(export::Args),
     /// Delete data files the lake's tables no longer use, once older than the retention period
     /// (each run does this too).
     Vacuum(vacuum::Args),
@@ -155,6 +159,7 @@ pub async fn main() -> ExitCode {
         Command::Ask(args) => ask::exec(&cx, args).await,
         Command::Mcp(args) => mcp::exec(&cx, args).await,
         Command::Vacuum(args) => vacuum::exec(&cx, args).await,
+        Command::Export(args) => export::exec(&cx, args).await,
     };
     match result {
         Ok(code) => ExitCode::from(code),

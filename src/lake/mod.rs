@@ -213,10 +213,19 @@ impl Lake {
 
     /// Every object under this location (recursively), with its size and last-modified time.
     pub async fn list(&self) -> Result<Vec<Listed>> {
+        self.list_under(None).await
+    }
+
+    /// Every object under `prefix` (a lake-relative folder; `None`: the whole location),
+    /// recursively, with paths relative to the location.
+    pub async fn list_under(&self, prefix: Option<&str>) -> Result<Vec<Listed>> {
         use futures::TryStreamExt;
+        let prefix = prefix
+            .map(|p| ObjectPath::parse(p).map_err(|e| Error::lake(p, e)))
+            .transpose()?;
         let objects: Vec<_> = self
             .store
-            .list(None)
+            .list(prefix.as_ref())
             .try_collect()
             .await
             .map_err(|e| Error::lake(self.url.as_str(), e))?;
@@ -230,6 +239,15 @@ impl Lake {
             .collect();
         out.sort_by(|a, b| a.path.cmp(&b.path));
         Ok(out)
+    }
+
+    /// Delete the object at the lake-relative `path`; one already gone is not an error.
+    pub async fn delete(&self, path: &str) -> Result<()> {
+        let location = ObjectPath::parse(path).map_err(|e| Error::lake(path, e))?;
+        match self.store.delete(&location).await {
+            Ok(()) | Err(datafusion::object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(Error::lake(path, e)),
+        }
     }
 
     /// Copy the object at `path` here to `dest_path` in `dest`, streaming (never whole in memory).
@@ -488,17 +506,25 @@ impl Lake {
 
     /// Register every lake table in `ctx` under its name. Tables not written yet are registered
     /// empty with their contract schema, so queries and rule validation work on a fresh lake.
-    pub async fn register_all(&self, ctx: &SessionContext) -> Result<()> {
+    /// Each table is pinned to the version it had when registered: queries on `ctx` see one
+    /// consistent lake however many runs commit meanwhile. Returns those versions (`None`: no
+    /// commit yet).
+    pub async fn register_all(
+        &self,
+        ctx: &SessionContext,
+    ) -> Result<std::collections::BTreeMap<&'static str, Option<u64>>> {
+        let mut versions = std::collections::BTreeMap::new();
         for def in schema::all() {
-            self.register(ctx, &def).await?;
+            versions.insert(def.name, self.register(ctx, &def).await?);
         }
-        Ok(())
+        Ok(versions)
     }
 
-    /// Register one table under its name (empty, with its contract schema, before its first write).
-    pub async fn register(&self, ctx: &SessionContext, def: &TableDef) -> Result<()> {
+    /// Register one table under its name (empty, with its contract schema, before its first
+    /// write). Returns the version registered.
+    pub async fn register(&self, ctx: &SessionContext, def: &TableDef) -> Result<Option<u64>> {
         if self.local_table_missing(def.name) {
-            return register_empty(ctx, def);
+            return register_empty(ctx, def).map(|_| None);
         }
         let table = self.open_table(def.name).await?;
         if table.version().is_some() {
@@ -510,9 +536,9 @@ impl Lake {
                 .await
                 .map_err(|e| Error::lake(def.name, e))?;
             ctx.register_table(def.name, provider)?;
-            Ok(())
+            Ok(table.version())
         } else {
-            register_empty(ctx, def)
+            register_empty(ctx, def).map(|_| None)
         }
     }
 }

@@ -313,11 +313,22 @@ pub async fn read_only(
 ) -> Result<Vec<RecordBatch>> {
     let ctx = session(limits);
     lake.register_all(&ctx).await?;
+    let df = plan_read_only(&ctx, sql).await?;
+    collect(df, limits).await.map_err(|e| match e {
+        Error::DataFusion(e) => execution_error(e),
+        other => other,
+    })
+}
+
+/// Plan one statement of `sql` on `ctx`, refusing anything but a query: DDL, DML (`INSERT`,
+/// `COPY`) and statements such as `SET` are an error naming the rule. The one guard of every
+/// read-only surface (`sql`, `ask`, `mcp`, `export --query`, `serve`).
+pub async fn plan_read_only(ctx: &SessionContext, sql: &str) -> Result<DataFrame> {
     let options = datafusion::execution::context::SQLOptions::new()
         .with_allow_ddl(false)
         .with_allow_dml(false)
         .with_allow_statements(false);
-    let df = plan(&ctx, sql, Some(options)).await.map_err(|e| match e {
+    plan(ctx, sql, Some(options)).await.map_err(|e| match e {
         Error::Query(msg)
             if msg.contains("not supported")
                 && ["DDL", "DML", "Statement"].iter().any(|k| msg.contains(k)) =>
@@ -327,10 +338,6 @@ pub async fn read_only(
                      and SET are not allowed). [{msg}]"
             ))
         }
-        other => other,
-    })?;
-    collect(df, limits).await.map_err(|e| match e {
-        Error::DataFusion(e) => execution_error(e),
         other => other,
     })
 }

@@ -218,6 +218,7 @@ pub async fn run(
                     "report",
                     "deliver",
                     "alerts",
+                    "export",
                 ],
                 why,
             );
@@ -248,6 +249,7 @@ pub async fn run(
                 rec.summary.table_rows.insert(def.name, n);
             }
         }
+        export(config, spec, &lake, &mut rec).await;
         manifest::write(&lake, &rec.summary, started, Utc::now()).await?;
         // Files replaced longer ago than the retention period go: the lake stops growing, and a
         // plain Parquet reader sees each row once. A failure here loses nothing; the next run
@@ -568,6 +570,41 @@ async fn send_alerts(
         }
         Err(e) => rec.failed("alerts", t, e),
     }
+}
+
+/// The pipeline's `[[exports]]`, each from the lake as this run left it.
+async fn export(config: &Config, spec: &PipelineSpec, lake: &Lake, rec: &mut Recorder<'_>) {
+    if spec.exports.is_empty() {
+        rec.skipped(&["export"], "no [[exports]] in pipeline");
+        return;
+    }
+    let t = Instant::now();
+    let (mut rows, mut done, mut problems) = (0, Vec::new(), Vec::new());
+    for e in &spec.exports {
+        let datasets: Vec<_> = e
+            .tables
+            .iter()
+            .cloned()
+            .map(crate::export::Dataset::Table)
+            .collect();
+        let result =
+            crate::export::export(lake, &datasets, &e.to, e.format, &config.query, &|_| {})
+                .instrument(tracing::info_span!("stage", name = "export"))
+                .await;
+        match result {
+            Ok(exported) => {
+                rows += exported.iter().map(|x| x.rows as usize).sum::<usize>();
+                done.push(format!("{} table(s) to {}", exported.len(), e.to));
+            }
+            Err(err) => problems.push(format!("export to {}: {err}", e.to)),
+        }
+    }
+    let status = if problems.is_empty() {
+        StageStatus::Ok
+    } else {
+        StageStatus::Failed(problems.join("; "))
+    };
+    rec.record("export", t, status, rows, done.join("; "));
 }
 
 /// The report from the lake, then its delivery.

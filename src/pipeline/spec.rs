@@ -54,6 +54,9 @@ pub struct PipelineSpec {
     pub alerts: Vec<Route>,
     #[serde(default)]
     pub report: ReportSpec,
+    /// Exports for BI tools written after each run (`[[exports]]`: `to`, `tables`, `format`).
+    #[serde(default)]
+    pub exports: Vec<crate::export::ExportSpec>,
     /// Set by the loader: the file this spec came from.
     #[serde(skip)]
     pub file: PathBuf,
@@ -146,6 +149,7 @@ impl PipelineSpec {
                 showback_tag: Some("costcenter".into()),
                 ..ReportSpec::default()
             },
+            exports: Vec::new(),
             file: PathBuf::from(BUILT_IN),
         }
     }
@@ -158,6 +162,7 @@ impl PipelineSpec {
         spec.file = file.to_path_buf();
         let mut problems = spec.anomalies.problems();
         problems.extend(crate::analyze::budget::problems(&spec.budgets));
+        problems.extend(spec.exports.iter().flat_map(|e| e.problems()));
         if !problems.is_empty() {
             return Err(Error::Invalid(
                 problems
