@@ -16,6 +16,10 @@ pub enum Error {
     #[error("{} problem(s) found:\n{}", .0.len(), .0.iter().map(|p| format!("  - {p}")).collect::<Vec<_>>().join("\n"))]
     Invalid(Vec<String>),
 
+    /// Another run of the pipeline holds its lease.
+    #[error("pipeline `{pipeline}` is already running: {holder}")]
+    Busy { pipeline: String, holder: String },
+
     /// The user's SQL was refused or failed to plan.
     #[error("{0}")]
     Query(String),

@@ -22,6 +22,10 @@ pub struct Args {
     /// it is (after changing a threshold, a rule or a suppression).
     #[arg(long, conflicts_with = "replay")]
     no_extract: bool,
+    /// When a run of the same pipeline is in progress (here or on another machine sharing the
+    /// lake), wait up to this many seconds for it to finish instead of refusing at once.
+    #[arg(long, value_name = "SECONDS")]
+    wait: Option<u64>,
 }
 
 fn parse_date(s: &str) -> std::result::Result<NaiveDate, String> {
@@ -96,6 +100,7 @@ pub async fn exec(cx: &Context, mut args: Args) -> Result<u8> {
         no_extract: args.no_extract,
         rules: checked.rules,
         report_sql: checked.report_sql,
+        wait_for_lease: args.wait.map(std::time::Duration::from_secs),
     };
     let mut code = EXIT_OK;
     for spec in chosen {

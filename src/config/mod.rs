@@ -78,6 +78,18 @@ pub struct LakeConfig {
     /// version need its files for this long. Default 168 (7 days).
     #[serde(default = "default_retention_hours")]
     pub retention_hours: u64,
+    /// What `landing/` keeps of earlier runs (the raw files `run --replay` transforms again): the
+    /// files of runs younger than this many days, and of each pipeline's last
+    /// `landing_retention_runs` runs, whichever is more. Default 30.
+    #[serde(default = "default_landing_days")]
+    pub landing_retention_days: u64,
+    /// A run holds its pipeline's lease in the lake (`_leases/`) and renews it while it runs; if
+    /// its process dies, another run may start this many seconds later. Default 60.
+    #[serde(default = "default_lease_ttl")]
+    pub lease_ttl_seconds: u64,
+    /// See `landing_retention_days`. Default 3.
+    #[serde(default = "default_landing_runs")]
+    pub landing_retention_runs: usize,
 }
 
 impl Default for LakeConfig {
@@ -85,8 +97,23 @@ impl Default for LakeConfig {
         LakeConfig {
             url: default_lake_url(),
             retention_hours: default_retention_hours(),
+            landing_retention_days: default_landing_days(),
+            landing_retention_runs: default_landing_runs(),
+            lease_ttl_seconds: default_lease_ttl(),
         }
     }
+}
+
+fn default_landing_days() -> u64 {
+    30
+}
+
+fn default_lease_ttl() -> u64 {
+    60
+}
+
+fn default_landing_runs() -> usize {
+    3
 }
 
 fn default_retention_hours() -> u64 {

@@ -124,9 +124,11 @@ pub async fn extract(spec: &CostDetailsSpec, cx: &ExtractContext<'_>) -> Result<
         }
         for (n, part) in parts.iter().enumerate() {
             let name = format!("{}/{month}/part-{:04}.csv", scope_slug(scope), n + 1);
-            let path = Lake::landing_path(&spec.name, Dataset::Costs.folder(), cx.run_id, &name);
-            folder.copy_to(part, cx.lake, &path).await?;
+            let (path, fingerprint) = cx
+                .land_copy(&folder, part, &spec.name, Dataset::Costs, &name)
+                .await?;
             out.landed.push(Landed {
+                fingerprint: Some(fingerprint),
                 dataset: Dataset::Costs,
                 path,
                 key: format!("{}/{}/{name}", spec.name, Dataset::Costs.folder()),

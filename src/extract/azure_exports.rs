@@ -154,9 +154,11 @@ pub async fn extract(spec: &AzureExportsSpec, cx: &ExtractContext<'_>) -> Result
             } else {
                 format!("{}/{base}", run.folder)
             };
-            let path = Lake::landing_path(&spec.name, "costs", cx.run_id, &name);
-            store.copy_to(file, cx.lake, &path).await?;
+            let (path, fingerprint) = cx
+                .land_copy(&store, file, &spec.name, Dataset::Costs, &name)
+                .await?;
             landed.push(Landed {
+                fingerprint: Some(fingerprint),
                 dataset: Dataset::Costs,
                 path,
                 key: format!("{}/costs/{name}", spec.name),

@@ -65,9 +65,11 @@ pub async fn extract(spec: &FocusFilesSpec, cx: &ExtractContext<'_>) -> Result<V
     for file in files {
         let name = file.replace(['/', '\\'], "__");
         // Streamed (a hard link when both are on the same local disk), never read whole.
-        let path = Lake::landing_path(&spec.name, "costs", cx.run_id, &name);
-        store.copy_to(&file, cx.lake, &path).await?;
+        let (path, fingerprint) = cx
+            .land_copy(&store, &file, &spec.name, Dataset::Costs, &name)
+            .await?;
         landed.push(Landed {
+            fingerprint: Some(fingerprint),
             dataset: Dataset::Costs,
             path,
             key: format!("{}/costs/{name}", spec.name),

@@ -61,6 +61,8 @@ pub struct ExtractContext<'a> {
     /// sources need no credentials.
     pub azure_config: &'a AzureConfig,
     pub azure: &'a OnceCell<Arc<AzureClient>>,
+    /// What earlier runs landed: unchanged files are not landed again.
+    pub landed_before: &'a crate::lake::landing::LandedBefore,
 }
 
 impl ExtractContext<'_> {
@@ -76,7 +78,8 @@ impl ExtractContext<'_> {
             .cloned()
     }
 
-    /// Land `bytes` as `name` for `source` and `dataset` in this run, and describe what landed.
+    /// Land `bytes` as `name` for `source` and `dataset` in this run (or point at an earlier
+    /// run's identical file), and describe what landed.
     pub async fn land(
         &self,
         source: &str,
@@ -85,16 +88,47 @@ impl ExtractContext<'_> {
         bytes: Vec<u8>,
     ) -> Result<Landed> {
         let folder = dataset.folder();
-        let path = Lake::landing_path(source, folder, self.run_id, name);
-        self.lake.put(&path, bytes).await?;
+        let key = format!("{source}/{folder}/{name}");
+        let fingerprint = crate::lake::sha256_hex(&bytes);
+        let path = match self.landed_before.reuse(&key, &fingerprint) {
+            Some(path) => path.to_string(),
+            None => {
+                let path = Lake::landing_path(source, folder, self.run_id, name);
+                self.lake.put(&path, bytes).await?;
+                path
+            }
+        };
         Ok(Landed {
             dataset,
             path,
-            key: format!("{source}/{folder}/{name}"),
+            key,
             owner: source.to_string(),
             hint: DatasetHint::default(),
             covers: Covers::Partition,
+            fingerprint: Some(fingerprint),
         })
+    }
+
+    /// Land the object `file` of `store` as `name` (streamed, never whole in memory), unless an
+    /// earlier run landed the same content under the same key: then that file is used. Returns
+    /// the landed path and the content's fingerprint.
+    pub async fn land_copy(
+        &self,
+        store: &Lake,
+        file: &str,
+        source: &str,
+        dataset: Dataset,
+        name: &str,
+    ) -> Result<(String, String)> {
+        let folder = dataset.folder();
+        let fingerprint = store.fingerprint(file).await?;
+        let key = format!("{source}/{folder}/{name}");
+        if let Some(path) = self.landed_before.reuse(&key, &fingerprint) {
+            return Ok((path.to_string(), fingerprint));
+        }
+        let path = Lake::landing_path(source, folder, self.run_id, name);
+        store.copy_to(file, self.lake, &path).await?;
+        Ok((path, fingerprint))
     }
 }
 

@@ -2,7 +2,9 @@
 //! <run_id>/…`), what each landed file is the complete picture of, and the record of one run's
 //! landing (`landing/_runs/<run_id>.json`) that lets a run be transformed again later.
 
-use chrono::NaiveDate;
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::Lake;
@@ -61,6 +63,11 @@ pub struct Landed {
     /// What the source knows about the file's dataset (from an export manifest), if anything.
     pub hint: DatasetHint,
     pub covers: Covers,
+    /// What identifies the file's content (a SHA-256 of the bytes, or of a remote object's
+    /// identity): a later run landing the same key with the same fingerprint reuses this file
+    /// instead of landing it again.
+    #[serde(default)]
+    pub fingerprint: Option<String>,
 }
 
 /// What one run landed, kept beside the landed files (`landing/_runs/<run_id>.json`) so the run can
@@ -131,3 +138,135 @@ pub const INGESTED_DATASETS: &[&str] = &[
     "ReservationRecommendations",
     "ReservationTransactions",
 ];
+
+/// Where landing records live.
+const RECORDS: &str = "landing/_runs/";
+
+/// The landing records in the lake, with when each was written.
+async fn records(lake: &Lake) -> Result<Vec<(LandingRecord, DateTime<Utc>, String)>> {
+    let mut out = Vec::new();
+    for object in lake.list_under(Some(RECORDS)).await? {
+        if !object.path.ends_with(".json") {
+            continue;
+        }
+        let bytes = lake.get(&object.path).await?;
+        match serde_json::from_slice::<LandingRecord>(&bytes) {
+            Ok(record) => out.push((record, object.modified, object.path)),
+            Err(e) => {
+                tracing::warn!(path = %object.path, error = %e, "unreadable landing record kept as it is")
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// What earlier runs landed and is still in landing: a file landed again with the same key and
+/// fingerprint is not copied a second time; the run's record points at the earlier copy.
+#[derive(Debug, Default)]
+pub struct LandedBefore {
+    by_content: HashMap<(String, String), String>,
+}
+
+impl LandedBefore {
+    pub async fn load(lake: &Lake) -> Result<Self> {
+        let present: HashSet<String> = lake
+            .list_under(Some("landing"))
+            .await?
+            .into_iter()
+            .map(|o| o.path)
+            .collect();
+        let mut by_content = HashMap::new();
+        for (record, _, _) in records(lake).await? {
+            for landed in record.landed {
+                if let Some(fingerprint) = landed.fingerprint
+                    && present.contains(&landed.path)
+                {
+                    by_content.insert((landed.key, fingerprint), landed.path);
+                }
+            }
+        }
+        Ok(LandedBefore { by_content })
+    }
+
+    /// The landed file with this key and content, if an earlier run kept one.
+    pub fn reuse(&self, key: &str, fingerprint: &str) -> Option<&str> {
+        self.by_content
+            .get(&(key.to_string(), fingerprint.to_string()))
+            .map(String::as_str)
+    }
+}
+
+/// What a sweep of landing deleted.
+#[derive(Debug, Default, PartialEq)]
+pub struct Swept {
+    pub records: usize,
+    pub files: usize,
+    pub bytes: u64,
+}
+
+/// True when `run_id` is one of `pipeline`'s (`<pipeline>-<YYYYMMDDTHHMMSSZ>-<hex4>`).
+pub fn run_of(pipeline: &str, run_id: &str) -> bool {
+    run_id
+        .strip_prefix(pipeline)
+        .and_then(|rest| rest.strip_prefix('-'))
+        .is_some_and(|rest| {
+            let b = rest.as_bytes();
+            b.len() == 21
+                && b[8] == b'T'
+                && b[15] == b'Z'
+                && b[16] == b'-'
+                && b[..8].iter().chain(&b[9..15]).all(u8::is_ascii_digit)
+                && b[17..].iter().all(u8::is_ascii_hexdigit)
+        })
+}
+
+/// Delete what landing no longer needs: records older than `days` beyond each pipeline's last
+/// `runs`, files no kept record points at once they are older than `days`, and at once the files
+/// of `dead_runs_of`'s runs that never wrote a record (a run killed mid-way; the caller holds
+/// that pipeline's lease, so none of its runs is in progress).
+pub async fn sweep(
+    lake: &Lake,
+    days: u64,
+    runs: usize,
+    dead_runs_of: Option<&str>,
+    dry_run: bool,
+) -> Result<Swept> {
+    let cutoff = Utc::now() - chrono::Duration::days(days as i64);
+    let mut records = records(lake).await?;
+    records.sort_by_key(|r| std::cmp::Reverse(r.1));
+    let mut per_pipeline: HashMap<String, usize> = HashMap::new();
+    let (mut kept, mut swept) = (HashSet::new(), Swept::default());
+    let mut recorded = HashSet::new();
+    for (record, modified, path) in &records {
+        recorded.insert(record.run_id.clone());
+        let rank = per_pipeline.entry(record.pipeline.clone()).or_default();
+        *rank += 1;
+        if *modified >= cutoff || *rank <= runs {
+            kept.extend(record.landed.iter().map(|l| l.path.clone()));
+        } else {
+            if !dry_run {
+                lake.delete(path).await?;
+            }
+            swept.records += 1;
+        }
+    }
+    for object in lake.list_under(Some("landing")).await? {
+        if object.path.starts_with(RECORDS) || kept.contains(&object.path) {
+            continue;
+        }
+        // landing/<source>/<dataset>/<run_id>/<name…>
+        let run_id = object.path.split('/').nth(3).unwrap_or_default();
+        let dead = dead_runs_of.is_some_and(|p| run_of(p, run_id) && !recorded.contains(run_id));
+        if object.modified < cutoff || dead {
+            if !dry_run {
+                lake.delete(&object.path).await?;
+            }
+            swept.files += 1;
+            swept.bytes += object.size;
+        }
+    }
+    if !dry_run && swept.files > 0 {
+        lake.remove_empty_folders("landing");
+    }
+    Ok(swept)
+}

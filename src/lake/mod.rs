@@ -12,6 +12,7 @@
 pub mod columns;
 pub mod dimension;
 pub mod landing;
+pub mod lease;
 pub mod query;
 pub mod schema;
 
@@ -192,6 +193,27 @@ impl Lake {
         Ok(())
     }
 
+    /// Write `bytes` at `path` only if no object is there: true when written, false when one
+    /// already was. Atomic on every store (local disk: a hard link that fails if the name exists;
+    /// Azure: `If-None-Match: *`), so of two writers exactly one wins.
+    pub async fn put_if_absent(&self, path: &str, bytes: Vec<u8>) -> Result<bool> {
+        use datafusion::object_store::{PutMode, PutOptions};
+        let location = ObjectPath::parse(path).map_err(|e| Error::lake(path, e))?;
+        let options = PutOptions {
+            mode: PutMode::Create,
+            ..Default::default()
+        };
+        match self
+            .store
+            .put_opts(&location, PutPayload::from(bytes), options)
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(datafusion::object_store::Error::AlreadyExists { .. }) => Ok(false),
+            Err(e) => Err(Error::lake(path, e)),
+        }
+    }
+
     /// Start reading the object at the lake-relative `path`.
     async fn open_object(&self, path: &str) -> Result<datafusion::object_store::GetResult> {
         let location = ObjectPath::parse(path).map_err(|e| Error::lake(path, e))?;
@@ -241,6 +263,27 @@ impl Lake {
         Ok(out)
     }
 
+    /// On local disk, remove the empty folders under the lake-relative `folder` that deleting
+    /// objects left (object stores have no folders).
+    pub fn remove_empty_folders(&self, folder: &str) {
+        fn prune(dir: &std::path::Path) -> bool {
+            let Ok(entries) = std::fs::read_dir(dir) else {
+                return false;
+            };
+            let mut empty = true;
+            for entry in entries.flatten() {
+                let path = entry.path();
+                if !(path.is_dir() && prune(&path) && std::fs::remove_dir(&path).is_ok()) {
+                    empty = false;
+                }
+            }
+            empty
+        }
+        if let Some(root) = self.local_root() {
+            prune(&root.join(folder));
+        }
+    }
+
     /// Delete the object at the lake-relative `path`; one already gone is not an error.
     pub async fn delete(&self, path: &str) -> Result<()> {
         let location = ObjectPath::parse(path).map_err(|e| Error::lake(path, e))?;
@@ -248,6 +291,41 @@ impl Lake {
             Ok(()) | Err(datafusion::object_store::Error::NotFound { .. }) => Ok(()),
             Err(e) => Err(Error::lake(path, e)),
         }
+    }
+
+    /// What identifies the content of the object at `path`: on local disk a SHA-256 of its bytes
+    /// (read streaming), on an object store one of its path, size, ETag and modification time
+    /// (what the store says changes when the content does), without downloading it.
+    pub async fn fingerprint(&self, path: &str) -> Result<String> {
+        if let Some(root) = self.local_root() {
+            use std::io::Read as _;
+            let file = root.join(path);
+            let mut reader = std::fs::File::open(&file).map_err(|e| Error::io(&file, e))?;
+            let mut digest = ring::digest::Context::new(&ring::digest::SHA256);
+            let mut buf = vec![0u8; 1 << 20];
+            loop {
+                let n = reader.read(&mut buf).map_err(|e| Error::io(&file, e))?;
+                if n == 0 {
+                    break;
+                }
+                digest.update(&buf[..n]);
+            }
+            return Ok(hex(digest.finish().as_ref()));
+        }
+        let location = ObjectPath::parse(path).map_err(|e| Error::lake(path, e))?;
+        let meta = self
+            .store
+            .head(&location)
+            .await
+            .map_err(|e| Error::lake(path, e))?;
+        let identity = format!(
+            "{}\n{path}\n{}\n{}\n{}",
+            self.url,
+            meta.size,
+            meta.e_tag.unwrap_or_default(),
+            meta.last_modified.to_rfc3339()
+        );
+        Ok(sha256_hex(identity.as_bytes()))
     }
 
     /// Copy the object at `path` here to `dest_path` in `dest`, streaming (never whole in memory).
@@ -552,6 +630,15 @@ pub fn session() -> SessionContext {
     datafusion_functions_json::register_all(&mut ctx)
         .expect("JSON functions register on a fresh session");
     ctx
+}
+
+/// The SHA-256 of `bytes` in lowercase hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex(ring::digest::digest(&ring::digest::SHA256, bytes).as_ref())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Register `def` as an empty table with its contract schema.

@@ -104,3 +104,74 @@ fn vacuum_deletes_replaced_files_so_a_plain_parquet_read_counts_each_row_once() 
     let again = ws.ok(&["vacuum", "--retention-hours", "0"]);
     assert!(again.starts_with("0 file(s)"), "{again}");
 }
+
+/// Bytes of the files under `dir`, leaving out the landing records (`_runs`, a few KB a run).
+fn landed_bytes(dir: &std::path::Path) -> u64 {
+    let mut total = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let entry = entry.unwrap();
+        let path = entry.path();
+        if path.is_dir() && entry.file_name() != "_runs" {
+            total += landed_bytes(&path);
+        } else if path.is_file() {
+            total += entry.metadata().unwrap().len();
+        }
+    }
+    total
+}
+
+#[test]
+fn unchanged_files_are_not_landed_again_and_dead_runs_leave_nothing() {
+    let ws = Workspace::with_pipelines(&[("keep.toml", PIPELINE)]);
+    let landing = ws.path().join("lake/landing");
+    ws.ok(&["run", "--as-of", "2026-06-15"]);
+    let first = landed_bytes(&landing);
+    assert!(first > 1_000_000, "{first}");
+    ws.ok(&["run", "--as-of", "2026-06-15"]);
+    assert_eq!(landed_bytes(&landing), first, "the same files landed twice");
+    // The second run's record points at the first run's files; a replay of it still works.
+    let runs = ws.sql("SELECT run_id FROM _runs ORDER BY started_at");
+    let second = runs[1]["run_id"].as_str().unwrap();
+    ws.ok(&["run", "--replay", second]);
+
+    // A run killed part-way left its staging folder and landing files and no record; another
+    // pipeline's run may be in progress (its files stay).
+    let dead = "keep-20260101T000000Z-abcd";
+    let alive = "other-20260101T000000Z-abcd";
+    for run in [dead, alive] {
+        std::fs::create_dir_all(ws.path().join("lake/_staging").join(run)).unwrap();
+        let folder = landing.join("demo/costs").join(run);
+        std::fs::create_dir_all(&folder).unwrap();
+        std::fs::write(folder.join("focuscost_2026-06.csv"), "half a file").unwrap();
+    }
+    // While another process holds the pipeline's lease, a run refuses (or waits, with --wait).
+    let lease = ws.path().join("lake/_leases/pipeline-keep");
+    std::fs::create_dir_all(&lease).unwrap();
+    let until = chrono::Utc::now() + chrono::Duration::seconds(60);
+    std::fs::write(
+        lease.join("00000000000000000099.json"),
+        serde_json::json!({"holder": "run elsewhere", "expires_at": until, "released": false})
+            .to_string(),
+    )
+    .unwrap();
+    let busy = ws.run(&["run", "--as-of", "2026-06-15", "--wait", "2"]);
+    assert_eq!(busy.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&busy.stderr);
+    assert!(
+        err.contains("already running") && err.contains("run elsewhere"),
+        "{err}"
+    );
+    assert!(ws.path().join("lake/_staging").join(dead).exists());
+    // Once it expired (its holder died), the next run takes over and cleans up.
+    std::fs::write(
+        lease.join("00000000000000000100.json"),
+        serde_json::json!({"holder": "run elsewhere", "expires_at": chrono::Utc::now(), "released": false})
+            .to_string(),
+    )
+    .unwrap();
+    ws.ok(&["run", "--as-of", "2026-06-15"]);
+    assert!(!ws.path().join("lake/_staging").join(dead).exists());
+    assert!(!landing.join("demo/costs").join(dead).exists());
+    assert!(ws.path().join("lake/_staging").join(alive).exists());
+    assert!(landing.join("demo/costs").join(alive).exists());
+}

@@ -1,0 +1,301 @@
+//! Leases in the lake: at most one run of a pipeline at a time, across processes and machines, on
+//! local disk and on Blob/ADLS alike. A lease is a series of generation objects
+//! (`_leases/<name>/<generation>.json`, each saying who holds it until when); taking, renewing and
+//! releasing a lease all create the next generation, and creating an object that already exists
+//! fails on every store (local disk, Azure `If-None-Match: *`), so of two processes racing for
+//! the same generation exactly one wins. A holder that dies stops renewing: its lease expires
+//! after its time to live and the next taker goes on.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::Lake;
+use crate::Result;
+
+/// What one generation says.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Generation {
+    holder: String,
+    expires_at: DateTime<Utc>,
+    released: bool,
+}
+
+/// Who holds a lease someone else wanted.
+#[derive(Debug, Clone)]
+pub struct Busy {
+    pub holder: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+impl std::fmt::Display for Busy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "held by {} (renewed while it runs; expires {} if it stops)",
+            self.holder,
+            self.expires_at.format("%Y-%m-%d %H:%M:%S UTC")
+        )
+    }
+}
+
+/// A lease this process holds, renewed in the background until [`Lease::release`].
+pub struct Lease {
+    lake: Lake,
+    folder: String,
+    holder: String,
+    generation: Arc<AtomicU64>,
+    lost: Arc<AtomicBool>,
+    renewer: tokio::task::JoinHandle<()>,
+}
+
+fn path(folder: &str, generation: u64) -> String {
+    format!("{folder}{generation:020}.json")
+}
+
+/// The newest generation of the lease in `folder`, if any.
+async fn newest(lake: &Lake, folder: &str) -> Result<Option<(u64, Option<Generation>)>> {
+    let newest = lake
+        .list_under(Some(folder))
+        .await?
+        .into_iter()
+        .filter_map(|o| {
+            let name = o
+                .path
+                .rsplit('/')
+                .next()?
+                .strip_suffix(".json")?
+                .to_string();
+            name.parse::<u64>().ok()
+        })
+        .max();
+    let Some(generation) = newest else {
+        return Ok(None);
+    };
+    // A generation deleted by its holder's cleanup between the listing and this read counts as
+    // taken: the caller simply tries the next one.
+    let state = match lake.get(&path(folder, generation)).await {
+        Ok(bytes) => serde_json::from_slice(&bytes).ok(),
+        Err(_) => None,
+    };
+    Ok(Some((generation, state)))
+}
+
+impl Lease {
+    /// Take the lease `name` for `holder` unless someone else holds it; it lives `ttl` past each
+    /// renewal (every third of `ttl`).
+    pub async fn try_acquire(
+        lake: &Lake,
+        name: &str,
+        holder: &str,
+        ttl: Duration,
+    ) -> Result<std::result::Result<Lease, Busy>> {
+        let folder = format!("_leases/{name}/");
+        let next = match newest(lake, &folder).await? {
+            None => 0,
+            Some((_, Some(state))) if !state.released && state.expires_at > Utc::now() => {
+                return Ok(Err(Busy {
+                    holder: state.holder,
+                    expires_at: state.expires_at,
+                }));
+            }
+            Some((generation, _)) => generation + 1,
+        };
+        let claim = Generation {
+            holder: holder.to_string(),
+            expires_at: Utc::now() + ttl,
+            released: false,
+        };
+        if !lake
+            .put_if_absent(
+                &path(&folder, next),
+                serde_json::to_vec(&claim).expect("serializes"),
+            )
+            .await?
+        {
+            // Another process took this generation first.
+            let busy = match newest(lake, &folder).await? {
+                Some((_, Some(state))) => Busy {
+                    holder: state.holder,
+                    expires_at: state.expires_at,
+                },
+                _ => Busy {
+                    holder: "another process".into(),
+                    expires_at: Utc::now() + ttl,
+                },
+            };
+            return Ok(Err(busy));
+        }
+        let generation = Arc::new(AtomicU64::new(next));
+        let lost = Arc::new(AtomicBool::new(false));
+        let renewer = tokio::spawn(renew(
+            lake.clone(),
+            folder.clone(),
+            holder.to_string(),
+            ttl,
+            generation.clone(),
+            lost.clone(),
+        ));
+        // Generations before the previous one are history.
+        if next >= 2 {
+            for old in lake.list_under(Some(&folder)).await? {
+                if old.path < path(&folder, next - 1) {
+                    let _ = lake.delete(&old.path).await;
+                }
+            }
+        }
+        Ok(Ok(Lease {
+            lake: lake.clone(),
+            folder,
+            holder: holder.to_string(),
+            generation,
+            lost,
+            renewer,
+        }))
+    }
+
+    /// Wait for the lease `name`, trying every `poll`, until `deadline` passes.
+    pub async fn acquire_waiting(
+        lake: &Lake,
+        name: &str,
+        holder: &str,
+        ttl: Duration,
+        poll: Duration,
+        deadline: Option<std::time::Instant>,
+    ) -> Result<std::result::Result<Lease, Busy>> {
+        loop {
+            match Self::try_acquire(lake, name, holder, ttl).await? {
+                Ok(lease) => return Ok(Ok(lease)),
+                Err(busy) if deadline.is_some_and(|d| std::time::Instant::now() + poll > d) => {
+                    return Ok(Err(busy));
+                }
+                Err(busy) => {
+                    tracing::info!(lease = name, %busy, "Waiting for the lease.");
+                    tokio::time::sleep(poll).await;
+                }
+            }
+        }
+    }
+
+    /// False once a renewal found the lease taken (it had expired: this process stalled longer
+    /// than its time to live).
+    pub fn held(&self) -> bool {
+        !self.lost.load(Ordering::SeqCst)
+    }
+
+    /// Give the lease up: the next taker need not wait for it to expire.
+    pub async fn release(self) -> Result<()> {
+        let held = self.held();
+        self.renewer.abort();
+        let _ = self.renewer.await;
+        if !held {
+            return Ok(());
+        }
+        let next = self.generation.load(Ordering::SeqCst) + 1;
+        let release = Generation {
+            holder: self.holder.clone(),
+            expires_at: Utc::now(),
+            released: true,
+        };
+        self.lake
+            .put_if_absent(
+                &path(&self.folder, next),
+                serde_json::to_vec(&release).expect("serializes"),
+            )
+            .await?;
+        Ok(())
+    }
+}
+
+/// Renew the lease every third of `ttl` by creating its next generation.
+async fn renew(
+    lake: Lake,
+    folder: String,
+    holder: String,
+    ttl: Duration,
+    generation: Arc<AtomicU64>,
+    lost: Arc<AtomicBool>,
+) {
+    loop {
+        tokio::time::sleep(ttl / 3).await;
+        let next = generation.load(Ordering::SeqCst) + 1;
+        let claim = Generation {
+            holder: holder.clone(),
+            expires_at: Utc::now() + ttl,
+            released: false,
+        };
+        match lake
+            .put_if_absent(
+                &path(&folder, next),
+                serde_json::to_vec(&claim).expect("serializes"),
+            )
+            .await
+        {
+            Ok(true) => {
+                generation.store(next, Ordering::SeqCst);
+                if next >= 2 {
+                    let _ = lake.delete(&path(&folder, next - 2)).await;
+                }
+            }
+            Ok(false) => {
+                tracing::error!(lease = %folder, "Lease lost: another process took it after it expired.");
+                lost.store(true, Ordering::SeqCst);
+                return;
+            }
+            Err(e) => {
+                tracing::warn!(lease = %folder, error = %e, "Lease renewal failed; retrying.")
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn one_holder_at_a_time_and_release_hands_over() {
+        let dir = tempfile::tempdir().unwrap();
+        let lake = Lake::open(&dir.path().to_string_lossy()).unwrap();
+        let ttl = Duration::from_secs(30);
+        let first = Lease::try_acquire(&lake, "p", "first", ttl).await.unwrap();
+        let first = first.expect("a free lease is taken");
+        let busy = Lease::try_acquire(&lake, "p", "second", ttl)
+            .await
+            .unwrap()
+            .err()
+            .expect("a held lease is refused");
+        assert_eq!(busy.holder, "first");
+        first.release().await.unwrap();
+        let second = Lease::try_acquire(&lake, "p", "second", ttl).await.unwrap();
+        assert!(second.is_ok(), "a released lease is free at once");
+    }
+
+    #[tokio::test]
+    async fn an_expired_lease_is_taken_over_and_renewal_keeps_one_alive() {
+        let dir = tempfile::tempdir().unwrap();
+        let lake = Lake::open(&dir.path().to_string_lossy()).unwrap();
+        // A holder that died: its lease expires after its time to live.
+        let dead = Lease::try_acquire(&lake, "p", "dead", Duration::from_millis(300))
+            .await
+            .unwrap()
+            .unwrap();
+        dead.renewer.abort();
+        std::mem::forget(dead);
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        let live = Lease::try_acquire(&lake, "p", "live", Duration::from_millis(600))
+            .await
+            .unwrap()
+            .expect("an expired lease is free");
+        // Renewed every 200 ms, it outlives its time to live.
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        assert!(live.held());
+        let busy = Lease::try_acquire(&lake, "p", "late", Duration::from_secs(1))
+            .await
+            .unwrap();
+        assert_eq!(busy.err().map(|b| b.holder).as_deref(), Some("live"));
+    }
+}
