@@ -12,6 +12,7 @@ pub mod assets;
 pub mod azure;
 pub mod cli;
 pub mod config;
+pub mod daemon;
 pub mod error;
 pub mod export;
 pub mod extract;

@@ -3,6 +3,7 @@
 
 mod ask;
 mod check;
+mod daemon;
 mod demo_export;
 mod export;
 mod forecast;
@@ -74,6 +75,9 @@ pub struct Cli {
 enum Command {
     /// Run pipelines once, now: extract, transform, rules, forecast, report, delivery.
     Run(run::Args),
+    /// Run every pipeline on its `schedule` until stopped (SIGTERM, Ctrl-C), with `/healthz` and
+    /// Prometheus `/metrics` on `--listen`.
+    Daemon(daemon::Args),
     /// Ad hoc, read-only SQL over the lake's tables.
     Sql(sql::Args),
     /// Check config, pipelines and rules; plan every rule against the table schemas.
@@ -139,7 +143,12 @@ impl Context {
 /// Parse arguments, run the command, return the exit code.
 pub async fn main() -> ExitCode {
     let cli = Cli::parse();
-    crate::telemetry::init(cli.verbose, cli.log_format);
+    // A service logs what it does (each run, stage and skipped tick) without being asked.
+    let verbose = match cli.command {
+        Command::Daemon(_) => cli.verbose.max(1),
+        _ => cli.verbose,
+    };
+    crate::telemetry::init(verbose, cli.log_format);
     let cx = Context {
         config_path: cli.config,
         lake_override: cli.lake,
@@ -160,6 +169,7 @@ pub async fn main() -> ExitCode {
         Command::Mcp(args) => mcp::exec(&cx, args).await,
         Command::Vacuum(args) => vacuum::exec(&cx, args).await,
         Command::Export(args) => export::exec(&cx, args).await,
+        Command::Daemon(args) => daemon::exec(&cx, args).await,
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -14,6 +14,7 @@ pub struct Args {
 
 pub async fn exec(cx: &Context, args: Args) -> Result<u8> {
     let config = cx.config()?;
+    print_schedules(cx, Lake::open_existing(&config.lake.url).ok().as_ref()).await?;
     let lake = Lake::open_existing(&config.lake.url)?;
     let sql = format!(
         "SELECT run_id, pipeline, CAST(as_of AS VARCHAR) AS as_of, \
@@ -53,4 +54,34 @@ pub async fn exec(cx: &Context, args: Args) -> Result<u8> {
         }
     }
     Ok(EXIT_OK)
+}
+
+/// Each pipeline's schedule, its next run and whether a run of it holds the lease now.
+async fn print_schedules(cx: &Context, lake: Option<&Lake>) -> Result<()> {
+    let specs = cx.pipelines()?;
+    let now = chrono::Utc::now();
+    println!("Pipelines ({}):", crate::pipeline::spec::origin(&specs));
+    for spec in &specs {
+        let when = match (&spec.schedule, crate::daemon::next_run(spec, now)) {
+            (Some(s), Some(next)) => format!(
+                "`{}` {}, next run {}",
+                s.expression(),
+                spec.timezone,
+                next.with_timezone(&spec.timezone)
+                    .format("%Y-%m-%d %H:%M:%S %Z")
+            ),
+            (Some(s), None) => format!("`{}` never fires again", s.expression()),
+            (None, _) => "no schedule (runs only with `cloudoptima run`)".into(),
+        };
+        let holder = match lake {
+            Some(lake) => {
+                crate::lake::lease::holder(lake, &format!("pipeline-{}", spec.name)).await?
+            }
+            None => None,
+        };
+        let running = holder.map_or(String::new(), |busy| format!("; running now: {busy}"));
+        println!("  {:<20} {when}{running}", spec.name);
+    }
+    println!();
+    Ok(())
 }

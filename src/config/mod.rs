@@ -46,6 +46,9 @@ pub struct Config {
     pub channels: std::collections::BTreeMap<String, crate::alert::ChannelConfig>,
     /// The language model for the report's summary, `ask` and `mcp`'s callers: off without it.
     pub llm: Option<crate::llm::LlmConfig>,
+    /// `cloudoptima daemon`: health and metrics endpoint, shutdown, missed runs.
+    #[serde(default)]
+    pub daemon: crate::daemon::DaemonConfig,
 }
 
 /// `[tags]`: tag keys are trimmed and lowercased; these aliases then read other keys as one

@@ -50,6 +50,69 @@ pub struct Lease {
     generation: Arc<AtomicU64>,
     lost: Arc<AtomicBool>,
     renewer: tokio::task::JoinHandle<()>,
+    /// Set once released; a lease dropped unreleased (its run was cancelled) is released by a
+    /// background task that [`settle_dropped`] waits for.
+    released: bool,
+}
+
+/// Releases of leases dropped without [`Lease::release`], still being written.
+static DROPPED: std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>> =
+    std::sync::Mutex::new(Vec::new());
+
+impl Drop for Lease {
+    fn drop(&mut self) {
+        self.renewer.abort();
+        if self.released || !self.held() {
+            return;
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let (lake, folder, holder) = (self.lake.clone(), self.folder.clone(), self.holder.clone());
+        let next = self.generation.load(Ordering::SeqCst) + 1;
+        let task = runtime.spawn(async move {
+            if let Err(e) = write_release(&lake, &folder, &holder, next).await {
+                tracing::warn!(lease = %folder, error = %e, "Could not release a dropped lease; it expires by itself.");
+            }
+        });
+        DROPPED.lock().expect("not poisoned").push(task);
+    }
+}
+
+/// Wait until the leases dropped unreleased have been released (before the process exits).
+pub async fn settle_dropped() {
+    let tasks: Vec<_> = std::mem::take(&mut *DROPPED.lock().expect("not poisoned"));
+    for task in tasks {
+        let _ = task.await;
+    }
+}
+
+/// Write the generation that releases the lease in `folder`.
+async fn write_release(lake: &Lake, folder: &str, holder: &str, generation: u64) -> Result<()> {
+    let release = Generation {
+        holder: holder.to_string(),
+        expires_at: Utc::now(),
+        released: true,
+    };
+    // A renewal cancelled just after it wrote may have taken `generation`: then the next one.
+    for generation in generation..generation + 3 {
+        let bytes = serde_json::to_vec(&release).expect("serializes");
+        if lake.put_if_absent(&path(folder, generation), bytes).await? {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// Who holds the lease `name` now, if anyone (for `status`).
+pub async fn holder(lake: &Lake, name: &str) -> Result<Option<Busy>> {
+    Ok(match newest(lake, &format!("_leases/{name}/")).await? {
+        Some((_, Some(state))) if !state.released && state.expires_at > Utc::now() => Some(Busy {
+            holder: state.holder,
+            expires_at: state.expires_at,
+        }),
+        _ => None,
+    })
 }
 
 fn path(folder: &str, generation: u64) -> String {
@@ -154,6 +217,7 @@ impl Lease {
             generation,
             lost,
             renewer,
+            released: false,
         }))
     }
 
@@ -187,26 +251,14 @@ impl Lease {
     }
 
     /// Give the lease up: the next taker need not wait for it to expire.
-    pub async fn release(self) -> Result<()> {
-        let held = self.held();
+    pub async fn release(mut self) -> Result<()> {
+        self.released = true;
         self.renewer.abort();
-        let _ = self.renewer.await;
-        if !held {
+        if !self.held() {
             return Ok(());
         }
         let next = self.generation.load(Ordering::SeqCst) + 1;
-        let release = Generation {
-            holder: self.holder.clone(),
-            expires_at: Utc::now(),
-            released: true,
-        };
-        self.lake
-            .put_if_absent(
-                &path(&self.folder, next),
-                serde_json::to_vec(&release).expect("serializes"),
-            )
-            .await?;
-        Ok(())
+        write_release(&self.lake, &self.folder, &self.holder, next).await
     }
 }
 
@@ -284,6 +336,7 @@ mod tests {
             .unwrap()
             .unwrap();
         dead.renewer.abort();
+        // Dying, it releases nothing.
         std::mem::forget(dead);
         tokio::time::sleep(Duration::from_millis(400)).await;
         let live = Lease::try_acquire(&lake, "p", "live", Duration::from_millis(600))

@@ -2,7 +2,7 @@
 //! dow`, as the scheduler reads it) in the pipeline's time zone. Both are checked when the pipeline
 //! file is read, so a schedule that could never fire is an error at load time, not at 6 a.m.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Timelike, Utc};
 use chrono_tz::Tz;
 use croner::Cron;
 use croner::parser::{CronParser, Seconds};
@@ -38,10 +38,20 @@ impl Schedule {
         &self.expression
     }
 
-    /// The first time after `after` this schedule fires, in `zone`.
+    /// The first time after `after` this schedule fires, in `zone` (whole seconds).
     pub fn next_after(&self, after: DateTime<Utc>, zone: Tz) -> Option<DateTime<Tz>> {
+        let after = after.with_nanosecond(0).unwrap_or(after);
         self.cron
             .find_next_occurrence(&after.with_timezone(&zone), false)
+            .ok()
+    }
+}
+
+impl Schedule {
+    /// The last time before `before` this schedule fired, in `zone`.
+    pub fn previous_before(&self, before: DateTime<Utc>, zone: Tz) -> Option<DateTime<Tz>> {
+        self.cron
+            .find_previous_occurrence(&before.with_timezone(&zone), false)
             .ok()
     }
 }

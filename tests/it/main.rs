@@ -41,6 +41,7 @@ mod ask;
 mod azure_api;
 mod browser;
 mod cost_exports;
+mod daemon;
 mod export;
 mod findings;
 mod focus_files;
