@@ -22,6 +22,7 @@ pub mod llm;
 pub mod open_data;
 pub mod pipeline;
 pub mod report;
+pub mod serve;
 pub mod suggest;
 pub mod telemetry;
 pub mod transform;

@@ -10,6 +10,7 @@ mod forecast;
 mod mcp;
 mod rules;
 mod run;
+mod serve;
 mod sql;
 mod status;
 mod vacuum;
@@ -78,6 +79,9 @@ enum Command {
     /// Run every pipeline on its `schedule` until stopped (SIGTERM, Ctrl-C), with `/healthz` and
     /// Prometheus `/metrics` on `--listen`.
     Daemon(daemon::Args),
+    /// The lake over the PostgreSQL wire protocol (read-only) for Power BI, Excel, Grafana,
+    /// Metabase, psql and PostgreSQL drivers.
+    Serve(serve::Args),
     /// Ad hoc, read-only SQL over the lake's tables.
     Sql(sql::Args),
     /// Check config, pipelines and rules; plan every rule against the table schemas.
@@ -170,6 +174,7 @@ pub async fn main() -> ExitCode {
         Command::Vacuum(args) => vacuum::exec(&cx, args).await,
         Command::Export(args) => export::exec(&cx, args).await,
         Command::Daemon(args) => daemon::exec(&cx, args).await,
+        Command::Serve(args) => serve::exec(&cx, args).await,
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -49,6 +49,9 @@ pub struct Config {
     /// `cloudoptima daemon`: health and metrics endpoint, shutdown, missed runs.
     #[serde(default)]
     pub daemon: crate::daemon::DaemonConfig,
+    /// `cloudoptima serve`: the PostgreSQL-protocol endpoint.
+    #[serde(default)]
+    pub serve: crate::serve::ServeConfig,
 }
 
 /// `[tags]`: tag keys are trimmed and lowercased; these aliases then read other keys as one

@@ -126,6 +126,7 @@ pub(super) fn resolve_all(config: &Config, file: &str) -> Result<()> {
         secrets.push((format!("channels.{name}.url"), &channel.url));
         secrets.push((format!("channels.{name}.signing_key"), &channel.signing_key));
     }
+    secrets.push(("serve.password".into(), &config.serve.password));
     if let Some(llm) = &config.llm {
         secrets.push(("llm.api_key".into(), &llm.api_key));
     }

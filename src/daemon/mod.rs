@@ -175,7 +175,7 @@ async fn last_started(lake: &Lake, config: &Config, pipeline: &str) -> Option<Da
 }
 
 /// SIGTERM (Kubernetes, systemd, `docker stop`) or SIGINT (Ctrl-C).
-async fn shutdown_signal() {
+pub async fn shutdown_signal() {
     use tokio::signal::unix::{SignalKind, signal};
     match signal(SignalKind::terminate()) {
         Ok(mut term) => {

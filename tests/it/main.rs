@@ -51,6 +51,7 @@ mod pipeline;
 mod report;
 mod retention;
 mod rules_slt;
+mod serve;
 mod smtp;
 mod sql_surface;
 mod support;
