@@ -51,7 +51,7 @@ pub struct Cli {
     lake: Option<String>,
     /// Folder of pipeline files [default: ./pipelines if it exists, else the built-in demo
     /// pipeline]. A folder given here must exist.
-    #[arg(long, global = true)]
+    #[arg(long, global = true, env = "CLOUDOPTIMA_PIPELINES")]
     pipelines: Option<PathBuf>,
     /// Folder of SQL rule files (with shared views in `views/`), instead of the rules built into
     /// the binary. A folder given here must exist.

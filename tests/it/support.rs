@@ -60,7 +60,8 @@ impl Workspace {
             .arg(repo().join("sql/report"))
             .args(args)
             .env_remove("CLOUDOPTIMA_CONFIG")
-            .env_remove("CLOUDOPTIMA_LAKE");
+            .env_remove("CLOUDOPTIMA_LAKE")
+            .env_remove("CLOUDOPTIMA_PIPELINES");
         c
     }
 
