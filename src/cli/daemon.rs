@@ -58,6 +58,7 @@ pub async fn exec(cx: &Context, args: Args) -> Result<u8> {
             rules: checked.rules,
             report_sql: checked.report_sql,
             wait_for_lease: None,
+            resend: false,
         },
         config,
         specs: checked.specs,

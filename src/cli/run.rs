@@ -26,6 +26,10 @@ pub struct Args {
     /// lake), wait up to this many seconds for it to finish instead of refusing at once.
     #[arg(long, value_name = "SECONDS")]
     wait: Option<u64>,
+    /// Email the report even if one was already sent for this pipeline and date (each sent
+    /// report is recorded in the lake, so a re-run does not send it twice).
+    #[arg(long)]
+    resend: bool,
 }
 
 fn parse_date(s: &str) -> std::result::Result<NaiveDate, String> {
@@ -101,6 +105,7 @@ pub async fn exec(cx: &Context, mut args: Args) -> Result<u8> {
         rules: checked.rules,
         report_sql: checked.report_sql,
         wait_for_lease: args.wait.map(std::time::Duration::from_secs),
+        resend: args.resend,
     };
     let mut code = EXIT_OK;
     for spec in chosen {

@@ -41,6 +41,8 @@ pub struct RunOptions {
     /// How long to wait for a run of the same pipeline elsewhere to finish; `None`: refuse at
     /// once with [`Error::Busy`].
     pub wait_for_lease: Option<std::time::Duration>,
+    /// Send the report even when one was already sent for this pipeline and date.
+    pub resend: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -344,7 +346,7 @@ async fn run_under_lease(
         // The rules and the forecast committed new table versions: report and count on a fresh session.
         let ctx = crate::lake::query::session(&config.query);
         lake.register_all(&ctx).await?;
-        report_and_deliver(config, spec, opts, &ctx, &key, &mut rec).await;
+        report_and_deliver(config, spec, opts, &lake, &ctx, &key, &mut rec).await;
         send_alerts(config, spec, &lake, &ctx, &key, &alerts, &mut rec).await;
         let sent = schema::alerts();
         ctx.deregister_table(sent.name)?;
@@ -722,6 +724,7 @@ async fn report_and_deliver(
     config: &Config,
     spec: &PipelineSpec,
     opts: &RunOptions,
+    lake: &Lake,
     ctx: &datafusion::prelude::SessionContext,
     key: &RunKey,
     rec: &mut Recorder<'_>,
@@ -772,6 +775,22 @@ async fn report_and_deliver(
     );
     rec.summary.pdf = Some(written.path.clone());
     let t = Instant::now();
+    // A report already sent for this pipeline and date (by a run that may have died right after)
+    // is not sent again unless asked.
+    let record = delivery::SentRecord::path(key);
+    if !opts.resend
+        && !spec.report.recipients.is_empty()
+        && let Ok(bytes) = lake.get(&record).await
+    {
+        let earlier = serde_json::from_slice::<delivery::SentRecord>(&bytes)
+            .map(|r| format!(" by run {} at {}", r.run_id, r.sent_at.format("%Y-%m-%d %H:%M UTC")))
+            .unwrap_or_default();
+        rec.skipped(
+            &["deliver"],
+            &format!("already sent for {}{earlier}; `run --resend` sends it again", key.as_of),
+        );
+        return;
+    }
     let sent = delivery::send_report(
         config.smtp.as_ref(),
         &config.azure,
@@ -784,6 +803,18 @@ async fn report_and_deliver(
     .await;
     match sent {
         Ok(Some(d)) => {
+            // Recorded before the run reports itself done: a re-run knows it was sent.
+            let sent = delivery::SentRecord {
+                run_id: key.run_id.clone(),
+                sent_at: Utc::now(),
+                to: d.to_string(),
+            };
+            if let Err(e) = lake
+                .put(&record, serde_json::to_vec_pretty(&sent).expect("serializes"))
+                .await
+            {
+                tracing::warn!(error = %e, "The report was sent but could not be recorded; a re-run may send it again.");
+            }
             rec.ok("deliver", t, 1, d.to_string());
             rec.summary.delivered = Some(d);
         }
@@ -810,6 +841,7 @@ mod tests {
             rules: SqlSet::rules(None),
             report_sql: SqlSet::report(None),
             wait_for_lease: None,
+            resend: false,
         };
         let progress = |_: &StageResult| {};
         let run = run(&config, &spec, &opts, &progress);

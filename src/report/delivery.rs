@@ -71,6 +71,26 @@ impl std::fmt::Display for Delivered {
 /// Send `report` to `recipients` (over `smtp`, or into `outbox` without it): an HTML body with the
 /// charts inline, the same as plain text, and the PDF attached. `None` when there is no one to
 /// send it to.
+/// What the lake keeps of a report once it was sent (`_deliveries/<pipeline>/<date>.json`).
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+pub struct SentRecord {
+    pub run_id: String,
+    pub sent_at: chrono::DateTime<chrono::Utc>,
+    /// Where it went (`smtp host:port, N recipient(s)` or the outbox file).
+    pub to: String,
+}
+
+impl SentRecord {
+    /// Where the record of `run`'s pipeline and date lives in the lake.
+    pub fn path(run: &RunKey) -> String {
+        format!(
+            "_deliveries/{}/{}.json",
+            run.pipeline,
+            run.as_of.format("%Y-%m-%d")
+        )
+    }
+}
+
 pub async fn send_report(
     smtp: Option<&SmtpConfig>,
     azure: &AzureConfig,

@@ -357,7 +357,14 @@ fn demo_pipeline_end_to_end() {
     // A second run of the same day leaves every table's row count unchanged (the `_runs` log grows by one).
     let counts: Vec<i64> = TABLES.iter().map(|t| ws.count(t)).collect();
     let runs = ws.count("_runs");
-    ws.ok(&["run", "--as-of", AS_OF]);
+    let out = ws.ok(&["run", "--as-of", AS_OF]);
+    // The report sent for this date is recorded in the lake as it is sent: a re-run (also one
+    // after a run that died right after sending) does not email it again, unless asked to.
+    assert!(
+        out.contains("[skip] deliver") && out.contains("already sent for"),
+        "{out}"
+    );
+    assert_eq!(files_with_ext(&ws.path().join("out/outbox"), "eml").len(), 1);
     let again: Vec<i64> = TABLES.iter().map(|t| ws.count(t)).collect();
     assert_eq!(counts, again, "row counts changed on re-run ({TABLES:?})");
     assert_eq!(ws.count("_runs"), runs + 1);
@@ -374,11 +381,13 @@ fn demo_pipeline_end_to_end() {
 
     // `--no-extract` reads and transforms nothing: the rules, forecast and report run over the
     // lake as it is, each rule's time on its line.
-    let out = ws.ok(&["run", "--no-extract", "--as-of", AS_OF]);
+    let out = ws.ok(&["run", "--no-extract", "--resend", "--as-of", AS_OF]);
     assert!(
         out.contains("[skip] extract") && out.contains("--no-extract"),
         "{out}"
     );
+    assert!(out.contains("[ok  ] deliver"), "{out}");
+    assert_eq!(files_with_ext(&ws.path().join("out/outbox"), "eml").len(), 2);
     assert!(out.contains("[ok  ] rules"), "{out}");
     let idle = out
         .lines()
