@@ -50,6 +50,7 @@ pub async fn exec(cx: &Context, args: Args) -> Result<u8> {
                 .into(),
         });
     }
+    let spinner = super::progress::Spinner::new(format!("exporting to {}", args.to));
     let print = |e: &Exported| {
         let versions = e
             .versions
@@ -60,10 +61,10 @@ pub async fn exec(cx: &Context, args: Args) -> Result<u8> {
             })
             .collect::<Vec<_>>()
             .join(", ");
-        println!(
+        spinner.println(&format!(
             "{:<24} {:>10} rows {:>5} file(s)  {}  from {versions}",
             e.name, e.rows, e.files, e.location
-        );
+        ));
     };
     let done = export::export(
         &lake,
@@ -74,6 +75,7 @@ pub async fn exec(cx: &Context, args: Args) -> Result<u8> {
         &print,
     )
     .await?;
+    drop(spinner);
     println!(
         "Exported {} dataset(s) to {}; each folder's _SUCCESS records what it holds.",
         done.len(),

@@ -8,6 +8,7 @@ mod demo_export;
 mod export;
 mod forecast;
 mod mcp;
+mod progress;
 mod rules;
 mod run;
 mod serve;

@@ -36,7 +36,8 @@ fn parse_date(s: &str) -> std::result::Result<NaiveDate, String> {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|e| format!("expected YYYY-MM-DD: {e}"))
 }
 
-fn print_stage(s: &StageResult) {
+/// One line on a stage that ended.
+fn stage_line(s: &StageResult) -> String {
     let mark = match s.status {
         StageStatus::Ok => "ok  ",
         StageStatus::Failed(_) => "FAIL",
@@ -44,9 +45,9 @@ fn print_stage(s: &StageResult) {
     };
     let secs = s.elapsed_ms as f64 / 1000.0;
     match &s.status {
-        StageStatus::Failed(e) => println!("  [{mark}] {:<9} {secs:>6.1}s  {e}", s.name),
-        StageStatus::Skipped(why) => println!("  [{mark}] {:<9}          {why}", s.name),
-        StageStatus::Ok => println!("  [{mark}] {:<9} {secs:>6.1}s  {}", s.name, s.detail),
+        StageStatus::Failed(e) => format!("  [{mark}] {:<9} {secs:>6.1}s  {e}", s.name),
+        StageStatus::Skipped(why) => format!("  [{mark}] {:<9}          {why}", s.name),
+        StageStatus::Ok => format!("  [{mark}] {:<9} {secs:>6.1}s  {}", s.name, s.detail),
     }
 }
 
@@ -113,7 +114,13 @@ pub async fn exec(cx: &Context, mut args: Args) -> Result<u8> {
             "Pipeline `{}` (as of {}, lake {})",
             spec.name, opts.as_of, config.lake.url
         );
-        let s = pipeline::run::run(&config, spec, &opts, &print_stage).await?;
+        let spinner = super::progress::Spinner::new(format!("`{}`: extract", spec.name));
+        let progress = |s: &StageResult| {
+            spinner.println(&stage_line(s));
+            spinner.set(format!("`{}`: {} done, going on", spec.name, s.name));
+        };
+        let s = pipeline::run::run(&config, spec, &opts, &progress).await?;
+        drop(spinner);
         println!(
             "Run {}: {}",
             s.run_id,
