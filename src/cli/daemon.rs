@@ -22,18 +22,7 @@ pub struct Args {
 }
 
 pub async fn exec(cx: &Context, args: Args) -> Result<u8> {
-    let checked = super::validate::check(cx).await;
-    if !checked.problems.is_empty() {
-        eprintln!(
-            "error: the daemon did not start: {} problem(s) (`cloudoptima validate` lists the same):",
-            checked.problems.len()
-        );
-        for p in &checked.problems {
-            eprintln!("  - {p}");
-        }
-        return Ok(EXIT_USAGE);
-    }
-    let Some(config) = checked.config else {
+    let Some((config, checked)) = super::validate::ready(cx, "daemon").await else {
         return Ok(EXIT_USAGE);
     };
     let listen = args.listen.or_else(|| config.daemon.listen.clone());

@@ -17,8 +17,7 @@ impl Spinner {
         }
         let bar = ProgressBar::new_spinner();
         bar.set_style(
-            ProgressStyle::with_template("{spinner} {msg} ({elapsed})")
-                .expect("a valid template"),
+            ProgressStyle::with_template("{spinner} {msg} ({elapsed})").expect("a valid template"),
         );
         bar.set_message(message.into());
         bar.enable_steady_tick(Duration::from_millis(120));

@@ -53,22 +53,10 @@ fn stage_line(s: &StageResult) -> String {
 
 pub async fn exec(cx: &Context, mut args: Args) -> Result<u8> {
     // Everything `validate` reports stops the run before any stage: nothing is found wrong halfway.
-    let checked = super::validate::check(cx).await;
-    if !checked.problems.is_empty() {
-        eprintln!(
-            "error: the run did not start: {} problem(s) (`cloudoptima validate` lists the same):",
-            checked.problems.len()
-        );
-        for p in &checked.problems {
-            eprintln!("  - {p}");
-        }
+    let Some((config, checked)) = super::validate::ready(cx, "run").await else {
         return Ok(super::EXIT_USAGE);
-    }
-    let (Some(config), specs) = (checked.config, checked.specs) else {
-        return Err(Error::Internal(
-            "a config without problems did not load".into(),
-        ));
     };
+    let specs = checked.specs;
     let replay = match &args.replay {
         Some(run_id) => {
             let lake = crate::lake::Lake::open_existing(&config.lake.url)?;

@@ -36,6 +36,25 @@ fn collect(problems: &mut Vec<String>, e: Error) {
     }
 }
 
+/// What `command` starts from: everything checked and loaded, or `None` after printing every
+/// problem (the caller exits 2 before doing anything: nothing is found wrong halfway).
+pub(crate) async fn ready(cx: &Context, command: &str) -> Option<(Config, Checked)> {
+    let mut checked = check(cx).await;
+    if checked.problems.is_empty()
+        && let Some(config) = checked.config.take()
+    {
+        return Some((config, checked));
+    }
+    eprintln!(
+        "error: the {command} did not start: {} problem(s) (`cloudoptima validate` lists the same):",
+        checked.problems.len()
+    );
+    for p in &checked.problems {
+        eprintln!("  - {p}");
+    }
+    None
+}
+
 /// Load and check the config, the pipelines, the rules and the report queries.
 pub(crate) async fn check(cx: &Context) -> Checked {
     let mut problems = Vec::new();

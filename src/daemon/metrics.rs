@@ -51,6 +51,11 @@ impl Metrics {
         self.with(pipeline, |p| p.next_run = Some(at));
     }
 
+    /// When the pipeline last succeeded before this process started (from `_runs`).
+    pub fn set_last_success(&self, pipeline: &str, at: DateTime<Utc>) {
+        self.with(pipeline, |p| p.last_success = Some(at));
+    }
+
     pub fn set_running(&self, pipeline: &str, running: bool) {
         self.with(pipeline, |p| p.running = running);
     }
@@ -179,7 +184,7 @@ impl Metrics {
         family(
             "cloudoptima_seconds_since_last_success",
             "gauge",
-            "Seconds since the pipeline's last successful run ended in this process.",
+            "Seconds since the pipeline's last successful run ended (also one before this process started).",
             each(&|n, p| {
                 p.last_success
                     .map(|t| (pl(n), (now - t).num_milliseconds() as f64 / 1000.0))

@@ -99,15 +99,23 @@ impl Daemon {
         let metrics = Arc::new(Metrics::new(scheduled.iter().map(|s| s.name.clone())));
         let (stop_tx, stop) = watch::channel(false);
         let (cancel_tx, cancel) = watch::channel(false);
+        let shared = Arc::new((self.config, self.options));
+        let lake = Lake::open(&shared.0.lake.url)?;
+        // What the lake knows of earlier runs, before anything is served or scheduled.
+        let mut known = Vec::new();
+        for spec in scheduled {
+            let (last, succeeded) = last_runs(&lake, &shared.0, &spec.name).await;
+            if let Some(at) = succeeded {
+                metrics.set_last_success(&spec.name, at);
+            }
+            known.push((spec, last));
+        }
         let server = match &self.listen {
             Some(addr) => Some(http::serve(addr, metrics.clone()).await?),
             None => None,
         };
-        let shared = Arc::new((self.config, self.options));
-        let lake = Lake::open(&shared.0.lake.url)?;
         let mut tasks = Vec::new();
-        for spec in scheduled {
-            let last = last_started(&lake, &shared.0, &spec.name).await;
+        for (spec, last) in known {
             tasks.push(tokio::spawn(schedule_loop(
                 spec,
                 last,
@@ -148,30 +156,41 @@ impl Daemon {
     }
 }
 
-/// When `pipeline` last started a run, from the lake's `_runs` table.
-async fn last_started(lake: &Lake, config: &Config, pipeline: &str) -> Option<DateTime<Utc>> {
+/// When `pipeline` last started a run, and when its last successful run ended, from the lake's
+/// `_runs` table (nothing on a new lake).
+async fn last_runs(
+    lake: &Lake,
+    config: &Config,
+    pipeline: &str,
+) -> (Option<DateTime<Utc>>, Option<DateTime<Utc>>) {
     use datafusion::arrow::array::{Array, TimestampMicrosecondArray};
     use datafusion::arrow::compute::cast;
     use datafusion::arrow::datatypes::{DataType, TimeUnit};
     let sql = format!(
-        "SELECT MAX(started_at) AS t FROM _runs WHERE pipeline = {}",
+        "SELECT MAX(started_at) AS started, \
+         MAX(CASE WHEN status = 'succeeded' THEN finished_at END) AS succeeded \
+         FROM _runs WHERE pipeline = {}",
         crate::lake::columns::sql_string(pipeline)
     );
-    let batches = crate::lake::query::read_only(lake, &sql, &config.query)
-        .await
+    let Ok(batches) = crate::lake::query::read_only(lake, &sql, &config.query).await else {
+        return (None, None);
+    };
+    let at = |column: usize| {
+        let batch = batches.first()?;
+        let values = cast(
+            batch.column(column),
+            &DataType::Timestamp(TimeUnit::Microsecond, None),
+        )
         .ok()?;
-    let column = cast(
-        batches.first()?.column(0),
-        &DataType::Timestamp(TimeUnit::Microsecond, None),
-    )
-    .ok()?;
-    let values = column
-        .as_any()
-        .downcast_ref::<TimestampMicrosecondArray>()?;
-    if values.is_empty() || values.is_null(0) {
-        return None;
-    }
-    DateTime::from_timestamp_micros(values.value(0))
+        let values = values
+            .as_any()
+            .downcast_ref::<TimestampMicrosecondArray>()?;
+        if values.is_empty() || values.is_null(0) {
+            return None;
+        }
+        DateTime::from_timestamp_micros(values.value(0))
+    };
+    (at(0), at(1))
 }
 
 /// SIGTERM (Kubernetes, systemd, `docker stop`) or SIGINT (Ctrl-C).

@@ -1,6 +1,7 @@
-//! Pipelines: their specs ([`spec`]), one run of all stages ([`run`]), and the run manifest each run
-//! leaves in the lake's `_runs` table ([`manifest`]).
+//! Pipelines: their specs ([`spec`]), one run of all stages ([`run`]), the run manifest each run
+//! leaves in the lake's `_runs` table ([`manifest`]), and the lease and clean-up around a run.
 
+mod housekeeping;
 pub mod manifest;
 pub mod run;
 pub mod schedule;

@@ -4,10 +4,10 @@
 //! period with the lake consistent; restarted, the daemon goes on.
 
 use std::io::{Read as _, Write as _};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::support::{Workspace, free_port, python, repo};
+use crate::support::{Workspace, free_port, python_json, repo};
 
 const FAST: &str = r#"
 name = "fast"
@@ -56,26 +56,8 @@ fn get(port: u16, path: &str) -> (String, String) {
 fn metrics(port: u16) -> Vec<serde_json::Value> {
     let (status, body) = get(port, "/metrics");
     assert!(status.contains("200"), "{status}");
-    let mut child = Command::new(python())
-        .arg(repo().join("tests/support/prom_parse.py"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(body.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}\n{body}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    let samples = python_json("prom_parse.py", &[], &body);
+    samples.as_array().expect("a list").clone()
 }
 
 fn sample(samples: &[serde_json::Value], name: &str, labels: &[(&str, &str)]) -> Option<f64> {
@@ -286,6 +268,22 @@ fn daemon_runs_pipelines_on_schedule_without_overlap_and_stops_cleanly() {
     let before = recorded.len();
     let log = ws.path().join("daemon-2.log");
     let mut daemon = start(&ws, port, &log);
+    wait_until("the endpoint again", Duration::from_secs(20), || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+    // The last success is known from the lake before this process has run anything.
+    let m = metrics(port);
+    for p in ["fast", "slow"] {
+        assert!(
+            sample(
+                &m,
+                "cloudoptima_seconds_since_last_success",
+                &[("pipeline", p)]
+            )
+            .is_some_and(|s| s > 0.0),
+            "{m:?}"
+        );
+    }
     wait_until("more runs", Duration::from_secs(60), || {
         runs(&ws).len() >= before + 2
     });

@@ -2,7 +2,7 @@
 //! Azurite downloaded with the Azure SDK) equals the Delta table, by partition, after several runs
 //! and a vacuum; odd partition values (NULL, empty, `/`, `=`, `%`, non-ASCII) survive the trip.
 
-use crate::support::{Azurite, Workspace, python, repo};
+use crate::support::{Azurite, Workspace, python_json};
 
 const PIPELINE: &str = r#"
 name = "bi"
@@ -31,28 +31,12 @@ const ODD: &str = "SELECT x_ResourceGroupName AS rg, CASE WHEN ServiceName LIKE 
 
 /// DuckDB's answers to `queries` over the export at `location` (a folder, or `azurite:…`).
 fn hive(location: &str, format: &str, queries: &[&str]) -> Vec<Vec<Vec<serde_json::Value>>> {
-    let mut child = std::process::Command::new(python())
-        .arg(repo().join("tests/support/hive_read.py"))
-        .args([location, format])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write as _;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(serde_json::to_string(queries).unwrap().as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let answers = python_json(
+        "hive_read.py",
+        &[location.as_ref(), format.as_ref()],
+        &serde_json::to_string(queries).unwrap(),
     );
-    serde_json::from_slice(&out.stdout).unwrap()
+    serde_json::from_value(answers).unwrap()
 }
 
 /// The lake's rows for `sql` as lists of values in the order of `columns`, comparable with

@@ -364,7 +364,10 @@ fn demo_pipeline_end_to_end() {
         out.contains("[skip] deliver") && out.contains("already sent for"),
         "{out}"
     );
-    assert_eq!(files_with_ext(&ws.path().join("out/outbox"), "eml").len(), 1);
+    assert_eq!(
+        files_with_ext(&ws.path().join("out/outbox"), "eml").len(),
+        1
+    );
     let again: Vec<i64> = TABLES.iter().map(|t| ws.count(t)).collect();
     assert_eq!(counts, again, "row counts changed on re-run ({TABLES:?})");
     assert_eq!(ws.count("_runs"), runs + 1);
@@ -387,7 +390,10 @@ fn demo_pipeline_end_to_end() {
         "{out}"
     );
     assert!(out.contains("[ok  ] deliver"), "{out}");
-    assert_eq!(files_with_ext(&ws.path().join("out/outbox"), "eml").len(), 2);
+    assert_eq!(
+        files_with_ext(&ws.path().join("out/outbox"), "eml").len(),
+        2
+    );
     assert!(out.contains("[ok  ] rules"), "{out}");
     let idle = out
         .lines()

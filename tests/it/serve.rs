@@ -2,10 +2,9 @@
 //! without TLS), list the tables, and get the same FOCUS answers as `cloudoptima sql`; DDL, COPY
 //! and a wrong password are refused.
 
-use std::io::Write as _;
 use std::process::{Child, Command, Stdio};
 
-use crate::support::{Workspace, free_port, python, repo};
+use crate::support::{Workspace, free_port, python_json};
 
 const PIPELINE: &str = r#"
 name = "pg"
@@ -51,34 +50,13 @@ fn pg8000(
     tls: Option<&std::path::Path>,
     script: serde_json::Value,
 ) -> serde_json::Value {
-    let mut cmd = Command::new(python());
-    cmd.arg(repo().join("tests/support/pg_client.py")).args([
-        &port.to_string(),
-        "cloudoptima",
-        password,
-    ]);
+    let port = port.to_string();
+    let mut args: Vec<&std::ffi::OsStr> =
+        vec![port.as_ref(), "cloudoptima".as_ref(), password.as_ref()];
     if let Some(ca) = tls {
-        cmd.arg("--tls").arg(ca);
+        args.extend(["--tls".as_ref(), ca.as_os_str()]);
     }
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(script.to_string().as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    python_json("pg_client.py", &args, &script.to_string())
 }
 
 #[test]

@@ -13,6 +13,38 @@ pub fn python() -> String {
     std::env::var("CLOUDOPTIMA_TEST_PYTHON").unwrap_or_else(|_| "python3".into())
 }
 
+/// Run `tests/support/<script>` with `args`, `input` on its stdin; its stdout as JSON. A script that
+/// fails fails the test with its stderr.
+pub fn python_json(script: &str, args: &[&std::ffi::OsStr], input: &str) -> serde_json::Value {
+    use std::io::Write as _;
+    let mut child = Command::new(python())
+        .arg(repo().join("tests/support").join(script))
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{script}: {e}"));
+    child
+        .stdin
+        .take()
+        .expect("piped")
+        .write_all(input.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{script}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{script}: not JSON ({e}): {}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    })
+}
+
 pub struct Workspace {
     pub dir: tempfile::TempDir,
     pub pipelines: PathBuf,
