@@ -13,6 +13,11 @@
 //!   they were, incremental metrics with late hours, cost details reports, `check` failing exactly
 //!   what the run fails);
 //! - `browser`: headless Chromium renders the HTML report to a screenshot that is not blank;
+//! - `daemon`: two pipelines on second-level schedules: on their ticks, never overlapping (a
+//!   concurrent `run` refused by the lease), skipped ticks logged, `/metrics` parsed by Prometheus'
+//!   parser, SIGTERM mid-run within the grace period, a restart going on;
+//! - `export`: hive-partitioned exports read back by DuckDB (disk, and Azurite through the Azure
+//!   SDK) equal the Delta tables after runs and a vacuum, awkward partition values included;
 //! - `cost_exports`: Cost Management exports (EA/MCA legacy, every export schema, gzip CSV and
 //!   Parquet with manifests from disk and Azurite, overlapping month-to-date runs);
 //! - `findings`: findings across runs (remembered, snoozed, dismissed, resolved);
@@ -28,8 +33,11 @@
 //!   scripted OpenAI-compatible server (used when every number checks, else the deterministic one
 //!   with the reason);
 //! - `retention`: replaced files kept for the retention period, then vacuumed, after which a plain
-//!   Parquet reader counts each row once;
+//!   Parquet reader counts each row once; unchanged files not landed twice; a held lease refusing a
+//!   run; what a killed run left removed by the next;
 //! - `rules_slt`: each rule's sqllogictest file (findings and non-findings) passes;
+//! - `serve`: psql and pg8000 over TLS and SCRAM list the tables and answer as `cloudoptima sql`;
+//!   DDL, COPY and a wrong password refused;
 //! - `smtp`: delivery to a real SMTP server over TCP (aiosmtpd);
 //! - `sql_surface`: FOCUS use-case-style SQL against DuckDB on the same files; memory and time
 //!   limits;
