@@ -23,8 +23,14 @@ pub async fn serve(addr: &str, metrics: Arc<Metrics>) -> Result<tokio::task::Joi
     tracing::info!(addr = %listener.local_addr().map(|a| a.to_string()).unwrap_or_default(), "Serving /healthz and /metrics.");
     Ok(tokio::spawn(async move {
         loop {
-            let Ok((socket, _)) = listener.accept().await else {
-                continue;
+            let socket = match listener.accept().await {
+                Ok((socket, _)) => socket,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait rather than spin.
+                    tracing::warn!(error = %e, "Could not accept a connection.");
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                    continue;
+                }
             };
             let metrics = metrics.clone();
             tokio::spawn(async move {
