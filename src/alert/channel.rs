@@ -210,7 +210,7 @@ pub fn sign(key: &str, timestamp: &str, body: &str) -> String {
 fn hmac_sha256_hex(key: &str, data: &str) -> String {
     let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, key.as_bytes());
     let tag = ring::hmac::sign(&key, data.as_bytes());
-    tag.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+    crate::lake::hex(tag.as_ref())
 }
 
 /// A Teams Workflows "post to a channel when a webhook request is received" body: a message with

@@ -160,34 +160,15 @@ async fn records(lake: &Lake) -> Result<Vec<(LandingRecord, DateTime<Utc>, Strin
     Ok(out)
 }
 
-/// What earlier runs landed and is still in landing: a file landed again with the same key and
-/// fingerprint is not copied a second time; the run's record points at the earlier copy.
+/// What earlier runs landed and is still in landing (found by [`sweep`]): a file landed again with
+/// the same key and fingerprint is not copied a second time; the run's record points at the
+/// earlier copy.
 #[derive(Debug, Default)]
 pub struct LandedBefore {
     by_content: HashMap<(String, String), String>,
 }
 
 impl LandedBefore {
-    pub async fn load(lake: &Lake) -> Result<Self> {
-        let present: HashSet<String> = lake
-            .list_under(Some("landing"))
-            .await?
-            .into_iter()
-            .map(|o| o.path)
-            .collect();
-        let mut by_content = HashMap::new();
-        for (record, _, _) in records(lake).await? {
-            for landed in record.landed {
-                if let Some(fingerprint) = landed.fingerprint
-                    && present.contains(&landed.path)
-                {
-                    by_content.insert((landed.key, fingerprint), landed.path);
-                }
-            }
-        }
-        Ok(LandedBefore { by_content })
-    }
-
     /// The landed file with this key and content, if an earlier run kept one.
     pub fn reuse(&self, key: &str, fingerprint: &str) -> Option<&str> {
         self.by_content
@@ -223,14 +204,14 @@ pub fn run_of(pipeline: &str, run_id: &str) -> bool {
 /// Delete what landing no longer needs: records older than `days` beyond each pipeline's last
 /// `runs`, files no kept record points at once they are older than `days`, and at once the files
 /// of `dead_runs_of`'s runs that never wrote a record (a run killed mid-way; the caller holds
-/// that pipeline's lease, so none of its runs is in progress).
+/// that pipeline's lease, so none of its runs is in progress). Returns what was deleted, and what
+/// the kept records point at that is still there, for the run to reuse.
 pub async fn sweep(
     lake: &Lake,
     days: u64,
     runs: usize,
     dead_runs_of: Option<&str>,
-    dry_run: bool,
-) -> Result<Swept> {
+) -> Result<(Swept, LandedBefore)> {
     let cutoff = Utc::now() - chrono::Duration::days(days as i64);
     let mut records = records(lake).await?;
     records.sort_by_key(|r| std::cmp::Reverse(r.1));
@@ -244,29 +225,38 @@ pub async fn sweep(
         if *modified >= cutoff || *rank <= runs {
             kept.extend(record.landed.iter().map(|l| l.path.clone()));
         } else {
-            if !dry_run {
-                lake.delete(path).await?;
-            }
+            lake.delete(path).await?;
             swept.records += 1;
         }
     }
+    let mut present = HashSet::new();
     for object in lake.list_under(Some("landing")).await? {
         if object.path.starts_with(RECORDS) || kept.contains(&object.path) {
+            present.insert(object.path);
             continue;
         }
         // landing/<source>/<dataset>/<run_id>/<name…>
         let run_id = object.path.split('/').nth(3).unwrap_or_default();
         let dead = dead_runs_of.is_some_and(|p| run_of(p, run_id) && !recorded.contains(run_id));
         if object.modified < cutoff || dead {
-            if !dry_run {
-                lake.delete(&object.path).await?;
-            }
+            lake.delete(&object.path).await?;
             swept.files += 1;
             swept.bytes += object.size;
         }
     }
-    if !dry_run && swept.files > 0 {
+    if swept.files > 0 {
         lake.remove_empty_folders("landing");
     }
-    Ok(swept)
+    // Oldest record first, so of two copies of one key and content the newer one is reused.
+    let mut by_content = HashMap::new();
+    for (record, _, _) in records.into_iter().rev() {
+        for landed in record.landed {
+            if let Some(fingerprint) = landed.fingerprint
+                && present.contains(&landed.path)
+            {
+                by_content.insert((landed.key, fingerprint), landed.path);
+            }
+        }
+    }
+    Ok((swept, LandedBefore { by_content }))
 }

@@ -3,6 +3,7 @@
 
 use crate::Result;
 use crate::config::Config;
+use crate::lake::landing::LandedBefore;
 use crate::lake::{Lake, RunKey};
 
 /// The lease of pipeline `name` for run `run_id`: at once, or after waiting up to `wait`.
@@ -50,8 +51,10 @@ fn hostname() -> String {
 }
 
 /// What runs of `pipeline` killed part-way left behind: their staging folders and the landing
-/// files they never recorded. Only called under the pipeline's lease, so none of them is running.
-pub(super) async fn clean_dead_runs(config: &Config, lake: &Lake, key: &RunKey) {
+/// files they never recorded; and landing past its retention. Only called under the pipeline's
+/// lease, so none of them is running. Returns what earlier runs landed and is kept, for reuse
+/// (nothing when landing could not be read: the run then lands its files afresh).
+pub(super) async fn clean_dead_runs(config: &Config, lake: &Lake, key: &RunKey) -> LandedBefore {
     let staging = lake.scratch_dir(&key.run_id);
     if let Some(parent) = staging.parent()
         && let Ok(entries) = std::fs::read_dir(parent)
@@ -75,17 +78,23 @@ pub(super) async fn clean_dead_runs(config: &Config, lake: &Lake, key: &RunKey) 
         config.lake.landing_retention_days,
         config.lake.landing_retention_runs,
         Some(&key.pipeline),
-        false,
     )
     .await;
     match swept {
-        Ok(s) if s.files + s.records > 0 => tracing::info!(
-            files = s.files,
-            bytes = s.bytes,
-            records = s.records,
-            "Landing swept: files of unfinished runs and past the retention."
-        ),
-        Ok(_) => {}
-        Err(e) => tracing::warn!(error = %e, "Landing sweep failed; the next run tries again."),
+        Ok((s, before)) => {
+            if s.files + s.records > 0 {
+                tracing::info!(
+                    files = s.files,
+                    bytes = s.bytes,
+                    records = s.records,
+                    "Landing swept: files of unfinished runs and past the retention."
+                );
+            }
+            before
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "Landing sweep failed; the next run tries again.");
+            LandedBefore::default()
+        }
     }
 }

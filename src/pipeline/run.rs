@@ -201,7 +201,7 @@ async fn run_under_lease(
     let span = tracing::info_span!("run", run_id = %key.run_id, pipeline = %spec.name);
     async {
         let started = Utc::now();
-        housekeeping::clean_dead_runs(config, &lake, &key).await;
+        let landed_before = housekeeping::clean_dead_runs(config, &lake, &key).await;
         let mut rec = Recorder {
             summary: RunSummary {
                 run_id: key.run_id.clone(),
@@ -228,7 +228,7 @@ async fn run_under_lease(
             rec.skipped(&["extract", "transform"], "--no-extract: the lake as it is");
             (true, true)
         } else {
-            extract_and_transform(config, spec, opts, &lake, &key, &mut rec).await?
+            extract_and_transform(config, spec, opts, &lake, &key, &landed_before, &mut rec).await?
         };
         if !transformed || !complete {
             let why = if transformed {
@@ -299,6 +299,7 @@ async fn run_under_lease(
 }
 
 /// Extract every source (or take what a replayed run landed), then transform what was read in full.
+/// `landed_before`: what earlier runs landed, reused where a source delivers it again unchanged.
 /// Returns whether the transform succeeded and whether every scope was read.
 async fn extract_and_transform(
     config: &Config,
@@ -306,6 +307,7 @@ async fn extract_and_transform(
     opts: &RunOptions,
     lake: &Lake,
     key: &RunKey,
+    landed_before: &crate::lake::landing::LandedBefore,
     rec: &mut Recorder<'_>,
 ) -> Result<(bool, bool)> {
     let t = Instant::now();
@@ -316,9 +318,8 @@ async fn extract_and_transform(
         }
         None => {
             let azure = tokio::sync::OnceCell::new();
-            let landed_before = crate::lake::landing::LandedBefore::load(lake).await?;
             let cx = ExtractContext {
-                landed_before: &landed_before,
+                landed_before,
                 lake,
                 run_id: &key.run_id,
                 as_of: opts.as_of,
