@@ -127,22 +127,16 @@ fn table(name: &str) -> Result<schema::TableDef> {
 
 /// Refuse a destination this binary cannot write to before anything is read.
 fn check_destination(to: &str) -> Result<()> {
-    match url::Url::parse(to) {
-        Ok(url) if url.scheme().len() > 1 && !crate::lake::SCHEMES.contains(&url.scheme()) => {
-            Err(Error::Config {
-                file: "export".into(),
-                message: format!(
-                    "cannot export to `{to}`: the scheme `{}` is not supported; use a local folder or one of {}",
-                    url.scheme(),
-                    crate::lake::SCHEMES
-                        .iter()
-                        .map(|s| format!("{s}://"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            })
-        }
-        _ => Ok(()),
+    let problem = url::Url::parse(to)
+        .ok()
+        .filter(|url| url.scheme().len() > 1)
+        .and_then(|url| crate::lake::scheme_problem(url.scheme()));
+    match problem {
+        Some(problem) => Err(Error::Config {
+            file: "export".into(),
+            message: format!("cannot export to `{to}`: {problem}"),
+        }),
+        None => Ok(()),
     }
 }
 

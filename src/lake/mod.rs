@@ -93,6 +93,21 @@ pub struct Listed {
 /// URL schemes this binary can put a lake on.
 pub const SCHEMES: &[&str] = &["file", "az", "azure", "abfs", "abfss", "adl"];
 
+/// Why a location with this URL scheme cannot be a lake (or an export's destination), if it cannot.
+pub fn scheme_problem(scheme: &str) -> Option<String> {
+    (!SCHEMES.contains(&scheme)).then(|| {
+        format!(
+            "scheme `{scheme}` is not supported; use a local path or one of {}{}",
+            SCHEMES
+                .iter()
+                .map(|s| format!("{s}://"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            crate::suggest::hint(scheme, SCHEMES.iter().copied())
+        )
+    })
+}
+
 impl Lake {
     /// Open the lake at `location`: a local path (created if missing), a `file://` URL, or an Azure
     /// Blob / ADLS Gen2 URL (`az://container/prefix`, `abfss://fs@account.dfs.core.windows.net/prefix`).
@@ -114,17 +129,8 @@ impl Lake {
                 })?
             }
         };
-        if !SCHEMES.contains(&url.scheme()) {
-            return Err(config_err(format!(
-                "lake URL scheme `{}` is not supported; use a local path or one of {}{}",
-                url.scheme(),
-                SCHEMES
-                    .iter()
-                    .map(|s| format!("{s}://"))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                crate::suggest::hint(url.scheme(), SCHEMES.iter().copied())
-            )));
+        if let Some(problem) = scheme_problem(url.scheme()) {
+            return Err(config_err(format!("lake URL {problem}")));
         }
         if !url.path().ends_with('/') {
             url.set_path(&format!("{}/", url.path()));
