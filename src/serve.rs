@@ -355,13 +355,19 @@ pub async fn serve(
         tracing::warn!(listen = %config.listen, "Serving without TLS on a non-loopback address: configure [serve] tls_cert and tls_key.");
     }
 
-    // New table versions (each run commits some) are picked up every `refresh_seconds`.
+    // New table versions (each run commits some) are picked up every `refresh_seconds`. At
+    // shutdown a refresh under way is let finish: the Delta log reader fails (panics) when the
+    // runtime goes away in the middle of one.
+    let (stop_refresh, mut stopping) = tokio::sync::watch::channel(false);
     let refresh = {
         let (ctx, lake) = (ctx.clone(), lake.clone());
         let every = std::time::Duration::from_secs(config.refresh_seconds.max(1));
         tokio::spawn(async move {
             loop {
-                tokio::time::sleep(every).await;
+                tokio::select! {
+                    _ = tokio::time::sleep(every) => {}
+                    _ = stopping.changed() => return,
+                }
                 if let Err(e) = lake.register_all(&ctx).await {
                     tracing::warn!(error = %e, "Could not re-read the lake's tables; serving the previous versions.");
                 }
@@ -382,7 +388,8 @@ pub async fn serve(
         }),
         _ = crate::daemon::shutdown_signal() => Ok(()),
     };
-    refresh.abort();
+    let _ = stop_refresh.send(true);
+    let _ = refresh.await;
     result
 }
 

@@ -232,7 +232,9 @@ fn daemon_runs_pipelines_on_schedule_without_overlap_and_stops_cleanly() {
     let text = std::fs::read_to_string(&log).unwrap();
     let lines: Vec<serde_json::Value> = text
         .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .map(|l| {
+            serde_json::from_str(l).unwrap_or_else(|e| panic!("{e} in line {l:?} of:\n{text}"))
+        })
         .collect();
     let said = |message: &str, pipeline: &str| {
         lines.iter().any(|l| {
@@ -291,6 +293,7 @@ fn daemon_runs_pipelines_on_schedule_without_overlap_and_stops_cleanly() {
     let text = std::fs::read_to_string(&log).unwrap();
     assert!(exit.success(), "{exit}: {text}");
     assert!(!text.contains("in progress elsewhere"), "{text}");
+    assert!(!text.contains("panicked"), "{text}");
     assert!(
         !ws.path()
             .join("lake/_staging")
