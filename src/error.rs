@@ -20,6 +20,16 @@ pub enum Error {
     #[error("pipeline `{pipeline}` is already running: {holder}")]
     Busy { pipeline: String, holder: String },
 
+    /// This run's lease expired before it could renew it (the process stalled longer than the
+    /// lease's time to live, or the lake was unreachable that long): another run may hold it now,
+    /// so this one stops writing.
+    #[error(
+        "lost the lease `{lease}`: it was not renewed within its time to live (this process \
+         stalled, or the lake was unreachable) and another run may hold it now; this run stopped \
+         before writing more"
+    )]
+    LeaseLost { lease: String },
+
     /// The user's SQL was refused or failed to plan.
     #[error("{0}")]
     Query(String),

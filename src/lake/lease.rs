@@ -3,11 +3,13 @@
 //! (`_leases/<name>/<generation>.json`, each saying who holds it until when); taking, renewing and
 //! releasing a lease all create the next generation, and creating an object that already exists
 //! fails on every store (local disk, Azure `If-None-Match: *`), so of two processes racing for
-//! the same generation exactly one wins. A holder that dies stops renewing: its lease expires
-//! after its time to live and the next taker goes on.
+//! the same generation exactly one wins. A holder renews or releases only while the newest
+//! generation is its own, so it never writes over a lease someone else took after its own expired.
+//! A holder that dies stops renewing: its lease expires after its time to live and the next taker
+//! goes on; one that stalls past it finds the lease lost and stops writing.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -42,13 +44,64 @@ impl std::fmt::Display for Busy {
     }
 }
 
+/// Whether a lease is still held: shared by the lease, its renewer and whoever writes under it.
+#[derive(Debug, Clone)]
+pub struct LeaseGuard(Arc<Standing>);
+
+#[derive(Debug)]
+struct Standing {
+    name: String,
+    /// Set when a renewal found the lease expired or taken by someone else.
+    lost: AtomicBool,
+    /// When the last generation this process wrote expires (milliseconds since the epoch).
+    held_until_ms: AtomicI64,
+}
+
+impl LeaseGuard {
+    fn new(name: &str, held_until: DateTime<Utc>) -> Self {
+        LeaseGuard(Arc::new(Standing {
+            name: name.to_string(),
+            lost: AtomicBool::new(false),
+            held_until_ms: AtomicI64::new(held_until.timestamp_millis()),
+        }))
+    }
+
+    /// True while no one else can have taken the lease: no renewal found it taken, and the last
+    /// generation written has not expired (a process suspended past it may wake up before its
+    /// renewer does).
+    pub fn held(&self) -> bool {
+        !self.0.lost.load(Ordering::SeqCst)
+            && Utc::now().timestamp_millis() < self.0.held_until_ms.load(Ordering::SeqCst)
+    }
+
+    /// [`Error::LeaseLost`](crate::Error::LeaseLost) unless the lease is [held](Self::held).
+    pub fn check(&self) -> Result<()> {
+        if self.held() {
+            Ok(())
+        } else {
+            Err(crate::Error::LeaseLost {
+                lease: self.0.name.clone(),
+            })
+        }
+    }
+
+    fn renewed(&self, until: DateTime<Utc>) {
+        self.0
+            .held_until_ms
+            .store(until.timestamp_millis(), Ordering::SeqCst);
+    }
+
+    fn lose(&self) {
+        self.0.lost.store(true, Ordering::SeqCst);
+    }
+}
+
 /// A lease this process holds, renewed in the background until [`Lease::release`].
 pub struct Lease {
     lake: Lake,
     folder: String,
     holder: String,
-    generation: Arc<AtomicU64>,
-    lost: Arc<AtomicBool>,
+    guard: LeaseGuard,
     renewer: tokio::task::JoinHandle<()>,
     /// Set once released; a lease dropped unreleased (its run was cancelled) is released by a
     /// background task that [`settle_dropped`] waits for.
@@ -69,9 +122,8 @@ impl Drop for Lease {
             return;
         };
         let (lake, folder, holder) = (self.lake.clone(), self.folder.clone(), self.holder.clone());
-        let next = self.generation.load(Ordering::SeqCst) + 1;
         let task = runtime.spawn(async move {
-            if let Err(e) = write_release(&lake, &folder, &holder, next).await {
+            if let Err(e) = write_release(&lake, &folder, &holder).await {
                 tracing::warn!(lease = %folder, error = %e, "Could not release a dropped lease; it expires by itself.");
             }
         });
@@ -87,21 +139,30 @@ pub async fn settle_dropped() {
     }
 }
 
-/// Write the generation that releases the lease in `folder`.
-async fn write_release(lake: &Lake, folder: &str, holder: &str, generation: u64) -> Result<()> {
+/// Write the generation that releases the lease in `folder`, if the newest one is `holder`'s (a
+/// renewal cancelled just after it wrote counts as its own; someone else's is left alone).
+async fn write_release(lake: &Lake, folder: &str, holder: &str) -> Result<()> {
+    let Some(newest) = own_newest(lake, folder, holder).await? else {
+        return Ok(());
+    };
     let release = Generation {
         holder: holder.to_string(),
         expires_at: Utc::now(),
         released: true,
     };
-    // A renewal cancelled just after it wrote may have taken `generation`: then the next one.
-    for generation in generation..generation + 3 {
-        let bytes = serde_json::to_vec(&release).expect("serializes");
-        if lake.put_if_absent(&path(folder, generation), bytes).await? {
-            break;
-        }
-    }
+    let bytes = serde_json::to_vec(&release).expect("serializes");
+    lake.put_if_absent(&path(folder, newest + 1), bytes).await?;
     Ok(())
+}
+
+/// The newest generation in `folder` if `holder` wrote it and has not released it.
+async fn own_newest(lake: &Lake, folder: &str, holder: &str) -> Result<Option<u64>> {
+    Ok(match newest(lake, folder).await? {
+        Some((generation, Some(state))) if state.holder == holder && !state.released => {
+            Some(generation)
+        }
+        _ => None,
+    })
 }
 
 /// Who holds the lease `name` now, if anyone (for `status`).
@@ -192,15 +253,13 @@ impl Lease {
             };
             return Ok(Err(busy));
         }
-        let generation = Arc::new(AtomicU64::new(next));
-        let lost = Arc::new(AtomicBool::new(false));
+        let guard = LeaseGuard::new(name, claim.expires_at);
         let renewer = tokio::spawn(renew(
             lake.clone(),
             folder.clone(),
             holder.to_string(),
             ttl,
-            generation.clone(),
-            lost.clone(),
+            guard.clone(),
         ));
         // Generations before the previous one are history.
         if next >= 2 {
@@ -214,8 +273,7 @@ impl Lease {
             lake: lake.clone(),
             folder,
             holder: holder.to_string(),
-            generation,
-            lost,
+            guard,
             renewer,
             released: false,
         }))
@@ -244,10 +302,14 @@ impl Lease {
         }
     }
 
-    /// False once a renewal found the lease taken (it had expired: this process stalled longer
-    /// than its time to live).
+    /// See [`LeaseGuard::held`].
     pub fn held(&self) -> bool {
-        !self.lost.load(Ordering::SeqCst)
+        self.guard.held()
+    }
+
+    /// A handle that tells writers whether the lease is still held.
+    pub fn guard(&self) -> LeaseGuard {
+        self.guard.clone()
     }
 
     /// Give the lease up: the next taker need not wait for it to expire.
@@ -257,28 +319,40 @@ impl Lease {
         if !self.held() {
             return Ok(());
         }
-        let next = self.generation.load(Ordering::SeqCst) + 1;
-        write_release(&self.lake, &self.folder, &self.holder, next).await
+        write_release(&self.lake, &self.folder, &self.holder).await
     }
 }
 
-/// Renew the lease every third of `ttl` by creating its next generation.
-async fn renew(
-    lake: Lake,
-    folder: String,
-    holder: String,
-    ttl: Duration,
-    generation: Arc<AtomicU64>,
-    lost: Arc<AtomicBool>,
-) {
+/// Renew the lease every third of `ttl` by creating the generation after its newest, while that
+/// newest one is `holder`'s and has not expired. A lease found expired (the process stalled, or
+/// the lake was unreachable, for its whole time to live) or taken is lost for good: someone else
+/// may have run meanwhile, even if the lease is free again now.
+async fn renew(lake: Lake, folder: String, holder: String, ttl: Duration, guard: LeaseGuard) {
     loop {
         tokio::time::sleep(ttl / 3).await;
-        let next = generation.load(Ordering::SeqCst) + 1;
+        if !guard.held() {
+            tracing::error!(lease = %folder, "Lease lost: it expired before it could be renewed.");
+            guard.lose();
+            return;
+        }
+        let current = match own_newest(&lake, &folder, &holder).await {
+            Ok(Some(current)) => current,
+            Ok(None) => {
+                tracing::error!(lease = %folder, "Lease lost: another process took it after it expired.");
+                guard.lose();
+                return;
+            }
+            Err(e) => {
+                tracing::warn!(lease = %folder, error = %e, "Lease renewal failed; retrying.");
+                continue;
+            }
+        };
         let claim = Generation {
             holder: holder.clone(),
             expires_at: Utc::now() + ttl,
             released: false,
         };
+        let next = current + 1;
         match lake
             .put_if_absent(
                 &path(&folder, next),
@@ -287,14 +361,14 @@ async fn renew(
             .await
         {
             Ok(true) => {
-                generation.store(next, Ordering::SeqCst);
+                guard.renewed(claim.expires_at);
                 if next >= 2 {
                     let _ = lake.delete(&path(&folder, next - 2)).await;
                 }
             }
             Ok(false) => {
                 tracing::error!(lease = %folder, "Lease lost: another process took it after it expired.");
-                lost.store(true, Ordering::SeqCst);
+                guard.lose();
                 return;
             }
             Err(e) => {
@@ -350,5 +424,52 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(busy.err().map(|b| b.holder).as_deref(), Some("live"));
+    }
+
+    #[tokio::test]
+    async fn a_holder_that_stalled_past_its_lease_writes_nothing_more() {
+        let dir = tempfile::tempdir().unwrap();
+        let lake = Lake::open(&dir.path().to_string_lossy()).unwrap();
+        let ttl = Duration::from_millis(300);
+        let stalled = Lease::try_acquire(&lake, "p", "stalled", ttl)
+            .await
+            .unwrap()
+            .unwrap();
+        let writer = lake.under_lease(stalled.guard());
+        writer.put("under-lease/a", b"a".to_vec()).await.unwrap();
+        // The process stalls (its renewer does not run) past the time to live: even before any
+        // renewal could notice, the lease no longer counts as held.
+        stalled.renewer.abort();
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        assert!(!stalled.held());
+        let refused = writer.put("under-lease/b", b"b".to_vec()).await;
+        assert!(
+            matches!(&refused, Err(crate::Error::LeaseLost { lease }) if lease == "p"),
+            "{refused:?}"
+        );
+        assert!(lake.get("under-lease/b").await.is_err(), "nothing written");
+        // Another process takes it over; the stalled holder's renewer, running again, finds its
+        // next generation taken and marks the lease lost for good.
+        let _taker = Lease::try_acquire(&lake, "p", "taker", Duration::from_secs(30))
+            .await
+            .unwrap()
+            .expect("an expired lease is free");
+        let guard = LeaseGuard::new("p", Utc::now() + chrono::Duration::seconds(30));
+        renew(
+            lake.clone(),
+            "_leases/p/".into(),
+            "stalled".into(),
+            ttl,
+            guard.clone(),
+        )
+        .await;
+        assert!(
+            !guard.held(),
+            "a taken-over lease is lost even before it expires"
+        );
+        // Released after losing it, it writes no release over the taker's lease.
+        stalled.release().await.unwrap();
+        let busy = Lease::try_acquire(&lake, "p", "third", ttl).await.unwrap();
+        assert_eq!(busy.err().map(|b| b.holder).as_deref(), Some("taker"));
     }
 }

@@ -79,6 +79,8 @@ pub struct Lake {
     url: Url,
     /// The object store rooted at the lake's URL: landing files go through it.
     store: Arc<dyn ObjectStore>,
+    /// The lease a run writes under: table writes and puts refuse once it is lost.
+    guard: Option<lease::LeaseGuard>,
 }
 
 /// One object found by [`Lake::list`].
@@ -143,7 +145,11 @@ impl Lake {
             .map_err(|e| config_err(format!("cannot open lake {url}: {e}")))?
             .log_store()
             .object_store(None);
-        Ok(Lake { url, store })
+        Ok(Lake {
+            url,
+            store,
+            guard: None,
+        })
     }
 
     /// Open the lake at `location` to read it: nothing is created or changed. A local path that
@@ -188,9 +194,25 @@ impl Lake {
         format!("landing/{source}/{dataset}/{run_id}/{name}")
     }
 
+    /// This lake, for a run holding `guard`'s lease: every table write and put through it
+    /// first checks that the lease is still held ([`Error::LeaseLost`] if not), so a run that
+    /// stalled past its lease never writes beside the run that took it over.
+    pub fn under_lease(&self, guard: lease::LeaseGuard) -> Lake {
+        Lake {
+            guard: Some(guard),
+            ..self.clone()
+        }
+    }
+
+    /// [`Error::LeaseLost`] if this lake is [under a lease](Self::under_lease) no longer held.
+    pub fn check_lease(&self) -> Result<()> {
+        self.guard.as_ref().map_or(Ok(()), |g| g.check())
+    }
+
     /// Write `bytes` at the lake-relative `path`. Object stores write whole objects atomically
     /// (local disk: temp file and rename), so a reader never sees half a file.
     pub async fn put(&self, path: &str, bytes: Vec<u8>) -> Result<()> {
+        self.check_lease()?;
         let location = ObjectPath::parse(path).map_err(|e| Error::lake(path, e))?;
         self.store
             .put(&location, PutPayload::from(bytes))
@@ -469,6 +491,7 @@ impl Lake {
     /// Commit `df` to `def`'s table in one Delta transaction. The frame is cast to the table's
     /// contract first, so a stage can never widen or reorder a table by accident.
     pub async fn write(&self, def: &TableDef, df: DataFrame, mode: WriteMode) -> Result<()> {
+        self.check_lease()?;
         let df = conform(def, df)?;
         if let Ok(dir) = self.table_url(def.name).to_file_path() {
             std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;

@@ -180,7 +180,25 @@ pub async fn run(
     let lease =
         housekeeping::take_lease(config, &lake, &spec.name, &key.run_id, opts.wait_for_lease)
             .await?;
-    let result = run_under_lease(config, spec, opts, progress, &lake, &key).await;
+    let guard = lease.guard();
+    let result = run_under_lease(
+        config,
+        spec,
+        opts,
+        progress,
+        &lake.under_lease(guard.clone()),
+        &key,
+    )
+    .await
+    // A run that lost its lease may fail of anything (the run that took over cleared its
+    // staging): the lost lease is the cause to tell.
+    .map_err(|e| match guard.check() {
+        Err(lost) if !matches!(e, crate::Error::LeaseLost { .. }) => {
+            tracing::debug!(error = %e, "Run failed after losing its lease.");
+            lost
+        }
+        _ => e,
+    });
     if let Err(e) = lease.release().await {
         tracing::warn!(error = %e, "Could not release the lease; it expires by itself.");
     }
@@ -253,6 +271,9 @@ async fn run_under_lease(
             return Ok(rec.summary);
         }
 
+        // Each stage below records its own failure and the run goes on, except when the lease
+        // is lost: then nothing more is written, sent or exported.
+        lake.check_lease()?;
         let ctx = crate::lake::query::session(&config.query);
         lake.register_all(&ctx).await?;
         // The forecast, anomalies and budgets all end at the last day with cost: found once.
@@ -261,9 +282,11 @@ async fn run_under_lease(
         let alerts = watch(spec, &lake, &ctx, &key, last, &mut rec).await;
 
         // The rules and the forecast committed new table versions: report and count on a fresh session.
+        lake.check_lease()?;
         let ctx = crate::lake::query::session(&config.query);
         lake.register_all(&ctx).await?;
         report_and_deliver(config, spec, opts, &lake, &ctx, &key, &mut rec).await;
+        lake.check_lease()?;
         send_alerts(config, spec, &lake, &ctx, &key, &alerts, &mut rec).await;
         let sent = schema::alerts();
         ctx.deregister_table(sent.name)?;
@@ -276,6 +299,7 @@ async fn run_under_lease(
                 rec.summary.table_rows.insert(def.name, n);
             }
         }
+        lake.check_lease()?;
         export(config, spec, &lake, &mut rec).await;
         manifest::write(&lake, &rec.summary, started, Utc::now()).await?;
         // Files replaced longer ago than the retention period go: the lake stops growing, and a
@@ -716,6 +740,11 @@ async fn report_and_deliver(
                 key.as_of
             ),
         );
+        return;
+    }
+    // A run that lost its lease sends nothing: the run that took over may be sending this report.
+    if let Err(e) = lake.check_lease() {
+        rec.failed("deliver", t, e);
         return;
     }
     let sent = delivery::send_report(

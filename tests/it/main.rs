@@ -25,8 +25,8 @@
 //!   input quarantined by line, unreadable files named, reconciliation against the source, FOCUS 1.2
 //!   columns and allowed values, `strict`;
 //! - `lake_azure`: the lake on Azure Blob storage (Azurite) gives the same tables as on local disk;
-//! - `owned_writes`: runs racing on a new lake, pipelines sharing a date, read-only commands,
-//!   the binary alone in an empty folder;
+//! - `owned_writes`: runs racing on a new lake, a run stalled past its lease, pipelines sharing a
+//!   date, read-only commands, the binary alone in an empty folder;
 //! - `pipeline`: the demo pipeline end to end (lake tables, planted waste, PDF, outbox, re-runs,
 //!   DuckDB reading the Delta files, read-only SQL);
 //! - `report`: a tenant billed in two currencies (no figure mixes them); the LLM summary against a

@@ -1,6 +1,6 @@
-//! Who may write what: runs racing on a new lake never double a table, pipelines sharing a run date
-//! keep their own findings and forecasts, read-only commands change nothing, and the binary needs
-//! nothing but itself.
+//! Who may write what: runs racing on a new lake never double a table, a run that stalled past its
+//! lease writes and sends nothing more, pipelines sharing a run date keep their own findings and
+//! forecasts, read-only commands change nothing, and the binary needs nothing but itself.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -121,6 +121,57 @@ fn the_binary_alone_runs_the_demo_and_racing_runs_never_double_a_table() {
             "round {round}: tables differ from one run's ({codes:?})\n{log}"
         );
     }
+}
+
+#[test]
+fn a_run_stalled_past_its_lease_stops_and_the_run_that_took_over_stands() {
+    let ws = Workspace::new();
+    std::fs::write(
+        ws.path().join("cloudoptima.toml"),
+        "[lake]\nlease_ttl_seconds = 3\n",
+    )
+    .unwrap();
+    let args = ["--config", "cloudoptima.toml", "run", "--as-of", AS_OF];
+    let stalled = ws
+        .cmd(&args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = stalled.id() as i32;
+    // Once it holds its lease and is into its work, the process stalls (as under a suspended VM
+    // or a long pause) for longer than the lease's time to live.
+    let leases = ws.path().join("lake/_leases/pipeline-daily");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !leases.read_dir().is_ok_and(|mut d| d.next().is_some()) {
+        assert!(std::time::Instant::now() < deadline, "no lease taken");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    // SAFETY: signalling our own child process.
+    unsafe { libc::kill(pid, libc::SIGSTOP) };
+    std::thread::sleep(std::time::Duration::from_secs(5));
+    // Another run takes the expired lease over and runs the date whole.
+    let took_over = ws.ok(&args);
+    assert!(took_over.contains("succeeded"), "{took_over}");
+    // SAFETY: as above.
+    unsafe { libc::kill(pid, libc::SIGCONT) };
+    let out = stalled.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("lost the lease `pipeline-daily`"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    // Only the run that took over is recorded, and the report went out once.
+    let runs = ws.sql("SELECT status FROM _runs");
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    assert_eq!(runs[0]["status"], "succeeded");
+    assert_eq!(
+        files_with_ext(&ws.path().join("out/outbox"), "eml").len(),
+        1
+    );
 }
 
 #[test]
