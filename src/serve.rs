@@ -307,7 +307,8 @@ pub async fn serve(
         }
     };
 
-    let ctx = Arc::new(crate::lake::query::session(limits));
+    // The library streams results itself: the time limit rides on every plan.
+    let ctx = Arc::new(crate::lake::time_limit::session(limits));
     lake.register_all(&ctx).await?;
     datafusion_postgres::datafusion_pg_catalog::pg_catalog::setup_pg_catalog(
         &ctx,

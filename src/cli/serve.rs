@@ -12,7 +12,8 @@ CLOUDOPTIMA_SERVE_PASSWORD (SCRAM-SHA-256), e.g.
   CLOUDOPTIMA_SERVE_PASSWORD=… cloudoptima serve
   psql \"host=127.0.0.1 port=5432 user=cloudoptima dbname=lake\" -c 'SELECT \"ServiceName\", SUM(\"EffectiveCost\") FROM costs GROUP BY 1'
 Column names are as FOCUS spells them: quote mixed-case names, as PostgreSQL requires.
-Only queries run: DDL, INSERT, COPY and engine settings are refused (SQLSTATE 25006)."
+Only queries run: DDL, INSERT, COPY and engine settings are refused (SQLSTATE 25006). Each query
+runs within the `[query]` memory and time limits."
 )]
 pub struct Args {
     /// HOST:PORT to listen on [default: `[serve] listen`, 127.0.0.1:5432].

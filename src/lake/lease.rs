@@ -448,8 +448,8 @@ mod tests {
             "{refused:?}"
         );
         assert!(lake.get("under-lease/b").await.is_err(), "nothing written");
-        // Another process takes it over; the stalled holder's renewer, running again, finds its
-        // next generation taken and marks the lease lost for good.
+        // Another process takes it over; the stalled holder's renewer, running again, finds the
+        // newest generation someone else's and marks the lease lost for good.
         let _taker = Lease::try_acquire(&lake, "p", "taker", Duration::from_secs(30))
             .await
             .unwrap()

@@ -15,6 +15,7 @@ pub mod landing;
 pub mod lease;
 pub mod query;
 pub mod schema;
+pub mod time_limit;
 
 use std::path::PathBuf;
 use std::sync::Arc;

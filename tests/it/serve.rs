@@ -1,6 +1,6 @@
 //! `cloudoptima serve`: psql and a Python PostgreSQL driver (pg8000) sign in (SCRAM, with and
 //! without TLS), list the tables, and get the same FOCUS answers as `cloudoptima sql`; DDL, COPY
-//! and a wrong password are refused.
+//! and a wrong password are refused; a query over the time limit is stopped, the server goes on.
 
 use std::process::{Child, Command, Stdio};
 
@@ -18,6 +18,10 @@ enabled = false
 "#;
 
 const PASSWORD: &str = "correct horse battery staple";
+
+/// Runs for hours: every triple of cost rows.
+const ENDLESS: &str = "SELECT SUM(a.\"EffectiveCost\" * b.\"EffectiveCost\" * c.\"EffectiveCost\") \
+                       FROM costs a CROSS JOIN costs b CROSS JOIN costs c";
 
 /// Per service: cost, as both sides compute it.
 const QUERY: &str = "SELECT \"ServiceName\" AS a, ROUND(SUM(\"EffectiveCost\"), 4) AS b FROM costs \
@@ -99,7 +103,8 @@ fn psql_and_a_driver_query_the_lake_read_only() {
     );
     std::fs::write(
         ws.path().join("cloudoptima.toml"),
-        "[serve]\ntls_cert = \"cert.pem\"\ntls_key = \"key.pem\"\nrefresh_seconds = 1\n",
+        "[serve]\ntls_cert = \"cert.pem\"\ntls_key = \"key.pem\"\nrefresh_seconds = 1\n\
+         [query]\ntime_limit_seconds = 3\n",
     )
     .unwrap();
 
@@ -164,6 +169,19 @@ fn psql_and_a_driver_query_the_lake_read_only() {
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains("read-only"), "{refused}: {err}");
     }
+    // A query over `[query] time_limit_seconds` is stopped with the reason; the server goes on.
+    let started = std::time::Instant::now();
+    let out = psql(port, PASSWORD, "require", &["-c", ENDLESS]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("time limit of 3 s"),
+        "{err}"
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(30),
+        "{:?}",
+        started.elapsed()
+    );
     let out = psql(port, "wrong", "require", &["-c", "SELECT 1"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("authentication failed"));
@@ -180,11 +198,13 @@ fn psql_and_a_driver_query_the_lake_read_only() {
             {"sql": "SELECT COUNT(*) FROM costs WHERE \"ServiceName\" = %s", "params": [expected[0].0]},
             {"sql": "DROP TABLE costs"},
             {"sql": "SELECT COUNT(*) FROM costs"},
+            {"sql": ENDLESS},
+            {"sql": "SELECT COUNT(*) FROM costs"},
         ]),
     );
     let tables: Vec<&str> = answers[0]["rows"]
         .as_array()
-        .unwrap()
+        .unwrap_or_else(|| panic!("{answers}"))
         .iter()
         .map(|r| r[0].as_str().unwrap())
         .collect();
@@ -213,6 +233,13 @@ fn psql_and_a_driver_query_the_lake_read_only() {
         "{answers}"
     );
     assert_eq!(answers[4]["rows"][0][0].as_i64(), Some(ws.count("costs")));
+    assert!(
+        answers[5]["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("time limit of 3 s")),
+        "{answers}"
+    );
+    assert_eq!(answers[6]["rows"][0][0].as_i64(), Some(ws.count("costs")));
     let wrong = pg8000(port, "nope", None, serde_json::json!([]));
     assert!(wrong["connect_error"].is_string(), "{wrong}");
 }
