@@ -309,7 +309,7 @@ pub async fn serve(
 
     // The library streams results itself: the time limit rides on every plan.
     let ctx = Arc::new(crate::lake::time_limit::session(limits));
-    lake.register_all(&ctx).await?;
+    let mut registered = lake.register_all(&ctx).await?;
     datafusion_postgres::datafusion_pg_catalog::pg_catalog::setup_pg_catalog(
         &ctx,
         "datafusion",
@@ -369,8 +369,14 @@ pub async fn serve(
                     _ = tokio::time::sleep(every) => {}
                     _ = stopping.changed() => return,
                 }
-                if let Err(e) = lake.register_all(&ctx).await {
-                    tracing::warn!(error = %e, "Could not re-read the lake's tables; serving the previous versions.");
+                match lake.refresh(&ctx, &mut registered).await {
+                    Ok(tables) if !tables.is_empty() => {
+                        tracing::info!(?tables, "Serving new table versions.");
+                    }
+                    Ok(_) => {}
+                    Err(e) => {
+                        tracing::warn!(error = %e, "Could not re-read the lake's tables; serving the previous versions.");
+                    }
                 }
             }
         })

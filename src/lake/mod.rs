@@ -631,23 +631,58 @@ impl Lake {
     /// Register one table under its name (empty, with its contract schema, before its first
     /// write). Returns the version registered.
     pub async fn register(&self, ctx: &SessionContext, def: &TableDef) -> Result<Option<u64>> {
-        if self.local_table_missing(def.name) {
-            return register_empty(ctx, def).map(|_| None);
-        }
-        let table = self.open_table(def.name).await?;
-        if table.version().is_some() {
-            table
-                .update_datafusion_session(&ctx.state())
-                .map_err(|e| Error::lake(def.name, e))?;
-            let provider = table
-                .table_provider()
-                .await
-                .map_err(|e| Error::lake(def.name, e))?;
+        let (provider, version) = self.provider(ctx, def).await?;
+        ctx.register_table(def.name, provider)?;
+        Ok(version)
+    }
+
+    /// Re-register the tables whose version is not the one in `registered` (as
+    /// [`Lake::register_all`] returned it), updating it; for a long-lived session such as
+    /// `serve`'s. Each table is swapped in one step once its new version is open. Returns the
+    /// tables re-registered.
+    pub async fn refresh(
+        &self,
+        ctx: &SessionContext,
+        registered: &mut std::collections::BTreeMap<&'static str, Option<u64>>,
+    ) -> Result<Vec<&'static str>> {
+        let mut changed = Vec::new();
+        for def in schema::all() {
+            let (provider, version) = self.provider(ctx, &def).await?;
+            if registered.get(def.name) == Some(&version) {
+                continue;
+            }
+            ctx.deregister_table(def.name)?;
             ctx.register_table(def.name, provider)?;
-            Ok(table.version())
-        } else {
-            register_empty(ctx, def).map(|_| None)
+            registered.insert(def.name, version);
+            changed.push(def.name);
         }
+        Ok(changed)
+    }
+
+    /// A provider of `def`'s table at its current version (empty, with its contract schema,
+    /// before its first write), and that version.
+    async fn provider(
+        &self,
+        ctx: &SessionContext,
+        def: &TableDef,
+    ) -> Result<(Arc<dyn datafusion::catalog::TableProvider>, Option<u64>)> {
+        if !self.local_table_missing(def.name) {
+            let table = self.open_table(def.name).await?;
+            if table.version().is_some() {
+                table
+                    .update_datafusion_session(&ctx.state())
+                    .map_err(|e| Error::lake(def.name, e))?;
+                let provider = table
+                    .table_provider()
+                    .await
+                    .map_err(|e| Error::lake(def.name, e))?;
+                return Ok((provider, table.version()));
+            }
+        }
+        Ok((
+            Arc::new(MemTable::try_new(def.schema.clone(), vec![vec![]])?),
+            None,
+        ))
     }
 }
 

@@ -1,6 +1,7 @@
 //! `cloudoptima serve`: psql and a Python PostgreSQL driver (pg8000) sign in (SCRAM, with and
 //! without TLS), list the tables, and get the same FOCUS answers as `cloudoptima sql`; DDL, COPY
-//! and a wrong password are refused; a query over the time limit is stopped, the server goes on.
+//! and a wrong password are refused; a query over the time limit is stopped, the server goes on;
+//! a run meanwhile is served within `refresh_seconds`.
 
 use std::process::{Child, Command, Stdio};
 
@@ -63,12 +64,9 @@ fn pg8000(
     python_json("pg_client.py", &args, &script.to_string())
 }
 
-#[test]
-fn psql_and_a_driver_query_the_lake_read_only() {
-    let ws = Workspace::with_pipelines(&[("pg.toml", PIPELINE)]);
-    ws.ok(&["run", "--as-of", "2026-06-15"]);
-    let expected: Vec<(String, f64)> = ws
-        .sql(QUERY)
+/// [`QUERY`]'s answer from `cloudoptima sql`.
+fn per_service(ws: &Workspace) -> Vec<(String, f64)> {
+    ws.sql(QUERY)
         .iter()
         .map(|r| {
             (
@@ -76,7 +74,14 @@ fn psql_and_a_driver_query_the_lake_read_only() {
                 r["b"].as_f64().unwrap(),
             )
         })
-        .collect();
+        .collect()
+}
+
+#[test]
+fn psql_and_a_driver_query_the_lake_read_only() {
+    let ws = Workspace::with_pipelines(&[("pg.toml", PIPELINE)]);
+    ws.ok(&["run", "--as-of", "2026-06-15"]);
+    let expected = per_service(&ws);
     assert!(expected.len() > 3);
 
     // A self-signed certificate for TLS.
@@ -119,7 +124,7 @@ fn psql_and_a_driver_query_the_lake_read_only() {
             .arg(format!("127.0.0.1:{port}"))
             .env("CLOUDOPTIMA_SERVE_PASSWORD", PASSWORD)
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(std::fs::File::create(ws.path().join("serve.log")).unwrap())
             .spawn()
             .unwrap(),
     );
@@ -183,8 +188,35 @@ fn psql_and_a_driver_query_the_lake_read_only() {
         started.elapsed()
     );
     let out = psql(port, "wrong", "require", &["-c", "SELECT 1"]);
+    let log = || std::fs::read_to_string(ws.path().join("serve.log")).unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("authentication failed"));
+
+    // A run meanwhile commits new table versions: served within `refresh_seconds` (1).
+    let before = ws.count("_runs");
+    ws.ok(&["run", "--as-of", "2026-06-25"]);
+    let after = ws.count("_runs");
+    assert!(after > before, "{before} -> {after}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let out = psql(
+            port,
+            PASSWORD,
+            "require",
+            &["-c", "SELECT COUNT(*) FROM _runs"],
+        );
+        let served = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        if served == after.to_string() {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "still serving {served} runs, not {after}:\n{}",
+            log()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    }
+    let expected = per_service(&ws);
 
     // pg8000 (extended protocol, bound parameters) with TLS verified against the certificate.
     let cert = ws.path().join("cert.pem");
@@ -204,7 +236,7 @@ fn psql_and_a_driver_query_the_lake_read_only() {
     );
     let tables: Vec<&str> = answers[0]["rows"]
         .as_array()
-        .unwrap_or_else(|| panic!("{answers}"))
+        .unwrap_or_else(|| panic!("{answers}\n{}", log()))
         .iter()
         .map(|r| r[0].as_str().unwrap())
         .collect();
