@@ -4,7 +4,8 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     // Output piped into `head` or a closed pager ends the process quietly, as for any Unix tool,
-    // instead of a panic on the broken pipe.
+    // instead of a panic on the broken pipe (commands that write to network peers ignore the
+    // signal again: `cli::talks_to_servers`).
     #[cfg(unix)]
     // SAFETY: restoring the default disposition of one signal before any thread starts.
     unsafe {

@@ -145,6 +145,23 @@ impl Context {
     }
 }
 
+/// Whether `command` writes to network peers (SMTP, webhooks, Azure, database clients). The binary
+/// starts with SIGPIPE's default action so that a command printing its result into `head` ends
+/// quietly; these commands ignore it instead, or a peer closing its connection during a write
+/// (a vectored socket write raises the signal) would kill the process without a word. They get
+/// the write's error instead.
+fn talks_to_servers(command: &Command) -> bool {
+    !matches!(
+        command,
+        Command::Sql(_)
+            | Command::Validate(_)
+            | Command::Rules(_)
+            | Command::Status(_)
+            | Command::DemoExport(_)
+            | Command::Forecast(_)
+    )
+}
+
 /// Parse arguments, run the command, return the exit code.
 pub async fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -154,6 +171,13 @@ pub async fn main() -> ExitCode {
         _ => cli.verbose,
     };
     crate::telemetry::init(verbose, cli.log_format);
+    if talks_to_servers(&cli.command) {
+        // SAFETY: setting one signal's disposition; no handler runs.
+        #[cfg(unix)]
+        unsafe {
+            libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+        }
+    }
     let cx = Context {
         config_path: cli.config,
         lake_override: cli.lake,

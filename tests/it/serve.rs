@@ -119,7 +119,7 @@ fn psql_and_a_driver_query_the_lake_read_only() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("CLOUDOPTIMA_SERVE_PASSWORD"));
 
     let port = free_port();
-    let _server = Server(
+    let mut server = Server(
         ws.cmd(&["--config", "cloudoptima.toml", "serve", "--listen"])
             .arg(format!("127.0.0.1:{port}"))
             .env("CLOUDOPTIMA_SERVE_PASSWORD", PASSWORD)
@@ -236,7 +236,7 @@ fn psql_and_a_driver_query_the_lake_read_only() {
     );
     let tables: Vec<&str> = answers[0]["rows"]
         .as_array()
-        .unwrap_or_else(|| panic!("{answers}\n{}", log()))
+        .unwrap_or_else(|| panic!("{answers} (server: {:?})\n{}", server.0.try_wait(), log()))
         .iter()
         .map(|r| r[0].as_str().unwrap())
         .collect();
@@ -274,4 +274,6 @@ fn psql_and_a_driver_query_the_lake_read_only() {
     assert_eq!(answers[6]["rows"][0][0].as_i64(), Some(ws.count("costs")));
     let wrong = pg8000(port, "nope", None, serde_json::json!([]));
     assert!(wrong["connect_error"].is_string(), "{wrong}");
+    // Clients that went away mid-answer, errors and refusals never stopped the server.
+    assert_eq!(server.0.try_wait().unwrap(), None, "{}", log());
 }
