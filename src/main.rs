@@ -24,5 +24,13 @@ fn main() -> ExitCode {
             return ExitCode::from(cloudoptima::cli::EXIT_FAILED);
         }
     };
-    runtime.block_on(cloudoptima::cli::main())
+    let code = runtime.block_on(cloudoptima::cli::main());
+    // Everything the command started has finished or been cancelled. Dropping the runtime would
+    // also cancel the background work of libraries a cancelled run left in flight (the Delta
+    // log reader panics when its runtime goes away mid-step) and wait for blocking threads that
+    // may never end; the process ends here instead, as it would after a signal.
+    use std::io::Write as _;
+    let _ = std::io::stdout().flush();
+    let _ = std::io::stderr().flush();
+    std::process::exit(code.into())
 }

@@ -18,7 +18,6 @@ mod vacuum;
 mod validate;
 
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
@@ -163,7 +162,7 @@ fn talks_to_servers(command: &Command) -> bool {
 }
 
 /// Parse arguments, run the command, return the exit code.
-pub async fn main() -> ExitCode {
+pub async fn main() -> u8 {
     let cli = Cli::parse();
     // A service logs what it does (each run, stage and skipped tick) without being asked.
     let verbose = match cli.command {
@@ -202,14 +201,14 @@ pub async fn main() -> ExitCode {
         Command::Serve(args) => serve::exec(&cx, args).await,
     };
     match result {
-        Ok(code) => ExitCode::from(code),
+        Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e}");
-            ExitCode::from(if e.is_usage() {
+            if e.is_usage() {
                 EXIT_USAGE
             } else {
                 EXIT_FAILED
-            })
+            }
         }
     }
 }

@@ -152,35 +152,8 @@ impl Daemon {
             server.abort();
             let _ = server.await;
         }
-        drop(lake);
-        if cancelled {
-            settle_background_work(SETTLE_LIMIT).await;
-        }
         tracing::info!("Daemon stopped.");
         Ok(())
-    }
-}
-
-/// How long a stopping daemon waits for the work of cancelled runs to wind down.
-const SETTLE_LIMIT: Duration = Duration::from_secs(5);
-
-/// Wait (up to `limit`) until no task is left on the runtime. Cancelling a run drops its future,
-/// but tasks its libraries spawned (Delta log replay, DataFusion partitions) end only at their
-/// next await point, some after a blocking step that itself needs the runtime: shutting the
-/// runtime down under them makes that step fail (the Delta kernel panics). Letting them end first
-/// keeps the exit clean.
-async fn settle_background_work(limit: Duration) {
-    let metrics = tokio::runtime::Handle::current().metrics();
-    let deadline = tokio::time::Instant::now() + limit;
-    while metrics.num_alive_tasks() > 0 {
-        if tokio::time::Instant::now() >= deadline {
-            tracing::warn!(
-                tasks = metrics.num_alive_tasks(),
-                "Background work of the cancelled runs still going at exit."
-            );
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
 
