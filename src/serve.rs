@@ -356,19 +356,13 @@ pub async fn serve(
         tracing::warn!(listen = %config.listen, "Serving without TLS on a non-loopback address: configure [serve] tls_cert and tls_key.");
     }
 
-    // New table versions (each run commits some) are picked up every `refresh_seconds`. At
-    // shutdown a refresh under way is let finish: the Delta log reader fails (panics) when the
-    // runtime goes away in the middle of one.
-    let (stop_refresh, mut stopping) = tokio::sync::watch::channel(false);
+    // New table versions (each run commits some) are picked up every `refresh_seconds`.
     let refresh = {
         let (ctx, lake) = (ctx.clone(), lake.clone());
         let every = std::time::Duration::from_secs(config.refresh_seconds.max(1));
         tokio::spawn(async move {
             loop {
-                tokio::select! {
-                    _ = tokio::time::sleep(every) => {}
-                    _ = stopping.changed() => return,
-                }
+                tokio::time::sleep(every).await;
                 match lake.refresh(&ctx, &mut registered).await {
                     Ok(tables) if !tables.is_empty() => {
                         tracing::info!(?tables, "Serving new table versions.");
@@ -395,8 +389,7 @@ pub async fn serve(
         }),
         _ = crate::daemon::shutdown_signal() => Ok(()),
     };
-    let _ = stop_refresh.send(true);
-    let _ = refresh.await;
+    refresh.abort();
     result
 }
 

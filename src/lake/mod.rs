@@ -647,10 +647,13 @@ impl Lake {
     ) -> Result<Vec<&'static str>> {
         let mut changed = Vec::new();
         for def in schema::all() {
-            let (provider, version) = self.provider(ctx, &def).await?;
+            // Only the log is read for an unchanged table; its provider is built when it changed.
+            let table = self.committed_table(def.name).await?;
+            let version = table.as_ref().and_then(|t| t.version());
             if registered.get(def.name) == Some(&version) {
                 continue;
             }
+            let provider = self.provider_of(ctx, &def, table).await?;
             ctx.deregister_table(def.name)?;
             ctx.register_table(def.name, provider)?;
             registered.insert(def.name, version);
@@ -666,23 +669,37 @@ impl Lake {
         ctx: &SessionContext,
         def: &TableDef,
     ) -> Result<(Arc<dyn datafusion::catalog::TableProvider>, Option<u64>)> {
-        if !self.local_table_missing(def.name) {
-            let table = self.open_table(def.name).await?;
-            if table.version().is_some() {
-                table
-                    .update_datafusion_session(&ctx.state())
-                    .map_err(|e| Error::lake(def.name, e))?;
-                let provider = table
-                    .table_provider()
-                    .await
-                    .map_err(|e| Error::lake(def.name, e))?;
-                return Ok((provider, table.version()));
-            }
+        let table = self.committed_table(def.name).await?;
+        let version = table.as_ref().and_then(|t| t.version());
+        Ok((self.provider_of(ctx, def, table).await?, version))
+    }
+
+    /// The table loaded at its current version, if it has a commit.
+    async fn committed_table(&self, table: &str) -> Result<Option<DeltaTable>> {
+        if self.local_table_missing(table) {
+            return Ok(None);
         }
-        Ok((
-            Arc::new(MemTable::try_new(def.schema.clone(), vec![vec![]])?),
-            None,
-        ))
+        let handle = self.open_table(table).await?;
+        Ok(handle.version().is_some().then_some(handle))
+    }
+
+    /// A provider of `table` (see [`Lake::committed_table`]), or of an empty `def`.
+    async fn provider_of(
+        &self,
+        ctx: &SessionContext,
+        def: &TableDef,
+        table: Option<DeltaTable>,
+    ) -> Result<Arc<dyn datafusion::catalog::TableProvider>> {
+        let Some(table) = table else {
+            return empty_provider(def);
+        };
+        table
+            .update_datafusion_session(&ctx.state())
+            .map_err(|e| Error::lake(def.name, e))?;
+        table
+            .table_provider()
+            .await
+            .map_err(|e| Error::lake(def.name, e))
     }
 }
 
@@ -709,9 +726,16 @@ pub fn hex(bytes: &[u8]) -> String {
 
 /// Register `def` as an empty table with its contract schema.
 pub fn register_empty(ctx: &SessionContext, def: &TableDef) -> Result<()> {
-    let mem = MemTable::try_new(def.schema.clone(), vec![vec![]])?;
-    ctx.register_table(def.name, Arc::new(mem))?;
+    ctx.register_table(def.name, empty_provider(def)?)?;
     Ok(())
+}
+
+/// An empty table with `def`'s contract schema.
+fn empty_provider(def: &TableDef) -> Result<Arc<dyn datafusion::catalog::TableProvider>> {
+    Ok(Arc::new(MemTable::try_new(
+        def.schema.clone(),
+        vec![vec![]],
+    )?))
 }
 
 /// `batch` with exactly `def`'s columns, in order and type: found by name and cast, missing ones NULL.

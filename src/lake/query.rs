@@ -401,15 +401,19 @@ pub async fn collect(df: DataFrame, limits: &QueryLimits) -> Result<Vec<RecordBa
             Ok(Err(join)) => Err(Error::Internal(format!("query task failed: {join}"))),
             Err(_) => {
                 abort.abort();
-                Err(Error::QueryLimit(format!(
-                    "the query ran longer than the time limit of {} s and was stopped \
-                     (`[query] time_limit_seconds` in the config)",
-                    limits.time_limit_seconds
-                )))
+                Err(Error::QueryLimit(over_time(limits.time_limit_seconds)))
             }
         },
         e = watch => Err(e),
     }
+}
+
+/// What a query stopped at its time limit of `seconds` is told.
+pub(super) fn over_time(seconds: u64) -> String {
+    format!(
+        "the query ran longer than the time limit of {seconds} s and was stopped \
+         (`[query] time_limit_seconds` in the config)"
+    )
 }
 
 /// DataFusion's pool refusing memory is the memory limit speaking: said so, naming the setting.

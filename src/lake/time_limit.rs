@@ -140,11 +140,9 @@ impl Stream for TimeLimited {
         }
         if self.deadline.poll_unpin(cx).is_ready() {
             self.over = true;
-            return Poll::Ready(Some(Err(DataFusionError::ResourcesExhausted(format!(
-                "the query ran longer than the time limit of {} s and was stopped \
-                 (`[query] time_limit_seconds` in the config)",
-                self.limit.as_secs()
-            )))));
+            return Poll::Ready(Some(Err(DataFusionError::ResourcesExhausted(
+                super::query::over_time(self.limit.as_secs()),
+            ))));
         }
         self.input.as_mut().poll_next(cx)
     }
